@@ -1,0 +1,158 @@
+"""Maps the names used in settings to backend factories, and assembles a stack from a preset.
+
+Threading: `build_stack` runs on the caller's asyncio loop; each factory (which may load a model
+for seconds) runs in a worker thread so the loop — and the GUI above it — stays responsive.
+Factories import their heavy libraries lazily, so a missing optional extra only fails that stage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from studio.backends.contracts import (
+    ChatModel,
+    EndOfTurnDetector,
+    SpeechSynthesizer,
+    SpeechToText,
+    VoiceActivityDetector,
+)
+from studio.config import Settings
+
+Stage = Literal["stt", "vad", "turn", "chat", "tts"]
+STAGES: tuple[Stage, ...] = ("vad", "turn", "stt", "tts", "chat")
+Factory = Callable[[Settings], Any]
+ProgressCallback = Callable[[Stage, str, str], None]
+
+
+class BackendLoadError(RuntimeError):
+    """A backend could not be created; the message names the stage, the backend and the fix."""
+
+
+@dataclass(slots=True)
+class BackendStack:
+    """The five backends the engine drives, plus the preset they came from."""
+
+    preset: str
+    stt: SpeechToText
+    vad: VoiceActivityDetector
+    turn: EndOfTurnDetector
+    chat: ChatModel
+    tts: SpeechSynthesizer
+
+    def describe(self) -> dict[str, str]:
+        """Backend names per stage, as printed by `run --json` and shown in the GUI."""
+        names = {stage: getattr(self, stage).info.name for stage in STAGES}
+        return {"preset": self.preset, **names}
+
+    async def aclose(self) -> None:
+        """Release every backend that holds resources."""
+        for stage in STAGES:
+            closer = getattr(getattr(self, stage), "aclose", None)
+            if closer is not None:
+                await closer()
+
+
+def _lazy(module: str, attribute: str) -> Factory:
+    """A factory that imports its backend module only when the stage is built."""
+
+    def factory(settings: Settings) -> Any:
+        return getattr(importlib.import_module(module), attribute)(settings)
+
+    factory.__qualname__ = f"{module}.{attribute}"
+    return factory
+
+
+_REGISTRY: dict[Stage, dict[str, Factory]] = {
+    "stt": {"faster-whisper": _lazy("studio.backends.whisper_stt", "WhisperSpeechToText")},
+    "vad": {"silero": _lazy("studio.backends.silero_vad", "SileroVoiceActivity")},
+    "turn": {"smart-turn": _lazy("studio.backends.smart_turn", "SmartTurnDetector")},
+    "chat": {
+        "auto": _lazy("studio.backends.chat_selection", "select_embedded_chat"),
+        "ollama": _lazy("studio.backends.ollama_chat", "OllamaChat"),
+        "smollm2": _lazy("studio.backends.smollm_chat", "SmolLMChat"),
+    },
+    "tts": {"piper": _lazy("studio.backends.piper_tts", "PiperSynthesizer")},
+}
+
+#: Which backend name each stack preset uses for each stage.
+PRESETS: dict[str, dict[Stage, str]] = {
+    "embedded": {
+        "stt": "faster-whisper",
+        "vad": "silero",
+        "turn": "smart-turn",
+        "chat": "auto",
+        "tts": "piper",
+    },
+}
+
+
+def register(stage: Stage, name: str, factory: Factory) -> None:
+    """Make a backend selectable by name (the GPU stack registers itself this way)."""
+    _REGISTRY[stage][name] = factory
+
+
+def register_preset(preset: str, names: dict[Stage, str]) -> None:
+    """Add a stack preset (stage → backend name)."""
+    PRESETS[preset] = dict(names)
+
+
+def resolve_preset(settings: Settings) -> str:
+    """The preset a start with `settings.stack` uses: `auto` picks gpu only when it is installed."""
+    if settings.stack != "auto":
+        return settings.stack
+    return "gpu" if "gpu" in PRESETS else "embedded"
+
+
+def backend_names(settings: Settings) -> dict[Stage, str]:
+    """Stage → backend name for the preset, honouring per-stage overrides in the settings."""
+    preset = resolve_preset(settings)
+    if preset not in PRESETS:
+        raise BackendLoadError(
+            f"stack {preset!r} is not available in this installation "
+            f"(known: {', '.join(sorted(PRESETS))}); install the 'gpu' extra or use --stack embedded"
+        )
+    names = dict(PRESETS[preset])
+    if settings.chat_backend != "auto":
+        names["chat"] = settings.chat_backend
+    return names
+
+
+def create_backend(stage: Stage, name: str, settings: Settings) -> Any:
+    """Instantiate one backend (blocking: may load a model)."""
+    try:
+        factory = _REGISTRY[stage][name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY[stage]))
+        raise BackendLoadError(f"no {stage} backend named {name!r} (known: {known})") from None
+    try:
+        return factory(settings)
+    except BackendLoadError:
+        raise
+    except ImportError as exc:
+        raise BackendLoadError(
+            f"{stage} backend {name!r} needs a package that is not installed ({exc.name}); "
+            "reinstall with the project's install script"
+        ) from exc
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise BackendLoadError(f"{stage} backend {name!r} failed to load: {exc}") from exc
+
+
+async def build_stack(settings: Settings, on_progress: ProgressCallback | None = None) -> BackendStack:
+    """Load every stage's backend off the loop (in parallel) and return the assembled stack."""
+    names = backend_names(settings)
+
+    async def load(stage: Stage) -> Any:
+        if on_progress:
+            on_progress(stage, names[stage], "loading")
+        backend = await asyncio.to_thread(create_backend, stage, names[stage], settings)
+        if on_progress:
+            on_progress(stage, backend.info.name, "ready")
+        return backend
+
+    loaded = await asyncio.gather(*(load(stage) for stage in STAGES))
+    by_stage = dict(zip(STAGES, loaded, strict=True))
+    return BackendStack(preset=resolve_preset(settings), **by_stage)

@@ -1,0 +1,147 @@
+"""The studio's one typed settings object: built once at start, then passed to whoever needs it.
+
+Sources, strongest first: explicit overrides (CLI flags), environment variables, the TOML file
+in the user config dir (`settings.toml`), then the defaults below. A bad value stops the start
+with a message naming the setting, the value given and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+APP_NAME = "ai-anchor-studio"
+StackName = Literal["auto", "embedded", "gpu"]
+PROGRAM_SAMPLE_RATES = (16000, 22050, 24000, 44100, 48000)
+
+
+def config_dir() -> Path:
+    """Per-user config dir (settings.toml); AI_ANCHOR_CONFIG_DIR overrides it (tests, portable)."""
+    override = os.environ.get("AI_ANCHOR_CONFIG_DIR")
+    return Path(override) if override else Path(platformdirs.user_config_dir(APP_NAME))
+
+
+def data_dir() -> Path:
+    """Per-user data dir (voices, session logs); AI_ANCHOR_DATA_DIR overrides it."""
+    override = os.environ.get("AI_ANCHOR_DATA_DIR")
+    return Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def cache_dir() -> Path:
+    """Per-user cache dir (converted model weights); AI_ANCHOR_CACHE_DIR overrides it."""
+    override = os.environ.get("AI_ANCHOR_CACHE_DIR")
+    return Path(override) if override else Path(platformdirs.user_cache_dir(APP_NAME))
+
+
+def settings_file() -> Path:
+    """The TOML file the studio reads (and the GUI's settings dialog writes)."""
+    return config_dir() / "settings.toml"
+
+
+class SettingsError(ValueError):
+    """Settings could not be built; the message is meant to be shown to the user as-is."""
+
+
+class Settings(BaseSettings):
+    """Everything configurable about the studio, with the seed's names and defaults."""
+
+    model_config = SettingsConfigDict(extra="forbid", validate_default=True, case_sensitive=False)
+
+    # Which model stack runs the show.
+    stack: StackName = "auto"
+
+    # The seed's settings (GPU stack).
+    VOXTRAL_MODEL_PATH: str = "mistralai/Voxtral-Mini-3B-2507"
+    HIGGS_AUDIO_MODEL_PATH: str = "bosonai/higgs-audio-v2-generation-3B-base"
+    OLLAMA_MODEL_NAME: str = "hf.co/huihui-ai/Mistral-Small-24B-Instruct-2501-abliterated-GGUF:Q4_K_M"
+    GPU_MEMORY_LIMIT_GB: float = Field(48.0, gt=0, le=1024)
+    SAMPLE_RATE: int = 24000
+    AUDIO_CHUNK_SIZE: int = Field(480, ge=64, le=8192)
+    BUFFER_SIZE_MS: int = Field(40, ge=5, le=1000)
+    MAX_CONCURRENT_SESSIONS: int = Field(1, ge=1, le=16)
+    STT_BATCH_SIZE: int = Field(1, ge=1, le=64)
+    TTS_STREAM_CHUNK_SIZE: int = Field(25, ge=1, le=1000)
+    max_latency_ms: int = Field(2000, ge=100, le=60000)
+    enable_voice_cloning: bool = True
+
+    # Endpoints.
+    OLLAMA_HOST: str = "http://127.0.0.1:11434"
+    VOXTRAL_URL: str = "http://127.0.0.1:8000"
+    HIGGS_AUDIO_URL: str = "http://127.0.0.1:8100"
+
+    # Embedded stack.
+    chat_backend: Literal["auto", "ollama", "smollm2"] = "auto"
+    stt_threads: int = Field(2, ge=1, le=64)
+
+    # The turn loop.
+    turn_mode: Literal["auto", "push_to_talk"] = "auto"
+    vad_threshold: float = Field(0.5, gt=0, lt=1)
+    turn_min_silence_ms: int = Field(250, ge=50, le=5000)
+    turn_max_silence_ms: int = Field(1200, ge=100, le=10000)
+    turn_completion_threshold: float = Field(0.5, gt=0, lt=1)
+    partial_interval_ms: int = Field(500, ge=100, le=5000)
+    barge_in_ms: int = Field(200, ge=32, le=2000)
+    max_reply_tokens: int = Field(120, ge=8, le=4096)
+    history_turns: int = Field(8, ge=0, le=200)
+    voice: str | None = None
+
+    @field_validator("SAMPLE_RATE")
+    @classmethod
+    def _supported_rate(cls, value: int) -> int:
+        if value not in PROGRAM_SAMPLE_RATES:
+            raise ValueError(f"allowed: {', '.join(map(str, PROGRAM_SAMPLE_RATES))} (Hz)")
+        return value
+
+    @field_validator("OLLAMA_HOST", "VOXTRAL_URL", "HIGGS_AUDIO_URL")
+    @classmethod
+    def _url_has_scheme(cls, value: str) -> str:
+        value = value.strip()
+        if not value.startswith(("http://", "https://")):
+            value = f"http://{value}"
+        return value.rstrip("/")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=settings_file())
+        return (init_settings, env_settings, toml)
+
+
+def _describe_error(error: dict[str, Any]) -> str:
+    """One readable line per invalid setting: name, the value given, what is allowed."""
+    name = ".".join(str(part) for part in error["loc"]) or "settings"
+    if error["type"] == "extra_forbidden":
+        return f"unknown setting {name!r} in {settings_file()} (remove it or fix the spelling)"
+    value = error.get("input")
+    allowed = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "literal_error":
+        allowed = "allowed: " + error["ctx"]["expected"]
+    return f"setting {name}={value!r} is invalid: {allowed}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings from overrides, environment and the TOML file, or raise SettingsError."""
+    clean = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**clean)
+    except ValidationError as exc:
+        lines = [_describe_error(err) for err in exc.errors()]
+        raise SettingsError("; ".join(lines)) from None
+    except (OSError, ValueError) as exc:  # unreadable or malformed TOML file
+        raise SettingsError(f"cannot read {settings_file()}: {exc}") from None

@@ -1,0 +1,1 @@
+"""The show's turn loop: plain Python on one asyncio loop, no Qt (see qt_adapter for the GUI edge)."""

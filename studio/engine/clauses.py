@@ -1,0 +1,73 @@
+"""Cuts the chat model's token stream into speakable clauses, so TTS can start before the reply ends.
+
+The first clause may end at a comma once it has a few words (first audio sooner); later ones end at
+sentence boundaries (better prosody). Threading: used on the engine loop; pure string work.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof st jr sr vs etc e.g i.e approx no fig inc ltd co mt ft".split()
+)
+_SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*(?=\s)")
+_CLAUSE_END = re.compile(r"[,;:—–]+(?=\s)")
+_MARKUP = re.compile(r"[*_#`~]+")
+
+
+def clean_for_speech(text: str) -> str:
+    """Drop markdown markup and squeeze whitespace; the rest is the synthesizer's business."""
+    return " ".join(_MARKUP.sub("", text).split())
+
+
+class ClauseSplitter:
+    """Incremental splitter: `feed` text pieces, get finished clauses; `flush` returns the rest."""
+
+    def __init__(self, first_clause_min_words: int = 4, max_clause_chars: int = 220) -> None:
+        self._buffer = ""
+        self._emitted = 0
+        self._first_min_words = first_clause_min_words
+        self._max_chars = max_clause_chars
+
+    def feed(self, piece: str) -> list[str]:
+        """Add generated text; return clauses that are complete now."""
+        self._buffer += piece
+        clauses: list[str] = []
+        while (cut := self._next_cut()) is not None:
+            clause = clean_for_speech(self._buffer[:cut])
+            self._buffer = self._buffer[cut:]
+            if clause:
+                clauses.append(clause)
+                self._emitted += 1
+        return clauses
+
+    def flush(self) -> list[str]:
+        """The reply ended: whatever is left is the last clause."""
+        rest = clean_for_speech(self._buffer)
+        self._buffer = ""
+        return [rest] if rest else []
+
+    def _next_cut(self) -> int | None:
+        for match in _SENTENCE_END.finditer(self._buffer):
+            if not self._is_abbreviation(match.start()):
+                return match.end()
+        if self._emitted == 0:
+            for match in _CLAUSE_END.finditer(self._buffer):
+                if len(self._buffer[: match.start()].split()) >= self._first_min_words:
+                    return match.end()
+        if len(self._buffer) > self._max_chars:
+            comma = self._buffer.rfind(", ", 0, self._max_chars)
+            space = self._buffer.rfind(" ", 0, self._max_chars)
+            cut = comma + 1 if comma > 0 else space
+            return cut if cut > 0 else None
+        return None
+
+    def _is_abbreviation(self, dot_index: int) -> bool:
+        if self._buffer[dot_index] != ".":
+            return False
+        words = self._buffer[:dot_index].split()
+        if not words:
+            return True
+        last = words[-1].lower().strip("(\"'")
+        return last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha())

@@ -1,0 +1,44 @@
+"""The conversation the chat model sees: persona prompt plus the recent lines as they were heard.
+
+Threading: engine loop only.
+"""
+
+from __future__ import annotations
+
+from studio.backends.contracts import ChatMessage
+
+INTERRUPTED_MARK = " —"
+
+
+class Conversation:
+    """History of host and anchor lines; the anchor's lines hold only what was actually played."""
+
+    def __init__(self, system_prompt: str, max_turns: int = 8) -> None:
+        self.system_prompt = system_prompt
+        self._max_turns = max_turns
+        self._lines: list[ChatMessage] = []
+
+    @property
+    def lines(self) -> tuple[ChatMessage, ...]:
+        return tuple(self._lines)
+
+    def messages_for(self, host_line: str) -> list[ChatMessage]:
+        """What to send for a new host line: persona, recent history, the new line."""
+        keep = self._lines[-2 * self._max_turns :] if self._max_turns else []
+        return [
+            ChatMessage("system", self.system_prompt),
+            *keep,
+            ChatMessage("user", host_line),
+        ]
+
+    def record_turn(self, host_line: str, heard_reply: str, interrupted: bool) -> None:
+        """Append a finished turn; an interrupted reply keeps only its heard part, marked as cut."""
+        self._lines.append(ChatMessage("user", host_line))
+        reply = heard_reply.strip()
+        if interrupted:
+            reply = (reply + INTERRUPTED_MARK).strip()
+        if reply:
+            self._lines.append(ChatMessage("assistant", reply))
+
+    def clear(self) -> None:
+        self._lines.clear()

@@ -1,0 +1,120 @@
+"""Facts the engine reports (past tense), delivered to subscribers on the engine loop.
+
+Threading: `EventBus.publish` runs subscribers synchronously on the engine loop; a subscriber that
+lives elsewhere (the Qt adapter) must hand the event over to its own thread and return at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+log = logging.getLogger(__name__)
+
+StageState = Literal["loading", "ready", "degraded", "down"]
+
+
+@dataclass(frozen=True, slots=True)
+class StageStatusChanged:
+    """A backend stage changed state (loading with progress, ready, degraded, down)."""
+
+    stage: str
+    backend: str
+    state: StageState
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HostSpeechStarted:
+    """The host started talking (VAD onset or push-to-talk press)."""
+
+    turn_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptUpdated:
+    """New text for the host's current line; partials are replaced by the final."""
+
+    turn_id: int
+    text: str
+    is_final: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TurnDecided:
+    """The host's turn is over and the anchor will answer `transcript`."""
+
+    turn_id: int
+    transcript: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TurnDiscarded:
+    """A possible turn ended without anything to answer (noise, empty transcript)."""
+
+    turn_id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyClauseStarted:
+    """The anchor started speaking this clause (its first sample left for the output)."""
+
+    turn_id: int
+    clause: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorInterrupted:
+    """Barge-in: the anchor was cut off; `heard` is what the audience actually heard."""
+
+    turn_id: int
+    heard: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TurnCompleted:
+    """A full turn finished (or was interrupted), with its latency figures."""
+
+    turn_id: int
+    transcript: str
+    reply: str
+    heard: str
+    interrupted: bool
+    audio_seconds: float
+    latency_ms: dict[str, float | None] = field(default_factory=dict)
+    backends: dict[str, str] = field(default_factory=dict)
+
+
+EngineEvent = (
+    StageStatusChanged
+    | HostSpeechStarted
+    | TranscriptUpdated
+    | TurnDecided
+    | TurnDiscarded
+    | ReplyClauseStarted
+    | AnchorInterrupted
+    | TurnCompleted
+)
+Subscriber = Callable[[EngineEvent], None]
+
+
+class EventBus:
+    """Fan-out of engine events; a failing subscriber is logged and never breaks the show."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.append(subscriber)
+
+    def publish(self, event: EngineEvent) -> None:
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber(event)
+            except Exception:  # a UI bug must not stop the broadcast
+                log.exception("event subscriber failed on %s", type(event).__name__)

@@ -1,0 +1,173 @@
+"""The anchor's reply: chat stream → clauses → speech → program output, and what was really heard.
+
+The chat model and the synthesizer run concurrently: clause N plays while clause N+1 is being
+synthesized and the model is still writing. Cancelling `speak` (barge-in) cancels both; the
+caller flushes the output, and `heard_text` says what the audience got.
+Threading: engine loop only; backends do their heavy work in their own workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import soxr
+
+from studio.audio.outputs import AudioOutput
+from studio.backends.contracts import ChatMessage, ChatModel, ChatOptions, SpeechSynthesizer
+from studio.engine.clauses import ClauseSplitter
+from studio.engine.trace import LatencyTrace, now
+from studio.voices.profile import VoiceProfile
+
+
+@dataclass(slots=True)
+class SpokenSpan:
+    """Where one clause sits on the output's sample timeline."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class ReplyPlayout:
+    """Everything queued for one reply, to tell later what was played and what was cut."""
+
+    sample_rate: int
+    spans: list[SpokenSpan] = field(default_factory=list)
+    text_parts: list[str] = field(default_factory=list)
+
+    @property
+    def reply_text(self) -> str:
+        return "".join(self.text_parts).strip()
+
+    def heard_text(self, played: int) -> str:
+        """The words the audience heard, given the output's played-sample position."""
+        words: list[str] = []
+        for span in self.spans:
+            if played >= span.end:
+                words.extend(span.text.split())
+            elif played > span.start:
+                clause_words = span.text.split()
+                fraction = (played - span.start) / max(1, span.end - span.start)
+                words.extend(clause_words[: int(len(clause_words) * fraction)])
+                break
+            else:
+                break
+        return " ".join(words)
+
+    def played_seconds(self, played: int) -> float:
+        if not self.spans:
+            return 0.0
+        first, last = self.spans[0].start, self.spans[-1].end
+        return max(0, min(played, last) - first) / self.sample_rate
+
+    @property
+    def end(self) -> int:
+        return self.spans[-1].end if self.spans else 0
+
+
+class ReplySpeaker:
+    """Runs one reply from chat request to the last played sample."""
+
+    def __init__(
+        self,
+        chat: ChatModel,
+        tts: SpeechSynthesizer,
+        output: AudioOutput,
+        voice: VoiceProfile,
+        options: ChatOptions,
+        trace: LatencyTrace,
+        on_clause_started: Callable[[str], None],
+    ) -> None:
+        self._chat, self._tts, self._output = chat, tts, output
+        self._voice, self._options, self._trace = voice, options, trace
+        self._on_clause_started = on_clause_started
+        self.playout = ReplyPlayout(output.sample_rate)
+        self._timers: list[asyncio.TimerHandle] = []
+
+    async def speak(self, messages: Sequence[ChatMessage]) -> ReplyPlayout:
+        """Generate and play the reply; returns once its last sample has been played."""
+        clauses: asyncio.Queue[str | None] = asyncio.Queue()
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._generate(messages, clauses))
+                group.create_task(self._voice_clauses(clauses))
+            await self._output.wait_played(self.playout.end)
+        finally:
+            for timer in self._timers:
+                timer.cancel()
+        return self.playout
+
+    async def _generate(self, messages: Sequence[ChatMessage], clauses: asyncio.Queue[str | None]) -> None:
+        splitter = ClauseSplitter()
+        self._trace.mark("llm_request_sent")
+        try:
+            async with contextlib.aclosing(self._chat.stream_reply(messages, self._options)) as stream:
+                async for piece in stream:
+                    if not piece:
+                        continue
+                    self._trace.mark("llm_first_token")
+                    self.playout.text_parts.append(piece)
+                    for clause in splitter.feed(piece):
+                        self._trace.mark("first_clause")
+                        clauses.put_nowait(clause)
+            for clause in splitter.flush():
+                self._trace.mark("first_clause")
+                clauses.put_nowait(clause)
+        finally:
+            clauses.put_nowait(None)
+
+    async def _voice_clauses(self, clauses: asyncio.Queue[str | None]) -> None:
+        while (clause := await clauses.get()) is not None:
+            self._trace.mark("tts_request_sent")
+            await self._voice_one(clause)
+
+    async def _voice_one(self, clause: str) -> None:
+        start: int | None = None
+        position = self.playout.end
+        resampler: soxr.ResampleStream | None = None
+        source_rate = 0
+        async with contextlib.aclosing(self._tts.synthesize(clause, self._voice)) as audio:
+            async for chunk in audio:
+                if not len(chunk.samples):
+                    continue
+                self._trace.mark("tts_first_chunk")
+                if resampler is None or chunk.sample_rate != source_rate:
+                    source_rate = chunk.sample_rate
+                    resampler = self._resampler(source_rate)
+                samples = self._convert(chunk.samples, resampler, last=False)
+                start, position = self._play(samples, clause, start, position)
+        if resampler is not None:
+            tail = self._convert(np.zeros(0, np.float32), resampler, last=True)
+            start, position = self._play(tail, clause, start, position)
+        if start is not None:
+            self.playout.spans.append(SpokenSpan(clause, start, position))
+
+    def _resampler(self, source_rate: int) -> soxr.ResampleStream | None:
+        if source_rate == self._output.sample_rate:
+            return None
+        return soxr.ResampleStream(source_rate, self._output.sample_rate, 1, dtype="float32")
+
+    @staticmethod
+    def _convert(samples: np.ndarray, resampler: soxr.ResampleStream | None, last: bool) -> np.ndarray:
+        samples = np.nan_to_num(np.asarray(samples, dtype=np.float32))
+        return samples if resampler is None else resampler.resample_chunk(samples, last=last)
+
+    def _play(self, samples: np.ndarray, clause: str, start: int | None, position: int) -> tuple[int | None, int]:
+        """Queue samples on the output; the clause's first sample schedules its 'started' event."""
+        if not len(samples):
+            return start, position
+        if start is None:
+            position = max(position, self._output.played_samples())
+        play_at = self._output.write(samples)
+        self._trace.mark("first_output_sample", play_at)
+        if start is None:
+            start = position
+            delay = max(0.0, play_at - now())
+            loop = asyncio.get_running_loop()
+            self._timers.append(loop.call_later(delay, self._on_clause_started, clause))
+        return start, position + len(samples)

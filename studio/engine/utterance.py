@@ -1,0 +1,82 @@
+"""One host utterance while it grows: its audio, its live transcription session, its partials.
+
+Threading: engine loop only; recognition itself runs in the STT backend's own worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+import numpy as np
+
+from studio.backends.contracts import INPUT_SAMPLE_RATE, SpeechToText, Transcript, TranscriptionSession
+
+MAX_TURN_AUDIO_SECONDS = 8.0  # what the end-of-turn model looks at
+
+
+class Utterance:
+    """Audio and transcription state of the host's current line."""
+
+    def __init__(self, turn_id: int, stt: SpeechToText, language: str | None) -> None:
+        self.turn_id = turn_id
+        self.session: TranscriptionSession = stt.start_session(language)
+        self.samples = 0
+        self.voiced_samples = 0
+        self.last_voiced_at: float | None = None
+        self.latest_text = ""
+        self._frames: list[np.ndarray] = []
+        self._tail_frames = int(MAX_TURN_AUDIO_SECONDS * INPUT_SAMPLE_RATE)
+        self._partial_task: asyncio.Task[Transcript] | None = None
+        self._partial_at_samples = 0
+
+    def append(self, frame: np.ndarray, voiced: bool, at: float) -> None:
+        """Add a frame of the host's voice (or of a pause inside the line)."""
+        self.session.append(frame)
+        self._frames.append(frame)
+        self.samples += len(frame)
+        if voiced:
+            self.voiced_samples += len(frame)
+            self.last_voiced_at = at
+        kept = sum(len(f) for f in self._frames)
+        while self._frames and kept - len(self._frames[0]) >= self._tail_frames:
+            kept -= len(self._frames.pop(0))
+
+    def recent_audio(self) -> np.ndarray:
+        """The last few seconds of the line, for the end-of-turn model."""
+        return np.concatenate(self._frames) if self._frames else np.zeros(0, np.float32)
+
+    def maybe_start_partial(self, interval_samples: int, on_text: Callable[[str], None]) -> None:
+        """Start a partial recognition if enough new audio arrived and none is running."""
+        if self._partial_task is not None and not self._partial_task.done():
+            return
+        if self.samples - self._partial_at_samples < interval_samples:
+            return
+        self._partial_at_samples = self.samples
+        self._partial_task = asyncio.get_running_loop().create_task(self.session.partial())
+
+        def deliver(task: asyncio.Task[Transcript]) -> None:
+            if task.cancelled() or task.exception() is not None:
+                return
+            text = task.result().text.strip()
+            if text and text != self.latest_text:
+                self.latest_text = text
+                on_text(text)
+
+        self._partial_task.add_done_callback(deliver)
+
+    async def finalize(self) -> Transcript:
+        """The final transcript; reuses the recogniser's cached result when it covers all audio."""
+        if self._partial_task is not None and not self._partial_task.done():
+            with contextlib.suppress(Exception):
+                await self._partial_task
+        return await self.session.finalize()
+
+    async def discard(self) -> None:
+        """Drop the line (noise, barge-in that was not speech): stop work, close the session."""
+        if self._partial_task is not None:
+            self._partial_task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._partial_task
+        await self.session.aclose()

@@ -1,0 +1,124 @@
+"""`ai-anchor-studio run`: replay a host recording as the live mic and produce the anchor's side.
+
+Threading: one asyncio loop in the main thread runs the engine; backends use their own workers.
+Nothing is written unless the show ran: the output WAV appears atomically at the very end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from studio.audio.outputs import ClockedOutput, InstantOutput
+from studio.audio.recording import HostRecording
+from studio.audio.sources import paced_frames, silence
+from studio.audio.wavwriter import write_wav_atomic
+from studio.backends.registry import BackendStack, build_stack
+from studio.config import Settings
+from studio.engine.engine import StudioEngine
+from studio.engine.events import EngineEvent, TranscriptUpdated, TurnCompleted, TurnDiscarded
+from studio.voices.profile import VoiceProfile
+
+TRAILING_SILENCE_S = 2.5  # lets the last line end by pause, as it would live
+
+
+class ShowError(RuntimeError):
+    """The show ran but produced nothing usable (e.g. no speech found); message for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    """What `run` was asked to do, already validated."""
+
+    recording: HostRecording
+    output: Path | None
+    voice: VoiceProfile
+    fast: bool
+    as_json: bool
+
+
+def _printer(stream: TextIO) -> callable:
+    """Human-readable live transcript on `stream`."""
+
+    def show(event: EngineEvent) -> None:
+        if isinstance(event, TranscriptUpdated) and event.is_final and event.text:
+            print(f"host   [{event.turn_id}] {event.text}", file=stream, flush=True)
+        elif isinstance(event, TurnDiscarded):
+            print(f"       [{event.turn_id}] (no reply: {event.reason})", file=stream, flush=True)
+        elif isinstance(event, TurnCompleted):
+            cut = " [interrupted]" if event.interrupted else ""
+            print(f"anchor [{event.turn_id}] {event.heard or event.reply}{cut}", file=stream, flush=True)
+            figures = " · ".join(
+                f"{name} {value:.0f} ms" for name, value in event.latency_ms.items() if value is not None
+            )
+            print(f"       latency from speech end: {figures}", file=stream, flush=True)
+
+    return show
+
+
+def _progress(stream: TextIO) -> callable:
+    def report(stage: str, backend: str, state: str) -> None:
+        print(f"[{state:>7}] {stage}: {backend}", file=stream, flush=True)
+
+    return report
+
+
+async def run_show(settings: Settings, request: RunRequest, stack: BackendStack | None = None) -> dict:
+    """Run the recording through the engine; return the JSON-able result."""
+    log_stream = sys.stderr
+    own_stack = stack is None
+    if stack is None:
+        stack = await build_stack(settings, _progress(log_stream))
+    output_cls = InstantOutput if request.fast else ClockedOutput
+    output = output_cls(settings.SAMPLE_RATE, keep_recording=True)
+    engine = StudioEngine(settings, stack, output, request.voice)
+    engine.set_mode("auto")
+    if not request.as_json:
+        engine.bus.subscribe(_printer(sys.stdout))
+    blocks = itertools.chain(request.recording.blocks(), silence(TRAILING_SILENCE_S))
+    frames = paced_frames(
+        blocks,
+        stack.vad.frame_samples,
+        paced=not request.fast,
+        gate=engine.wait_anchor_idle if request.fast else None,
+    )
+    try:
+        await engine.run(frames)
+    finally:
+        await engine.aclose()
+        if own_stack:
+            await stack.aclose()
+    if not engine.completed:
+        raise ShowError(f"{request.recording.path}: no host speech was recognised; nothing to answer")
+    if request.output is not None:
+        write_wav_atomic(request.output, output.recording(), output.sample_rate)
+    return {
+        "turns": [
+            {
+                "transcript": turn.transcript,
+                "reply": turn.heard if turn.interrupted else turn.reply,
+                "audio_seconds": turn.audio_seconds,
+                "interrupted": turn.interrupted,
+                "latency_ms": turn.latency_ms,
+            }
+            for turn in engine.completed
+        ],
+        "output": str(request.output) if request.output else None,
+        "stack": stack.describe(),
+    }
+
+
+def execute(settings: Settings, request: RunRequest) -> int:
+    """CLI entry: run, print, return the exit code."""
+    result = asyncio.run(run_show(settings, request))
+    if request.as_json:
+        print(json.dumps(result, ensure_ascii=False))
+    elif request.output is not None:
+        seconds = sum(t["audio_seconds"] for t in result["turns"])
+        print(f"wrote {request.output} ({seconds:.1f} s of anchor audio)")
+    return 0

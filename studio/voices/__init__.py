@@ -1,0 +1,1 @@
+"""Voice profiles: the anchor's voice (reference clip, synthesis settings) and persona."""
