@@ -85,7 +85,7 @@ async def run_show(settings: Settings, request: RunRequest, stack: BackendStack 
         blocks,
         stack.vad.frame_samples,
         paced=not request.fast,
-        gate=engine.wait_anchor_idle if request.fast else None,
+        gate=engine.wait_settled if request.fast else None,
     )
     try:
         await engine.run(frames)

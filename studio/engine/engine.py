@@ -125,12 +125,26 @@ class StudioEngine:
         """Wait until no reply is being generated or played."""
         await self._anchor_idle.wait()
 
+    async def wait_settled(self) -> None:
+        """Wait until no end-of-turn question is pending and the anchor is idle.
+
+        Offline replays (`run --fast`, tests) feed the next frame only then, so they take the
+        same turn decisions a live mic would, however fast frames arrive.
+        """
+        while True:
+            evaluation = self._evaluation
+            if evaluation is not None and not evaluation.done():
+                await asyncio.wait({evaluation})
+            await self._anchor_idle.wait()
+            if (self._evaluation is None or self._evaluation.done()) and self._anchor_idle.is_set():
+                return
+
     # ----- the input side ---------------------------------------------------------------------
     async def run(self, frames: AsyncIterator[np.ndarray]) -> None:
         """Consume mic frames until they end, then let the last turn finish."""
         async for frame in frames:
             self.process_frame(frame)
-        if self._utterance is not None and self.mode == "auto" and self._policy.silence_continues:
+        if self._utterance is not None and self.mode == "auto":
             self._decide_turn("input ended", speech_end=None)
         await self.wait_anchor_idle()
 
@@ -166,16 +180,19 @@ class StudioEngine:
             self._decide_turn(verdict.end_turn, speech_end=line.last_voiced_at)
 
     def _start_line(self) -> None:
-        self._drop_line()
+        self._discard_utterance()
         self._utterance = Utterance(self._take_turn_id(), self.stack.stt, self._voice.language)
         self.bus.publish(HostSpeechStarted(self._utterance.turn_id))
 
     def _drop_line(self) -> None:
+        self._discard_utterance()
+        self._policy.line_ended()
+
+    def _discard_utterance(self) -> None:
         self._cancel_evaluation()
         if self._utterance is not None:
             line, self._utterance = self._utterance, None
             asyncio.get_running_loop().create_task(line.discard())
-        self._policy.line_ended()
 
     def _publish_partial(self, text: str) -> None:
         if self._utterance is not None:

@@ -1,0 +1,173 @@
+"""The engine's one Qt edge: a QThread that runs the engine loop and re-emits its events as signals.
+
+Threading: `run()` owns a private asyncio loop in this QThread; the engine lives there. Signals
+are emitted from that thread and reach GUI slots queued on the main thread. Command methods
+(push_to_talk, interrupt, ...) are called from the GUI thread and hop onto the engine loop with
+`call_soon_threadsafe` — they never block the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QThread, Signal
+
+from studio.audio.outputs import AudioOutput, ClockedOutput
+from studio.backends.registry import BackendStack, build_stack
+from studio.config import Settings
+from studio.engine.engine import StudioEngine
+from studio.engine.events import (
+    AnchorInterrupted,
+    EngineEvent,
+    HostSpeechStarted,
+    ReplyClauseStarted,
+    StageStatusChanged,
+    TranscriptUpdated,
+    TurnCompleted,
+    TurnDecided,
+    TurnDiscarded,
+)
+from studio.voices.profile import VoiceProfile
+
+log = logging.getLogger(__name__)
+
+StackFactory = Callable[[Settings, Callable[[str, str, str], None]], Awaitable[BackendStack]]
+FrameSourceFactory = Callable[[int], AsyncIterator[np.ndarray]]
+
+
+async def silent_microphone(frame_samples: int) -> AsyncIterator[np.ndarray]:
+    """A paced stream of silence: the engine keeps running with no input device (typed lines)."""
+    frame = np.zeros(frame_samples, dtype=np.float32)
+    period = frame_samples / 16_000
+    loop = asyncio.get_running_loop()
+    due = loop.time()
+    while True:
+        due += period
+        await asyncio.sleep(max(0.0, due - loop.time()))
+        yield frame
+
+
+class EngineThread(QThread):
+    """Runs a StudioEngine in its own thread and exposes it to Qt."""
+
+    stage_status_changed = Signal(str, str, str, str)  # stage, backend, state, detail
+    engine_ready = Signal(dict)  # stage → backend name
+    engine_failed = Signal(str)  # message for the user
+    host_speech_started = Signal(int)
+    transcript_updated = Signal(int, str, bool)  # turn id, text, is_final
+    turn_decided = Signal(int, str, str)  # turn id, transcript, reason
+    turn_discarded = Signal(int, str)
+    reply_clause_started = Signal(int, str)
+    anchor_interrupted = Signal(int, str)  # turn id, heard text
+    turn_completed = Signal(object)  # TurnCompleted
+
+    def __init__(
+        self,
+        settings: Settings,
+        voice: VoiceProfile,
+        *,
+        stack_factory: StackFactory = build_stack,
+        source_factory: FrameSourceFactory = silent_microphone,
+        output: AudioOutput | None = None,
+        parent: Any = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("engine")
+        self._settings, self._voice = settings, voice
+        self._stack_factory, self._source_factory = stack_factory, source_factory
+        self._output = output or ClockedOutput(settings.SAMPLE_RATE)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._engine: StudioEngine | None = None
+        self._stopping: asyncio.Event | None = None
+
+    # ----- commands (any thread) --------------------------------------------------------------
+    def push_to_talk(self, pressed: bool) -> None:
+        self._call(lambda engine: engine.push_to_talk(pressed))
+
+    def interrupt(self) -> None:
+        self._call(lambda engine: engine.interrupt("host pressed interrupt"))
+
+    def submit_text(self, text: str) -> None:
+        self._call(lambda engine: engine.submit_text(text))
+
+    def set_voice(self, voice: VoiceProfile) -> None:
+        self._voice = voice
+        self._call(lambda engine: engine.set_voice(voice))
+
+    def set_mode(self, mode: str) -> None:
+        self._call(lambda engine: engine.set_mode(mode))  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        """Ask the engine to finish; `wait()` afterwards to join the thread."""
+        loop, stopping = self._loop, self._stopping
+        if loop is not None and stopping is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(stopping.set)
+
+    def _call(self, command: Callable[[StudioEngine], object]) -> None:
+        loop, engine = self._loop, self._engine
+        if loop is None or engine is None or loop.is_closed():
+            log.warning("engine not running; command ignored")
+            return
+        with contextlib.suppress(RuntimeError):  # loop closed between the check and the call
+            loop.call_soon_threadsafe(command, engine)
+
+    # ----- the engine thread ------------------------------------------------------------------
+    def run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except Exception as exc:  # the window must learn why, not crash
+            log.exception("engine stopped")
+            self.engine_failed.emit(str(exc))
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        stack = await self._stack_factory(self._settings, self._on_progress)
+        engine = StudioEngine(self._settings, stack, self._output, self._voice)
+        engine.bus.subscribe(self._forward)
+        self._engine = engine
+        self.engine_ready.emit(stack.describe())
+        try:
+            await engine.run(self._until_stopped(self._source_factory(stack.vad.frame_samples)))
+        finally:
+            self._engine = None
+            await engine.aclose()
+            await stack.aclose()
+
+    async def _until_stopped(self, frames: AsyncIterator[np.ndarray]) -> AsyncIterator[np.ndarray]:
+        stopping = self._stopping
+        assert stopping is not None
+        async with contextlib.aclosing(frames):  # type: ignore[type-var]
+            async for frame in frames:
+                if stopping.is_set():
+                    return
+                yield frame
+
+    def _on_progress(self, stage: str, backend: str, state: str) -> None:
+        self.stage_status_changed.emit(stage, backend, state, "")
+
+    def _forward(self, event: EngineEvent) -> None:
+        """Engine event → the matching signal (queued to the GUI thread by Qt)."""
+        match event:
+            case StageStatusChanged(stage, backend, state, detail):
+                self.stage_status_changed.emit(stage, backend, state, detail)
+            case HostSpeechStarted(turn_id):
+                self.host_speech_started.emit(turn_id)
+            case TranscriptUpdated(turn_id, text, is_final):
+                self.transcript_updated.emit(turn_id, text, is_final)
+            case TurnDecided(turn_id, transcript, reason):
+                self.turn_decided.emit(turn_id, transcript, reason)
+            case TurnDiscarded(turn_id, reason):
+                self.turn_discarded.emit(turn_id, reason)
+            case ReplyClauseStarted(turn_id, clause):
+                self.reply_clause_started.emit(turn_id, clause)
+            case AnchorInterrupted(turn_id, heard, _):
+                self.anchor_interrupted.emit(turn_id, heard)
+            case TurnCompleted():
+                self.turn_completed.emit(event)

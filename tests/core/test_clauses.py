@@ -1,0 +1,38 @@
+"""Clause splitting decides when the first audio can start: check it on realistic token streams."""
+
+from studio.engine.clauses import ClauseSplitter, clean_for_speech
+
+
+def split_stream(text: str, piece_len: int = 3) -> list[str]:
+    splitter = ClauseSplitter()
+    out: list[str] = []
+    for i in range(0, len(text), piece_len):
+        out += splitter.feed(text[i : i + piece_len])
+    return out + splitter.flush()
+
+
+def test_first_clause_cuts_at_comma_then_sentences():
+    text = "Well, good evening to you all, and thanks for asking. The sky is clear tonight! Stay tuned."
+    assert split_stream(text) == [
+        "Well, good evening to you all,",
+        "and thanks for asking.",
+        "The sky is clear tonight!",
+        "Stay tuned.",
+    ]
+
+
+def test_abbreviations_and_decimals_do_not_end_sentences():
+    text = "Dr. Smith said it is 3.5 degrees in St. Louis today. Really."
+    assert split_stream(text, 1) == ["Dr. Smith said it is 3.5 degrees in St. Louis today.", "Really."]
+
+
+def test_text_without_punctuation_comes_out_on_flush_or_length():
+    splitter = ClauseSplitter(max_clause_chars=40)
+    long_text = "one two three four five six seven eight nine ten eleven twelve thirteen "
+    clauses = splitter.feed(long_text)
+    assert clauses and all(len(c) <= 40 for c in clauses)
+    assert " ".join(clauses + splitter.flush()) == long_text.strip()
+
+
+def test_markdown_is_not_spoken():
+    assert clean_for_speech("**Breaking** news:  `now`  #1") == "Breaking news: now 1"
