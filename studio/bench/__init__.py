@@ -1,0 +1,1 @@
+"""Benchmarks: latency, engine overhead, memory and start time (`ai-anchor-studio bench`)."""
