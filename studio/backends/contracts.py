@@ -128,9 +128,7 @@ class ChatModel(Protocol):
 
     info: BackendInfo
 
-    def stream_reply(
-        self, messages: Sequence[ChatMessage], options: ChatOptions
-    ) -> AsyncIterator[str]:
+    def stream_reply(self, messages: Sequence[ChatMessage], options: ChatOptions) -> AsyncIterator[str]:
         """Yield text pieces as they are generated."""
 
 

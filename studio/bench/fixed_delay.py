@@ -111,9 +111,7 @@ class FixedDelayChat:
         self.requests: list[list[ChatMessage]] = []
         self.cancelled = 0
 
-    async def stream_reply(
-        self, messages: Sequence[ChatMessage], options: ChatOptions
-    ) -> AsyncIterator[str]:
+    async def stream_reply(self, messages: Sequence[ChatMessage], options: ChatOptions) -> AsyncIterator[str]:
         self.requests.append(list(messages))
         try:
             await asyncio.sleep(self.first)

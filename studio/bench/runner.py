@@ -89,7 +89,9 @@ async def replay_questions(
     try:
         for clip in clips:
             await engine.wait_anchor_idle()
-            async for frame in paced_frames([*silence(0.3), clip, *silence(trailing)], stack.vad.frame_samples):
+            async for frame in paced_frames(
+                [*silence(0.3), clip, *silence(trailing)], stack.vad.frame_samples
+            ):
                 engine.process_frame(frame)
         await engine.wait_anchor_idle()
     finally:
@@ -149,7 +151,10 @@ async def run_bench(settings: Settings, turns: int) -> dict[str, object]:
     return {
         "stack": stack.describe(),
         "question_seconds": round(float(statistics.median(len(c) / INPUT_SAMPLE_RATE for c in clips)), 2),
-        "ready_seconds": {"process_start_to_ready": round(ready_after_start, 2), "stack_load": round(load_seconds, 2)},
+        "ready_seconds": {
+            "process_start_to_ready": round(ready_after_start, 2),
+            "stack_load": round(load_seconds, 2),
+        },
         "memory_mb": {
             "rss_after_turns": round(rss_mb, 1),
             "peak_rss": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -158,7 +163,9 @@ async def run_bench(settings: Settings, turns: int) -> dict[str, object]:
         "fixed_delay": {
             "delays_ms": {k: round(v * 1000, 1) for k, v in delays.__dict__.items()},
             "latency_ms": summarize(fixed_turns),
-            "residual_overhead_ms": (r.__dict__ if (r := residual_overhead_ms(fixed_turns, delays)) else None),
+            "residual_overhead_ms": (
+                r.__dict__ if (r := residual_overhead_ms(fixed_turns, delays)) else None
+            ),
         },
     }
 
@@ -166,12 +173,17 @@ async def run_bench(settings: Settings, turns: int) -> dict[str, object]:
 def _format(result: dict[str, object]) -> str:
     lines = [f"stack: {result['stack']}", f"questions: median {result['question_seconds']} s"]
     lines.append(f"ready: {result['ready_seconds']}  memory: {result['memory_mb']}")
-    for title, block in (("models", result["latency_ms"]), ("fixed-delay", result["fixed_delay"]["latency_ms"])):
+    for title, block in (
+        ("models", result["latency_ms"]),
+        ("fixed-delay", result["fixed_delay"]["latency_ms"]),
+    ):
         lines.append(f"-- {title}: {block['turns']} turns, ms from host speech end (median / p95 / p99)")
         for stage in (*STAGES, "engine_overhead"):
             figures = block.get(stage)
             if figures:
-                lines.append(f"   {stage:<16} {figures['median']:>8.1f} {figures['p95']:>8.1f} {figures['p99']:>8.1f}")
+                lines.append(
+                    f"   {stage:<16} {figures['median']:>8.1f} {figures['p95']:>8.1f} {figures['p99']:>8.1f}"
+                )
     lines.append(f"-- fixed-delay residual overhead: {result['fixed_delay']['residual_overhead_ms']}")
     return "\n".join(lines)
 

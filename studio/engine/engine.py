@@ -173,8 +173,9 @@ class StudioEngine:
         if voiced:
             self._cancel_evaluation()
             line.maybe_start_partial(self._partial_interval, self._publish_partial)
+        if verdict.speculate:
+            line.maybe_start_partial(0, self._publish_partial)  # likely the final text
         if verdict.evaluate:
-            line.maybe_start_partial(0, self._publish_partial)  # speculative final
             self._evaluation = asyncio.get_running_loop().create_task(self._evaluate(line))
         if verdict.end_turn:
             self._decide_turn(verdict.end_turn, speech_end=line.last_voiced_at)
@@ -201,9 +202,9 @@ class StudioEngine:
     async def _evaluate(self, line: Utterance) -> None:
         """Ask the end-of-turn model; end the turn if it says complete and the host is still quiet."""
         probability = await self.stack.turn.completion_probability(line.recent_audio(), line.latest_text)
-        if line is self._utterance and self._policy.silence_continues:
-            if probability >= self.settings.turn_completion_threshold:
-                self._decide_turn(f"end-of-turn model p={probability:.2f}", speech_end=line.last_voiced_at)
+        still_quiet = line is self._utterance and self._policy.silence_continues
+        if still_quiet and probability >= self.settings.turn_completion_threshold:
+            self._decide_turn(f"end-of-turn model p={probability:.2f}", speech_end=line.last_voiced_at)
 
     def _cancel_evaluation(self) -> None:
         if self._evaluation is not None and not self._evaluation.done():
@@ -268,7 +269,12 @@ class StudioEngine:
             language=voice.language,
         )
         speaker = ReplySpeaker(
-            self.stack.chat, self.stack.tts, self.output, voice, options, trace,
+            self.stack.chat,
+            self.stack.tts,
+            self.output,
+            voice,
+            options,
+            trace,
             lambda clause: self.bus.publish(ReplyClauseStarted(turn_id, clause)),
         )
         messages = self.conversation.messages_for(text)
@@ -303,4 +309,8 @@ class StudioEngine:
         if self._reply_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reply_task
-        self._drop_line()
+        self._cancel_evaluation()
+        self._policy.line_ended()
+        line, self._utterance = self._utterance, None
+        if line is not None:
+            await line.discard()

@@ -9,7 +9,6 @@ Threading: engine loop only; the end-of-turn model runs in its backend's worker.
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from dataclasses import dataclass
 
@@ -28,6 +27,7 @@ class FrameVerdict:
 
     start_line: bool = False
     append: bool = False
+    speculate: bool = False  # transcribe now: the line may be over (final text ready sooner)
     evaluate: bool = False  # ask the end-of-turn model now
     end_turn: str = ""  # non-empty: the turn is over, for this reason
     barge_in: bool = False
@@ -39,7 +39,12 @@ class AutoTurnPolicy:
     def __init__(self, settings: Settings, frame_samples: int) -> None:
         frame_ms = 1000.0 * frame_samples / INPUT_SAMPLE_RATE
         self.min_silence_frames = max(1, round(settings.turn_min_silence_ms / frame_ms))
-        self.max_silence_frames = max(self.min_silence_frames + 1, round(settings.turn_max_silence_ms / frame_ms))
+        self.speculate_frames = max(
+            1, min(self.min_silence_frames, round(settings.stt_speculate_ms / frame_ms))
+        )
+        self.max_silence_frames = max(
+            self.min_silence_frames + 1, round(settings.turn_max_silence_ms / frame_ms)
+        )
         self.barge_in_frames = max(ONSET_FRAMES, round(settings.barge_in_ms / frame_ms))
         self.preroll: deque[np.ndarray] = deque(maxlen=PREROLL_FRAMES)
         self._voiced_run = 0
@@ -69,7 +74,8 @@ class AutoTurnPolicy:
             verdict.append = True
             return verdict
         self._silence_run += 1
-        verdict.append = self._silence_run <= self.min_silence_frames
+        verdict.append = self._silence_run <= self.speculate_frames
+        verdict.speculate = self._silence_run == self.speculate_frames
         if self._silence_run == self.min_silence_frames:
             verdict.evaluate = True
         if self._silence_run >= self.max_silence_frames:
@@ -85,17 +91,3 @@ class AutoTurnPolicy:
         self.in_line = False
         self._silence_run = 0
         self.preroll.clear()
-
-
-class TurnEvaluation:
-    """One pending question to the end-of-turn model; dropped if the host speaks again."""
-
-    def __init__(self, task: asyncio.Task[float]) -> None:
-        self.task = task
-
-    def cancel(self) -> None:
-        self.task.cancel()
-
-
-def seconds_to_samples(seconds: float) -> int:
-    return int(seconds * INPUT_SAMPLE_RATE)

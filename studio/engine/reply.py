@@ -157,7 +157,9 @@ class ReplySpeaker:
         samples = np.nan_to_num(np.asarray(samples, dtype=np.float32))
         return samples if resampler is None else resampler.resample_chunk(samples, last=last)
 
-    def _play(self, samples: np.ndarray, clause: str, start: int | None, position: int) -> tuple[int | None, int]:
+    def _play(
+        self, samples: np.ndarray, clause: str, start: int | None, position: int
+    ) -> tuple[int | None, int]:
         """Queue samples on the output; the clause's first sample schedules its 'started' event."""
         if not len(samples):
             return start, position

@@ -52,8 +52,15 @@ class LatencyTrace:
     def engine_overhead_ms(self) -> float | None:
         """Time on the critical path spent in the engine's own hand-offs, not inside a backend."""
         m = self.marks
-        needed = ("turn_decided", "stt_final", "llm_request_sent", "first_clause",
-                  "tts_request_sent", "tts_first_chunk", "first_output_sample")
+        needed = (
+            "turn_decided",
+            "stt_final",
+            "llm_request_sent",
+            "first_clause",
+            "tts_request_sent",
+            "tts_first_chunk",
+            "first_output_sample",
+        )
         if any(k not in m for k in needed):
             return None
         to_llm = m["llm_request_sent"] - max(m["turn_decided"], m["stt_final"])

@@ -30,6 +30,7 @@ class Utterance:
         self._tail_frames = int(MAX_TURN_AUDIO_SECONDS * INPUT_SAMPLE_RATE)
         self._partial_task: asyncio.Task[Transcript] | None = None
         self._partial_at_samples = 0
+        self._rerun_when_free = False
 
     def append(self, frame: np.ndarray, voiced: bool, at: float) -> None:
         """Add a frame of the host's voice (or of a pause inside the line)."""
@@ -48,10 +49,15 @@ class Utterance:
         return np.concatenate(self._frames) if self._frames else np.zeros(0, np.float32)
 
     def maybe_start_partial(self, interval_samples: int, on_text: Callable[[str], None]) -> None:
-        """Start a partial recognition if enough new audio arrived and none is running."""
+        """Start a partial recognition if enough new audio arrived and none is running.
+
+        With `interval_samples == 0` (the host just paused) a busy recogniser is asked to run
+        once more as soon as it is free, so the final text is ready as early as possible.
+        """
         if self._partial_task is not None and not self._partial_task.done():
+            self._rerun_when_free = self._rerun_when_free or interval_samples == 0
             return
-        if self.samples - self._partial_at_samples < interval_samples:
+        if self.samples - self._partial_at_samples < max(1, interval_samples):
             return
         self._partial_at_samples = self.samples
         self._partial_task = asyncio.get_running_loop().create_task(self.session.partial())
@@ -63,14 +69,18 @@ class Utterance:
             if text and text != self.latest_text:
                 self.latest_text = text
                 on_text(text)
+            if self._rerun_when_free:
+                self._rerun_when_free = False
+                self.maybe_start_partial(0, on_text)
 
         self._partial_task.add_done_callback(deliver)
 
     async def finalize(self) -> Transcript:
         """The final transcript; reuses the recogniser's cached result when it covers all audio."""
-        if self._partial_task is not None and not self._partial_task.done():
+        while self._partial_task is not None and not self._partial_task.done():
             with contextlib.suppress(Exception):
                 await self._partial_task
+            await asyncio.sleep(0)  # let its done-callback start the queued re-run, if any
         return await self.session.finalize()
 
     async def discard(self) -> None:

@@ -138,7 +138,7 @@ class StudioWindow(QMainWindow):
         if 0 <= index < len(self._voices):
             self._engine.set_voice(self._voices[index])
 
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event) -> None:
         self._engine.stop()
         self._engine.wait(10_000)
         super().closeEvent(event)
@@ -158,6 +158,7 @@ def run_app(settings: Settings, screenshot: Path | None = None) -> int:
     window.show()
     engine.start()
     if screenshot is not None:
+
         def shoot() -> None:
             window.grab().save(str(screenshot))
             window.close()
@@ -170,4 +171,3 @@ def run_app(settings: Settings, screenshot: Path | None = None) -> int:
         engine.stop()
         engine.wait(10_000)
     return code
-

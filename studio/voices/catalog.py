@@ -41,9 +41,7 @@ class VoiceCatalog:
         """The named profile, or the first one when `name` is None; the error lists what exists."""
         profiles = self.profiles()
         if not profiles:
-            raise VoiceProfileError(
-                f"no voice profiles found in {self._bundled_dir} or {self._user_dir}"
-            )
+            raise VoiceProfileError(f"no voice profiles found in {self._bundled_dir} or {self._user_dir}")
         if name is None:
             return profiles[0]
         for profile in profiles:

@@ -23,7 +23,10 @@ def speechlike(seconds: float, rate: int) -> np.ndarray:
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "studio", "run", *args],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -87,7 +90,13 @@ def test_unwritable_output_is_refused_before_the_show(tmp_path, good_wav, target
 
 @pytest.mark.parametrize(
     ("rate", "channels", "subtype"),
-    [(8000, 1, "PCM_U8"), (8000, 1, "PCM_16"), (48000, 1, "PCM_24"), (44100, 2, "PCM_16"), (22050, 6, "FLOAT")],
+    [
+        (8000, 1, "PCM_U8"),
+        (8000, 1, "PCM_16"),
+        (48000, 1, "PCM_24"),
+        (44100, 2, "PCM_16"),
+        (22050, 6, "FLOAT"),
+    ],
 )
 def test_other_formats_are_converted_to_16k_mono(tmp_path, rate, channels, subtype):
     path = tmp_path / "odd.wav"
@@ -113,5 +122,5 @@ def test_a_thirty_minute_file_is_streamed_not_loaded(tmp_path):
 
 
 def test_recording_error_names_the_file(tmp_path):
-    with pytest.raises(RecordingError, match="nothing.wav: file not found"):
+    with pytest.raises(RecordingError, match=r"nothing\.wav: file not found"):
         open_host_recording(tmp_path / "nothing.wav")

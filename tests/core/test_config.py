@@ -43,5 +43,5 @@ def test_bad_toml_file_is_named():
     with pytest.raises(SettingsError, match="unknown setting 'stak'"):
         load_settings()
     settings_file().write_text('stack = "gpu\n', encoding="utf-8")
-    with pytest.raises(SettingsError, match="cannot read .*settings.toml"):
+    with pytest.raises(SettingsError, match=r"cannot read .*settings\.toml"):
         load_settings()

@@ -9,20 +9,20 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QThread  # noqa: E402
+from PySide6.QtCore import QThread
 
-from studio.audio.sources import paced_frames  # noqa: E402
-from studio.backends.registry import BackendStack  # noqa: E402
-from studio.bench.fixed_delay import (  # noqa: E402
+from studio.audio.sources import paced_frames
+from studio.backends.registry import BackendStack
+from studio.bench.fixed_delay import (
     EnergyVoiceActivity,
     FixedDelayChat,
     FixedDelaySpeechToText,
     FixedDelaySynthesizer,
     FixedDelayTurnDetector,
 )
-from studio.config import load_settings  # noqa: E402
-from studio.engine.qt_adapter import EngineThread, silent_microphone  # noqa: E402
-from studio.voices.profile import VoiceProfile  # noqa: E402
+from studio.config import load_settings
+from studio.engine.qt_adapter import EngineThread, silent_microphone
+from studio.voices.profile import VoiceProfile
 
 REPLY = "Sure thing, here is the news. It has been a quiet day. More after the break."
 

@@ -22,7 +22,6 @@ from studio.engine.engine import StudioEngine
 from studio.engine.events import (
     AnchorInterrupted,
     ReplyClauseStarted,
-    TurnCompleted,
     TurnDecided,
 )
 from studio.voices.profile import VoiceProfile
@@ -150,13 +149,13 @@ def test_barge_in_stops_output_and_keeps_only_heard_text():
             if any(isinstance(e, AnchorInterrupted) for e in events):
                 break
         played_at_cut = output.played_samples()
-        queued_after_cut = output._queued_until - played_at_cut  # noqa: SLF001 - checking the flush
+        queued_after_cut = output._queued_until - played_at_cut
         await engine.wait_anchor_idle()
         leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         await engine.aclose()
         return engine, chat, tts, events, queued_after_cut, leftover
 
-    engine, chat, tts, events, queued_after_cut, leftover = asyncio.run(scenario())
+    engine, chat, _tts, events, queued_after_cut, leftover = asyncio.run(scenario())
     interrupted = [e for e in events if isinstance(e, AnchorInterrupted)]
     assert len(interrupted) == 1
     assert queued_after_cut == 0, "queued anchor audio must be dropped at once"
