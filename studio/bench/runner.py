@@ -14,7 +14,7 @@ import json
 import resource
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import psutil
@@ -104,7 +104,7 @@ def summarize(turns: list[TurnCompleted]) -> dict[str, object]:
     out: dict[str, object] = {"turns": len(turns)}
     for stage in (*STAGES, "engine_overhead"):
         values = [t.latency_ms[stage] for t in turns if t.latency_ms.get(stage) is not None]
-        out[stage] = Percentiles.of(values).__dict__ if values else None  # type: ignore[union-attr]
+        out[stage] = asdict(Percentiles.of(values)) if values else None  # type: ignore[arg-type]
     return out
 
 
@@ -161,10 +161,10 @@ async def run_bench(settings: Settings, turns: int) -> dict[str, object]:
         },
         "latency_ms": summarize(real_turns),
         "fixed_delay": {
-            "delays_ms": {k: round(v * 1000, 1) for k, v in delays.__dict__.items()},
+            "delays_ms": {k: round(v * 1000, 1) for k, v in asdict(delays).items()},
             "latency_ms": summarize(fixed_turns),
             "residual_overhead_ms": (
-                r.__dict__ if (r := residual_overhead_ms(fixed_turns, delays)) else None
+                asdict(r) if (r := residual_overhead_ms(fixed_turns, delays)) else None
             ),
         },
     }

@@ -1,0 +1,45 @@
+"""`ai-anchor-studio run`: a host recording as the live mic → the anchor's audio and transcript."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from studio.commands.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, STACK_CHOICES, fail
+from studio.config import Settings, data_dir
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    run = sub.add_parser("run", help="play a recording as the host's mic; write the anchor's audio")
+    run.add_argument("--input", required=True, type=Path, help="host recording (WAV/FLAC/OGG/MP3)")
+    run.add_argument("--output", type=Path, help="where to write the anchor's audio (WAV)")
+    run.add_argument("--voice", help="voice profile name (default: the first one)")
+    run.add_argument("--stack", choices=STACK_CHOICES, dest="sub_stack", help="model stack")
+    run.add_argument("--fast", action="store_true", help="no real-time pacing (latency figures not live)")
+    run.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    from studio.audio.recording import RecordingError, open_host_recording
+    from studio.audio.wavwriter import OutputPathError, check_writable
+    from studio.backends.registry import BackendLoadError
+    from studio.headless import RunRequest, ShowError, execute
+    from studio.voices.catalog import VoiceCatalog
+    from studio.voices.profile import VoiceProfileError
+
+    try:
+        recording = open_host_recording(args.input)
+        if args.output is not None:
+            check_writable(args.output)
+        voice = VoiceCatalog(data_dir() / "voices").get(args.voice or settings.voice)
+    except (RecordingError, OutputPathError, VoiceProfileError) as exc:
+        return fail(str(exc), EXIT_BAD_INPUT)
+    request = RunRequest(recording, args.output, voice, args.fast, args.json)
+    try:
+        return execute(settings, request)
+    except (BackendLoadError, ShowError) as exc:
+        return fail(str(exc), EXIT_FAILED)
+    except OSError as exc:
+        return fail(f"cannot write {args.output}: {exc.strerror or exc}", EXIT_FAILED)
+    except KeyboardInterrupt:
+        return fail("stopped by the user; nothing written", EXIT_INTERRUPTED)
