@@ -12,7 +12,13 @@ from studio.config import load_settings
 
 def test_embedded_preset_and_chat_override():
     names = backend_names(load_settings(stack="embedded"))
-    assert names == {"stt": "faster-whisper", "vad": "silero", "turn": "smart-turn", "chat": "auto", "tts": "piper"}
+    assert names == {
+        "stt": "faster-whisper",
+        "vad": "silero",
+        "turn": "smart-turn",
+        "chat": "auto",
+        "tts": "piper",
+    }
     assert backend_names(load_settings(stack="embedded", chat_backend="smollm2"))["chat"] == "smollm2"
 
 
@@ -25,7 +31,7 @@ def test_gpu_stack_without_its_backends_says_how_to_get_them(monkeypatch):
 
 def test_unknown_backend_and_failing_factory_are_named(monkeypatch):
     settings = load_settings()
-    with pytest.raises(BackendLoadError, match="no tts backend named 'nope' \\(known: .*piper"):
+    with pytest.raises(BackendLoadError, match=r"no tts backend named 'nope' \(known: .*piper"):
         create_backend("tts", "nope", settings)
 
     def broken(_settings):
@@ -44,7 +50,9 @@ def test_build_stack_reports_progress_per_stage(monkeypatch):
             self.info = BackendInfo(name=name)
 
     for stage in registry.STAGES:
-        monkeypatch.setitem(registry._REGISTRY[stage], "dummy", lambda _s, stage=stage: Dummy(f"{stage}-dummy"))
+        monkeypatch.setitem(
+            registry._REGISTRY[stage], "dummy", lambda _s, stage=stage: Dummy(f"{stage}-dummy")
+        )
     monkeypatch.setitem(registry.PRESETS, "embedded", dict.fromkeys(registry.STAGES, "dummy"))
     seen = []
     stack = asyncio.run(build_stack(load_settings(stack="embedded"), lambda *a: seen.append(a)))

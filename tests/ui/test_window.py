@@ -6,11 +6,11 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from studio.config import load_settings  # noqa: E402
-from studio.engine.qt_adapter import EngineThread  # noqa: E402
-from studio.ui.app import StudioWindow  # noqa: E402
-from studio.voices.catalog import VoiceCatalog  # noqa: E402
-from tests.engine.test_qt_adapter import REPLY, fixed_stack  # noqa: E402
+from studio.config import load_settings
+from studio.engine.qt_adapter import EngineThread
+from studio.ui.app import StudioWindow
+from studio.voices.catalog import VoiceCatalog
+from tests.engine.test_qt_adapter import REPLY, fixed_stack
 
 
 def test_typed_line_shows_host_and_anchor(qtbot):
