@@ -86,14 +86,17 @@ class Settings(BaseSettings):
     # The turn loop.
     turn_mode: Literal["auto", "push_to_talk"] = "auto"
     vad_threshold: float = Field(0.5, gt=0, lt=1)
-    stt_speculate_ms: int = Field(160, ge=32, le=5000)
-    turn_min_silence_ms: int = Field(250, ge=50, le=5000)
+    stt_speculate_ms: int = Field(96, ge=32, le=5000)
+    turn_min_silence_ms: int = Field(200, ge=50, le=5000)
     turn_max_silence_ms: int = Field(1200, ge=100, le=10000)
     turn_completion_threshold: float = Field(0.5, gt=0, lt=1)
+    turn_punctuation_min_probability: float = Field(0.1, ge=0, lt=1)
     partial_interval_ms: int = Field(500, ge=100, le=5000)
     barge_in_ms: int = Field(200, ge=32, le=2000)
-    max_reply_tokens: int = Field(120, ge=8, le=4096)
+    first_clause_max_words: int = Field(6, ge=0, le=100)  # 0: wait for punctuation
+    max_reply_tokens: int = Field(80, ge=8, le=4096)
     history_turns: int = Field(8, ge=0, le=200)
+    history_max_chars: int = Field(1000, ge=0, le=200_000)
     voice: str | None = None
 
     @field_validator("SAMPLE_RATE")

@@ -32,24 +32,25 @@ from studio.bench.fixed_delay import (
     FixedDelayTurnDetector,
 )
 from studio.config import Settings
+from studio.engine.clauses import ClauseSplitter
 from studio.engine.engine import StudioEngine
 from studio.engine.events import TurnCompleted
 from studio.voices.catalog import VoiceCatalog
 from studio.voices.profile import VoiceProfile
 
-QUESTIONS = (
-    "What is the biggest story of the day?",
-    "How is the weather looking for the weekend?",
-    "Can you tell me something about the moon?",
-    "What should our listeners cook tonight?",
-    "Who won the big game last night?",
-    "Why do cats like boxes so much?",
-    "What is your favourite kind of music?",
-    "How long does it take to fly to Paris?",
-    "Do you think it will rain tomorrow?",
-    "What is a good book to read this winter?",
-    "How do bees make honey?",
-    "What time does the market open?",
+QUESTIONS = (  # about three seconds each when spoken, like a host's question on air
+    "What do you think is the biggest story of the day for our listeners?",
+    "How is the weather looking for the weekend here in the city?",
+    "Can you tell our audience something surprising about the moon?",
+    "What should people cook tonight if they only have twenty minutes?",
+    "Who do you think will win the big game on Sunday afternoon?",
+    "Why do you think cats like to sit in cardboard boxes so much?",
+    "What kind of music would you play to start a rainy morning?",
+    "How long does it take to fly from London to Paris these days?",
+    "Do you think it will rain tomorrow during the big street parade?",
+    "What is a good book for our listeners to read this winter?",
+    "How do bees turn the nectar from flowers into sweet honey?",
+    "What time does the farmers market open on Saturday morning?",
 )
 FIXED_REPLY = "Thanks for asking, that is a great question. Here is what we know so far tonight."
 STAGES = ("turn_decided", "stt_final", "llm_first_token", "first_clause", "tts_first_chunk", "voice_to_voice")
@@ -122,8 +123,17 @@ def fixed_delay_stack(real: BackendStack, delays: Delays) -> BackendStack:
 
 def residual_overhead_ms(turns: list[TurnCompleted], delays: Delays) -> Percentiles | None:
     """Speech-out minus STT-final minus the known chat+TTS delays: what the engine itself added."""
-    first_clause_words = len(FIXED_REPLY.split(",")[0].split()) - 1
-    known = delays.llm_first_token + first_clause_words * delays.llm_token + delays.tts_first_chunk
+    splitter = ClauseSplitter()
+    words = FIXED_REPLY.split(" ")
+    tokens_to_first_clause = next(
+        (i + 1 for i, word in enumerate(words) if splitter.feed((" " if i else "") + word)),
+        len(words),
+    )
+    known = (
+        delays.llm_first_token
+        + (tokens_to_first_clause - 1) * delays.llm_token
+        + delays.tts_first_chunk
+    )
     values = []
     for turn in turns:
         v2v, stt = turn.latency_ms.get("voice_to_voice"), turn.latency_ms.get("stt_final")
@@ -160,6 +170,7 @@ async def run_bench(settings: Settings, turns: int) -> dict[str, object]:
             "peak_rss": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         },
         "latency_ms": summarize(real_turns),
+        "sample_turns": [{"transcript": t.transcript, "reply": t.reply} for t in real_turns[:3]],
         "fixed_delay": {
             "delays_ms": {k: round(v * 1000, 1) for k, v in asdict(delays).items()},
             "latency_ms": summarize(fixed_turns),

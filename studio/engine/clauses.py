@@ -32,8 +32,10 @@ _ABBREVIATIONS = frozenset(
         "ft",
     ]
 )
-_SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*(?=\s)")
-_CLAUSE_END = re.compile(r"[,;:—–]+(?=\s)")
+# A boundary counts once whitespace follows it, or right away at the end of the text so far when
+# it follows a letter: "3." may still become "3.5", but "night." cannot change any more.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*(?=\s)|(?<=[^\W\d_])[.!?…]+[\"')\]]*$")
+_CLAUSE_END = re.compile(r"[,;:—–]+(?=\s)|(?<=[^\W\d_])[,;:—–]+$")
 _MARKUP = re.compile(r"[*_#`~]+")
 
 
@@ -45,10 +47,16 @@ def clean_for_speech(text: str) -> str:
 class ClauseSplitter:
     """Incremental splitter: `feed` text pieces, get finished clauses; `flush` returns the rest."""
 
-    def __init__(self, first_clause_min_words: int = 4, max_clause_chars: int = 220) -> None:
+    def __init__(
+        self,
+        first_clause_min_words: int = 3,
+        first_clause_max_words: int = 0,
+        max_clause_chars: int = 220,
+    ) -> None:
         self._buffer = ""
         self._emitted = 0
         self._first_min_words = first_clause_min_words
+        self._first_max_words = first_clause_max_words
         self._max_chars = max_clause_chars
 
     def feed(self, piece: str) -> list[str]:
@@ -77,12 +85,22 @@ class ClauseSplitter:
             for match in _CLAUSE_END.finditer(self._buffer):
                 if len(self._buffer[: match.start()].split()) >= self._first_min_words:
                     return match.end()
+            if self._first_max_words and self._complete_words() >= self._first_max_words:
+                return self._word_boundary(self._first_max_words)
         if len(self._buffer) > self._max_chars:
             comma = self._buffer.rfind(", ", 0, self._max_chars)
             space = self._buffer.rfind(" ", 0, self._max_chars)
             cut = comma + 1 if comma > 0 else space
             return cut if cut > 0 else None
         return None
+
+    def _complete_words(self) -> int:
+        """Words in the buffer that cannot grow any more (a space came after them)."""
+        return len(self._buffer.split()) - (0 if self._buffer[-1:].isspace() else 1)
+
+    def _word_boundary(self, words: int) -> int:
+        """Index just after the `words`-th word: the latest point the first clause may wait for."""
+        return next(m.end() for i, m in enumerate(re.finditer(r"\S+", self._buffer)) if i + 1 == words)
 
     def _is_abbreviation(self, dot_index: int) -> bool:
         if self._buffer[dot_index] != ".":

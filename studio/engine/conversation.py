@@ -13,9 +13,10 @@ INTERRUPTED_MARK = " —"
 class Conversation:
     """History of host and anchor lines; the anchor's lines hold only what was actually played."""
 
-    def __init__(self, system_prompt: str, max_turns: int = 8) -> None:
+    def __init__(self, system_prompt: str, max_turns: int = 8, max_chars: int = 1500) -> None:
         self.system_prompt = system_prompt
         self._max_turns = max_turns
+        self._max_chars = max_chars
         self._lines: list[ChatMessage] = []
 
     @property
@@ -23,8 +24,10 @@ class Conversation:
         return tuple(self._lines)
 
     def messages_for(self, host_line: str) -> list[ChatMessage]:
-        """What to send for a new host line: persona, recent history, the new line."""
+        """What to send for a new host line: persona, recent history (bounded: prefill costs), the line."""
         keep = self._lines[-2 * self._max_turns :] if self._max_turns else []
+        while keep and sum(len(m.content) for m in keep) > self._max_chars:
+            keep = keep[2:] if keep[0].role == "user" and len(keep) > 1 else keep[1:]
         return [
             ChatMessage("system", self.system_prompt),
             *keep,

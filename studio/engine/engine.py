@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import AsyncIterator
 from typing import Literal
 
@@ -40,6 +41,12 @@ log = logging.getLogger(__name__)
 TurnMode = Literal["auto", "push_to_talk"]
 
 
+def _ends_sentence(text: str) -> bool:
+    """A transcript that ends like a finished sentence (not a trailing-off '...')."""
+    text = text.rstrip(" \"')")
+    return text.endswith((".", "?", "!")) and not text.endswith("..")
+
+
 class StudioEngine:
     """Runs the turn loop of DESIGN.md over a backend stack and a program output."""
 
@@ -55,7 +62,9 @@ class StudioEngine:
         self.bus = bus or EventBus()
         self.mode: TurnMode = settings.turn_mode
         self._voice = voice
-        self.conversation = Conversation(voice.system_prompt(), settings.history_turns)
+        self.conversation = Conversation(
+            voice.system_prompt(), settings.history_turns, settings.history_max_chars
+        )
         self._policy = AutoTurnPolicy(settings, stack.vad.frame_samples)
         self._partial_interval = int(settings.partial_interval_ms * INPUT_SAMPLE_RATE / 1000)
         self._utterance: Utterance | None = None
@@ -66,6 +75,9 @@ class StudioEngine:
         self._anchor_idle = asyncio.Event()
         self._anchor_idle.set()
         self.completed: list[TurnCompleted] = []
+        # Model threads (tokenizers, generate loops) hold the GIL in Python code; a 1 ms switch
+        # interval gets the engine loop back within a millisecond instead of the default five.
+        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
 
     # ----- commands (engine loop) -------------------------------------------------------------
     @property
@@ -202,9 +214,21 @@ class StudioEngine:
     async def _evaluate(self, line: Utterance) -> None:
         """Ask the end-of-turn model; end the turn if it says complete and the host is still quiet."""
         probability = await self.stack.turn.completion_probability(line.recent_audio(), line.latest_text)
-        still_quiet = line is self._utterance and self._policy.silence_continues
-        if still_quiet and probability >= self.settings.turn_completion_threshold:
-            self._decide_turn(f"end-of-turn model p={probability:.2f}", speech_end=line.last_voiced_at)
+        if probability >= self.settings.turn_completion_threshold:
+            if self._still_quiet(line):
+                self._decide_turn(f"end-of-turn model p={probability:.2f}", speech_end=line.last_voiced_at)
+            return
+        if probability < self.settings.turn_punctuation_min_probability:
+            return
+        # A second opinion from the words: Whisper's punctuation on the speculative final text.
+        text = await line.settled_text()
+        if self._still_quiet(line) and _ends_sentence(text):
+            self._decide_turn(
+                f"sentence end + end-of-turn model p={probability:.2f}", speech_end=line.last_voiced_at
+            )
+
+    def _still_quiet(self, line: Utterance) -> bool:
+        return line is self._utterance and self._policy.silence_continues
 
     def _cancel_evaluation(self) -> None:
         if self._evaluation is not None and not self._evaluation.done():
@@ -276,6 +300,7 @@ class StudioEngine:
             options,
             trace,
             lambda clause: self.bus.publish(ReplyClauseStarted(turn_id, clause)),
+            first_clause_max_words=self.settings.first_clause_max_words,
         )
         messages = self.conversation.messages_for(text)
         interrupted = False

@@ -82,10 +82,12 @@ class ReplySpeaker:
         options: ChatOptions,
         trace: LatencyTrace,
         on_clause_started: Callable[[str], None],
+        first_clause_max_words: int = 0,
     ) -> None:
         self._chat, self._tts, self._output = chat, tts, output
         self._voice, self._options, self._trace = voice, options, trace
         self._on_clause_started = on_clause_started
+        self._first_clause_max_words = first_clause_max_words
         self.playout = ReplyPlayout(output.sample_rate)
         self._timers: list[asyncio.TimerHandle] = []
 
@@ -103,7 +105,7 @@ class ReplySpeaker:
         return self.playout
 
     async def _generate(self, messages: Sequence[ChatMessage], clauses: asyncio.Queue[str | None]) -> None:
-        splitter = ClauseSplitter()
+        splitter = ClauseSplitter(first_clause_max_words=self._first_clause_max_words)
         self._trace.mark("llm_request_sent")
         try:
             async with contextlib.aclosing(self._chat.stream_reply(messages, self._options)) as stream:

@@ -75,6 +75,14 @@ class Utterance:
 
         self._partial_task.add_done_callback(deliver)
 
+    async def settled_text(self) -> str:
+        """The latest text once no recognition is running (the speculative final, usually)."""
+        while self._partial_task is not None and not self._partial_task.done():
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._partial_task)
+            await asyncio.sleep(0)
+        return self.latest_text
+
     async def finalize(self) -> Transcript:
         """The final transcript; reuses the recogniser's cached result when it covers all audio."""
         while self._partial_task is not None and not self._partial_task.done():

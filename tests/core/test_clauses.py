@@ -36,3 +36,27 @@ def test_text_without_punctuation_comes_out_on_flush_or_length():
 
 def test_markdown_is_not_spoken():
     assert clean_for_speech("**Breaking** news:  `now`  #1") == "Breaking news: now 1"
+
+
+def test_history_is_bounded_by_turns_and_characters():
+    from studio.engine.conversation import Conversation
+
+    talk = Conversation("persona", max_turns=3, max_chars=120)
+    for i in range(5):
+        talk.record_turn(f"question {i}", f"answer {i} " + "x" * 30, interrupted=False)
+    messages = talk.messages_for("now")
+    assert messages[0].content == "persona" and messages[-1].content == "now"
+    history = messages[1:-1]
+    assert history[0].role == "user" and sum(len(m.content) for m in history) <= 120
+    assert history[-1].content.startswith("answer 4")
+
+
+def test_first_clause_word_limit_starts_speech_without_punctuation():
+    text = "The city council met for hours last night and voted on the new budget plan. Then lunch."
+    splitter = ClauseSplitter(first_clause_max_words=6)
+    out: list[str] = []
+    for word in text.split(" "):
+        out += splitter.feed(word + " ")
+    out += splitter.flush()
+    assert out[0] == "The city council met for hours"
+    assert out[1:] == ["last night and voted on the new budget plan.", "Then lunch."]

@@ -91,7 +91,7 @@ def test_auto_turn_answers_after_a_pause():
 
 def test_incomplete_turn_waits_for_silence_timeout():
     async def scenario():
-        engine, _, _, events = make_engine(turn_probability=0.1, turn_max_silence_ms=800)
+        engine, _, _, events = make_engine(turn_probability=0.05, turn_max_silence_ms=800)
         await feed(engine, frames_of(tone(1.0), quiet(0.5)))
         undecided = not any(isinstance(e, TurnDecided) for e in events)
         await feed(engine, frames_of(quiet(0.5)))
@@ -101,6 +101,17 @@ def test_incomplete_turn_waits_for_silence_timeout():
     undecided, events = asyncio.run(scenario())
     assert undecided
     assert [e.reason for e in events if isinstance(e, TurnDecided)] == ["silence timeout"]
+
+
+def test_unsure_model_plus_finished_sentence_ends_the_turn_before_the_timeout():
+    async def scenario():
+        engine, _, _, events = make_engine(turn_probability=0.3, turn_max_silence_ms=3000)
+        await feed(engine, frames_of(tone(1.0), quiet(1.0)))
+        await engine.wait_anchor_idle()
+        return events
+
+    reasons = [e.reason for e in asyncio.run(scenario()) if isinstance(e, TurnDecided)]
+    assert reasons == ["sentence end + end-of-turn model p=0.30"]
 
 
 def test_push_to_talk_turn_is_what_the_key_held():
