@@ -63,9 +63,7 @@ class OllamaChat:
             values["seed"] = options.seed
         return values
 
-    async def stream_reply(
-        self, messages: Sequence[ChatMessage], options: ChatOptions
-    ) -> AsyncIterator[str]:
+    async def stream_reply(self, messages: Sequence[ChatMessage], options: ChatOptions) -> AsyncIterator[str]:
         """Yield the reply's text pieces; a server that cannot be reached raises ConnectionError."""
         stream = await self._client.chat(
             model=self._model,

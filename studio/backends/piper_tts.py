@@ -113,9 +113,7 @@ class PiperSynthesizer:
         if not sentences:
             return
         config = self._config(voice)
-        stream = self._worker.stream(
-            lambda stop: self._synthesize_blocking(sentences, config, stop)
-        )
+        stream = self._worker.stream(lambda stop: self._synthesize_blocking(sentences, config, stop))
         try:
             async for samples in stream:
                 if len(samples):

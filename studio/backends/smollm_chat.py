@@ -79,9 +79,7 @@ def _build_cache(gguf: Path, target: Path) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(
-        gguf.parent, gguf_file=gguf.name, dtype=torch.float32
-    )
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     model.hf_quantizer = None  # the weights are plain float32 now; this lets them be saved
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
@@ -188,9 +186,7 @@ class SmolLMChat:
             stop.set()
             thread.join()
 
-    async def stream_reply(
-        self, messages: Sequence[ChatMessage], options: ChatOptions
-    ) -> AsyncIterator[str]:
+    async def stream_reply(self, messages: Sequence[ChatMessage], options: ChatOptions) -> AsyncIterator[str]:
         stream = self._worker.stream(lambda stop: self._generate_blocking(messages, options, stop))
         try:
             async for piece in stream:

@@ -77,9 +77,7 @@ class WhisperSpeechToText:
             local_files_only=True,
         )
         self._worker = BackendWorker("stt-whisper")
-        self.info = BackendInfo(
-            name="faster-whisper tiny.en (int8)", detail=f"English only; {model_dir}"
-        )
+        self.info = BackendInfo(name="faster-whisper tiny.en (int8)", detail=f"English only; {model_dir}")
 
     def _recognise_blocking(self, audio: np.ndarray) -> str:
         if len(audio) < MIN_SAMPLES:

@@ -129,11 +129,7 @@ def residual_overhead_ms(turns: list[TurnCompleted], delays: Delays) -> Percenti
         (i + 1 for i, word in enumerate(words) if splitter.feed((" " if i else "") + word)),
         len(words),
     )
-    known = (
-        delays.llm_first_token
-        + (tokens_to_first_clause - 1) * delays.llm_token
-        + delays.tts_first_chunk
-    )
+    known = delays.llm_first_token + (tokens_to_first_clause - 1) * delays.llm_token + delays.tts_first_chunk
     values = []
     for turn in turns:
         v2v, stt = turn.latency_ms.get("voice_to_voice"), turn.latency_ms.get("stt_final")
@@ -174,9 +170,7 @@ async def run_bench(settings: Settings, turns: int) -> dict[str, object]:
         "fixed_delay": {
             "delays_ms": {k: round(v * 1000, 1) for k, v in asdict(delays).items()},
             "latency_ms": summarize(fixed_turns),
-            "residual_overhead_ms": (
-                asdict(r) if (r := residual_overhead_ms(fixed_turns, delays)) else None
-            ),
+            "residual_overhead_ms": (asdict(r) if (r := residual_overhead_ms(fixed_turns, delays)) else None),
         },
     }
 
