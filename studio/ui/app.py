@@ -103,7 +103,8 @@ class StudioWindow(QMainWindow):
 
     def on_engine_ready(self, backends: dict) -> None:
         self.ready = True
-        self.statusBar().showMessage("On air — " + ", ".join(f"{k}: {v}" for k, v in backends.items()))
+        names = ", ".join(f"{k}: {v}" for k, v in backends.items() if k != "preset")
+        self.statusBar().showMessage(f"On air (no audio device connected yet: type host lines) — {names}")
 
     def on_engine_failed(self, message: str) -> None:
         self.statusBar().showMessage(f"Engine stopped: {message}")
