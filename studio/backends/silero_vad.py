@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.backends.contracts import INPUT_SAMPLE_RATE, BackendInfo
+from studio.backends.workers import single_thread_onnx_session
 from studio.config import Settings
 
 FRAME_SAMPLES = 512  # 32 ms at 16 kHz: the only frame size Silero v5+ accepts at this rate
@@ -36,16 +37,8 @@ class SileroVoiceActivity:
     frame_samples = FRAME_SAMPLES
 
     def __init__(self, settings: Settings | None = None) -> None:
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
         path = silero_model_path()
-        self._session = onnxruntime.InferenceSession(
-            str(path), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self._session = single_thread_onnx_session(path)
         self._rate = np.array(INPUT_SAMPLE_RATE, dtype=np.int64)
         self._window = np.zeros((1, CONTEXT_SAMPLES + FRAME_SAMPLES), dtype=np.float32)
         self.info = BackendInfo(name="Silero VAD v6 (onnx)", detail=str(path))

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.backends.contracts import INPUT_SAMPLE_RATE, BackendInfo
-from studio.backends.workers import BackendWorker
+from studio.backends.workers import BackendWorker, single_thread_onnx_session
 from studio.config import Settings
 
 MODEL_FILE = "pipecat/audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx"
@@ -44,17 +44,10 @@ class SmartTurnDetector:
     """Probability that the host's line is complete, judged from how its audio ends."""
 
     def __init__(self, settings: Settings | None = None) -> None:
-        import onnxruntime
         from faster_whisper.feature_extractor import FeatureExtractor
 
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
         path = smart_turn_model_path()
-        self._session = onnxruntime.InferenceSession(
-            str(path), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self._session = single_thread_onnx_session(path)
         self._mel = FeatureExtractor(
             feature_size=80,
             sampling_rate=INPUT_SAMPLE_RATE,

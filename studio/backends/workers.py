@@ -13,6 +13,7 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -111,3 +112,14 @@ class BackendWorker:
     async def aclose(self) -> None:
         """Shut the worker down without blocking the loop while its last job finishes."""
         await asyncio.to_thread(self.shutdown, True)
+
+
+def single_thread_onnx_session(path: Path):  # -> onnxruntime.InferenceSession
+    """An onnxruntime CPU session on one thread: small models whose calls must not fight the others."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    return onnxruntime.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
