@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 import sys
+import unicodedata
 from pathlib import Path
 
 from studio.voices.profile import VoiceProfile, VoiceProfileError, load_profile
+
+DEFAULT_FILE = "default.txt"
+
+
+def read_default_name(user_dir: Path | None) -> str | None:
+    """The name of the host's default voice (`default.txt` in the user voices dir), if one is set."""
+    if user_dir is None:
+        return None
+    try:
+        name = (user_dir / DEFAULT_FILE).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return name or None
 
 
 def bundled_voices_dir() -> Path:
@@ -29,7 +43,11 @@ class VoiceCatalog:
         for root, read_only in ((self._bundled_dir, True), (self._user_dir, False)):
             if root is None or not root.is_dir():
                 continue
-            for folder in sorted(p for p in root.iterdir() if (p / "profile.toml").is_file()):
+            # Dot folders are the store's work in progress (temp copies, trash): never profiles.
+            folders = (
+                p for p in root.iterdir() if not p.name.startswith(".") and (p / "profile.toml").is_file()
+            )
+            for folder in sorted(folders):
                 try:
                     profile = load_profile(folder, read_only=read_only)
                 except VoiceProfileError:
@@ -38,14 +56,30 @@ class VoiceCatalog:
         return sorted(found.values(), key=lambda p: p.name.casefold())
 
     def get(self, name: str | None) -> VoiceProfile:
-        """The named profile, or the first one when `name` is None; the error lists what exists."""
+        """The named profile; when `name` is None the host's default one, else the first one.
+
+        The error lists what exists.
+        """
         profiles = self.profiles()
         if not profiles:
             raise VoiceProfileError(f"no voice profiles found in {self._bundled_dir} or {self._user_dir}")
         if name is None:
-            return profiles[0]
-        for profile in profiles:
-            if profile.name.casefold() == name.casefold():
-                return profile
+            default = self.find(self.default_name() or "", profiles)
+            return default if default is not None else profiles[0]
+        found = self.find(name, profiles)
+        if found is not None:
+            return found
         known = ", ".join(p.name for p in profiles)
         raise VoiceProfileError(f"unknown voice {name!r}; available voices: {known}")
+
+    def default_name(self) -> str | None:
+        """The default voice's name as stored (it may name a profile that no longer exists)."""
+        return read_default_name(self._user_dir)
+
+    def find(self, name: str, profiles: list[VoiceProfile] | None = None) -> VoiceProfile | None:
+        """The profile called `name` (case-insensitive, unicode-normalised), or None."""
+        key = unicodedata.normalize("NFC", name).casefold()
+        for profile in profiles if profiles is not None else self.profiles():
+            if unicodedata.normalize("NFC", profile.name).casefold() == key:
+                return profile
+        return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,10 +42,15 @@ class VoiceProfile:
     synthesis: SynthesisSettings = field(default_factory=SynthesisSettings)
     fallback_lines: tuple[str, ...] = ()
     read_only: bool = False
+    show_notes: str = ""
+    folder: Path | None = field(default=None, compare=False)
 
     def system_prompt(self) -> str:
         """The persona prompt given to the chat model at the top of every conversation."""
-        return f"Your name is {self.anchor_name}. {self.persona}".strip()
+        prompt = f"Your name is {self.anchor_name}. {self.persona}".strip()
+        if self.show_notes.strip():
+            prompt += f"\n\nShow notes: {self.show_notes.strip()}"
+        return prompt
 
 
 def load_profile(folder: Path, *, read_only: bool = False) -> VoiceProfile:
@@ -73,6 +80,65 @@ def load_profile(folder: Path, *, read_only: bool = False) -> VoiceProfile:
             ),
             fallback_lines=tuple(str(line) for line in data.get("fallback_lines", [])),
             read_only=read_only,
+            show_notes=str(data.get("show_notes", "")),
+            folder=folder,
         )
     except (TypeError, ValueError) as exc:
         raise VoiceProfileError(f"{toml_path}: bad value ({exc})") from exc
+
+
+def toml_string(value: str) -> str:
+    """`value` as a TOML basic string: quotes, backslashes and control characters escaped."""
+    escapes = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+    out = []
+    for char in value:
+        if char in escapes:
+            out.append(escapes[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04X}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def _toml_float(value: float) -> str:
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return repr(float(value))
+
+
+def profile_toml(profile: VoiceProfile) -> str:
+    """The profile.toml text for `profile` (load_profile reads it back to an equal profile)."""
+    lines = [
+        f"name = {toml_string(profile.name)}",
+        f"anchor_name = {toml_string(profile.anchor_name)}",
+        f"language = {toml_string(profile.language)}",
+        f"persona = {toml_string(profile.persona)}",
+        f"show_notes = {toml_string(profile.show_notes)}",
+        f"transcript = {toml_string(profile.reference_transcript)}",
+        f"embedded_voice = {toml_string(profile.embedded_voice)}",
+        "fallback_lines = [" + ", ".join(toml_string(line) for line in profile.fallback_lines) + "]",
+        "",
+        "[synthesis]",
+        f"temperature = {_toml_float(profile.synthesis.temperature)}",
+        f"seed = {int(profile.synthesis.seed)}",
+        f"speaking_rate = {_toml_float(profile.synthesis.speaking_rate)}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def save_profile(profile: VoiceProfile, folder: Path) -> Path:
+    """Write `folder/profile.toml` atomically (temp file + fsync + rename); return its path."""
+    target = folder / "profile.toml"
+    temp = folder / f".profile.toml.{os.getpid()}.tmp"
+    try:
+        with temp.open("w", encoding="utf-8", newline="\n") as handle:
+            handle.write(profile_toml(profile))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)
+    return target
