@@ -94,6 +94,7 @@ class Settings(BaseSettings):
     partial_interval_ms: int = Field(500, ge=100, le=5000)
     barge_in_ms: int = Field(200, ge=32, le=2000)
     first_clause_max_words: int = Field(6, ge=0, le=100)  # 0: wait for punctuation
+    max_reply_chars: int = Field(600, ge=0, le=100_000)  # ends at a sentence boundary; 0: no cap
     max_reply_tokens: int = Field(80, ge=8, le=4096)
     history_turns: int = Field(8, ge=0, le=200)
     history_max_chars: int = Field(1000, ge=0, le=200_000)

@@ -37,11 +37,12 @@ _ABBREVIATIONS = frozenset(
 _SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*(?=\s)|(?<=[^\W\d_])[.!?…]+[\"')\]]*$")
 _CLAUSE_END = re.compile(r"[,;:—–]+(?=\s)|(?<=[^\W\d_])[,;:—–]+$")
 _MARKUP = re.compile(r"[*_#`~]+")
+_UNSPEAKABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffd\ufeff]")
 
 
 def clean_for_speech(text: str) -> str:
-    """Drop markdown markup and squeeze whitespace; the rest is the synthesizer's business."""
-    return " ".join(_MARKUP.sub("", text).split())
+    """Drop control characters, broken unicode and markdown markup; squeeze whitespace."""
+    return " ".join(_MARKUP.sub("", _UNSPEAKABLE.sub("", text)).split())
 
 
 class ClauseSplitter:

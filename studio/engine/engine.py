@@ -301,6 +301,7 @@ class StudioEngine:
             trace,
             lambda clause: self.bus.publish(ReplyClauseStarted(turn_id, clause)),
             first_clause_max_words=self.settings.first_clause_max_words,
+            max_reply_chars=self.settings.max_reply_chars,
         )
         messages = self.conversation.messages_for(text)
         interrupted = False

@@ -83,11 +83,13 @@ class ReplySpeaker:
         trace: LatencyTrace,
         on_clause_started: Callable[[str], None],
         first_clause_max_words: int = 0,
+        max_reply_chars: int = 0,
     ) -> None:
         self._chat, self._tts, self._output = chat, tts, output
         self._voice, self._options, self._trace = voice, options, trace
         self._on_clause_started = on_clause_started
         self._first_clause_max_words = first_clause_max_words
+        self._max_reply_chars = max_reply_chars
         self.playout = ReplyPlayout(output.sample_rate)
         self._timers: list[asyncio.TimerHandle] = []
 
@@ -105,7 +107,9 @@ class ReplySpeaker:
         return self.playout
 
     async def _generate(self, messages: Sequence[ChatMessage], clauses: asyncio.Queue[str | None]) -> None:
+        """Stream the chat reply into clauses; an absurdly long reply ends at a sentence boundary."""
         splitter = ClauseSplitter(first_clause_max_words=self._first_clause_max_words)
+        queued: list[str] = []
         self._trace.mark("llm_request_sent")
         try:
             async with contextlib.aclosing(self._chat.stream_reply(messages, self._options)) as stream:
@@ -114,14 +118,23 @@ class ReplySpeaker:
                         continue
                     self._trace.mark("llm_first_token")
                     self.playout.text_parts.append(piece)
-                    for clause in splitter.feed(piece):
-                        self._trace.mark("first_clause")
-                        clauses.put_nowait(clause)
-            for clause in splitter.flush():
-                self._trace.mark("first_clause")
-                clauses.put_nowait(clause)
+                    if self._queue_clauses(splitter.feed(piece), queued, clauses):
+                        self.playout.text_parts[:] = [" ".join(queued)]  # what will be said
+                        return  # leaving the `async with` closes the stream: the model stops
+            self._queue_clauses(splitter.flush(), queued, clauses)
         finally:
             clauses.put_nowait(None)
+
+    def _queue_clauses(self, new: list[str], queued: list[str], clauses: asyncio.Queue[str | None]) -> bool:
+        """Queue clauses for speech; True once the reply is long enough to stop at this sentence end."""
+        for clause in new:
+            self._trace.mark("first_clause")
+            clauses.put_nowait(clause)
+            queued.append(clause)
+            long_enough = self._max_reply_chars and sum(map(len, queued)) >= self._max_reply_chars
+            if long_enough and clause.rstrip("\"')]").endswith((".", "!", "?", "…")):
+                return True
+        return False
 
     async def _voice_clauses(self, clauses: asyncio.Queue[str | None]) -> None:
         while (clause := await clauses.get()) is not None:

@@ -60,3 +60,7 @@ def test_first_clause_word_limit_starts_speech_without_punctuation():
     out += splitter.flush()
     assert out[0] == "The city council met for hours"
     assert out[1:] == ["last night and voted on the new budget plan.", "Then lunch."]
+
+
+def test_control_characters_and_broken_unicode_are_not_spoken():
+    assert clean_for_speech("Hello\x00 there\x1b,\ufffd\ud800 friend\x7f") == "Hello there, friend"

@@ -192,3 +192,16 @@ def test_voice_switch_applies_from_next_reply():
 
     chat = asyncio.run(scenario())
     assert "Otto" in chat.requests[1][0].content
+
+
+def test_absurdly_long_reply_is_capped_at_a_sentence_boundary():
+    async def scenario():
+        engine, chat, _tts, _ = make_engine(max_reply_chars=30)
+        engine.submit_text("Talk forever")
+        await engine.wait_anchor_idle()
+        return engine.completed[0], chat
+
+    turn, chat = asyncio.run(scenario())
+    assert turn.reply == "Good evening, it is a calm night here."
+    assert turn.heard == turn.reply
+    assert chat.cancelled == 1, "the model must be told to stop"
