@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import Callable
 
 import numpy as np
@@ -26,8 +27,9 @@ class Utterance:
         self.voiced_samples = 0
         self.last_voiced_at: float | None = None
         self.latest_text = ""
-        self._frames: list[np.ndarray] = []
-        self._tail_frames = int(MAX_TURN_AUDIO_SECONDS * INPUT_SAMPLE_RATE)
+        self._frames: deque[np.ndarray] = deque()
+        self._kept_samples = 0
+        self._max_kept_samples = int(MAX_TURN_AUDIO_SECONDS * INPUT_SAMPLE_RATE)
         self._partial_task: asyncio.Task[Transcript] | None = None
         self._partial_at_samples = 0
         self._rerun_when_free = False
@@ -36,13 +38,13 @@ class Utterance:
         """Add a frame of the host's voice (or of a pause inside the line)."""
         self.session.append(frame)
         self._frames.append(frame)
+        self._kept_samples += len(frame)
         self.samples += len(frame)
         if voiced:
             self.voiced_samples += len(frame)
             self.last_voiced_at = at
-        kept = sum(len(f) for f in self._frames)
-        while self._frames and kept - len(self._frames[0]) >= self._tail_frames:
-            kept -= len(self._frames.pop(0))
+        while self._frames and self._kept_samples - len(self._frames[0]) >= self._max_kept_samples:
+            self._kept_samples -= len(self._frames.popleft())
 
     def recent_audio(self) -> np.ndarray:
         """The last few seconds of the line, for the end-of-turn model."""
