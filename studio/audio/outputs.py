@@ -15,11 +15,14 @@ from typing import Protocol
 
 import numpy as np
 
+from studio.audio.scope import SampleScope
+
 
 class AudioOutput(Protocol):
     """Where the anchor's voice goes; positions are cumulative sample counts since open."""
 
     sample_rate: int
+    scope: SampleScope  # queued audio by position, read by the GUI at `played_samples()`
 
     def write(self, samples: np.ndarray) -> float:
         """Queue mono float32 samples; return the clock time their first sample starts playing."""
@@ -39,6 +42,8 @@ class ClockedOutput:
 
     def __init__(self, sample_rate: int, keep_recording: bool = False) -> None:
         self.sample_rate = sample_rate
+        # Queued audio by position; the GUI draws `scope.window(n, end=played_samples())`.
+        self.scope = SampleScope(sample_rate, seconds=60.0)
         self._queued_until = 0  # sample position where queued audio ends
         self._anchor_position = 0  # position of the playhead at `_anchor_time`
         self._anchor_time = time.perf_counter()
@@ -60,8 +65,10 @@ class ClockedOutput:
         if playhead >= self._queued_until:  # idle: playback (re)starts now
             self._anchor_position, self._anchor_time = playhead, now
         start_at = self._anchor_time + (self._queued_until - self._anchor_position) / self.sample_rate
-        self._queued_until += len(samples)
-        self._pending.append(np.asarray(samples, dtype=np.float32))
+        block = np.asarray(samples, dtype=np.float32)
+        self.scope.write(block)
+        self._queued_until += len(block)
+        self._pending.append(block)
         return start_at
 
     def flush(self) -> int:
@@ -70,6 +77,7 @@ class ClockedOutput:
         self._commit_recording(playhead)
         self._pending.clear()
         self._queued_until = playhead
+        self.scope.rewind(playhead)
         self._anchor_position, self._anchor_time = playhead, time.perf_counter()
         return dropped
 
