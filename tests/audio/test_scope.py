@@ -13,7 +13,8 @@ def test_window_returns_newest_samples_across_wrap() -> None:
     assert scope.end == 13
     np.testing.assert_array_equal(scope.window(5), np.arange(8, 13, dtype=np.float32))
     # Older than the capacity is unknown: silence, not stale data.
-    np.testing.assert_array_equal(scope.window(4, end=4), np.zeros(4, dtype=np.float32))
+    # Positions 3..12 are kept; older than that is unknown: silence, not stale data.
+    np.testing.assert_array_equal(scope.window(4, end=4), np.array([0, 0, 0, 3], dtype=np.float32))
 
 
 def test_oversized_block_keeps_its_tail() -> None:
