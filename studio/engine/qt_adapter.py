@@ -9,10 +9,11 @@ are emitted from that thread and reach GUI slots queued on the main thread. Comm
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from PySide6.QtCore import QThread, Signal
@@ -35,6 +36,7 @@ from studio.engine.events import (
 from studio.voices.profile import VoiceProfile
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 StackFactory = Callable[[Settings, Callable[[str, str, str], None]], Awaitable[BackendStack]]
 FrameSourceFactory = Callable[[int], AsyncIterator[np.ndarray]]
@@ -83,6 +85,7 @@ class EngineThread(QThread):
         self._output = output or ClockedOutput(settings.SAMPLE_RATE)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._engine: StudioEngine | None = None
+        self._stack: BackendStack | None = None
         self._stopping: asyncio.Event | None = None
 
     # ----- commands (any thread) --------------------------------------------------------------
@@ -101,6 +104,38 @@ class EngineThread(QThread):
 
     def set_mode(self, mode: str) -> None:
         self._call(lambda engine: engine.set_mode(mode))  # type: ignore[arg-type]
+
+    def submit(self, job: Callable[[BackendStack], Awaitable[T]]) -> concurrent.futures.Future[T]:
+        """Run `job(stack)` on the engine loop (e.g. transcribe a voice reference, preview a voice).
+
+        The returned future fails with RuntimeError when the engine is not running (yet).
+        """
+        loop, stack = self._loop, self._stack
+        if loop is None or stack is None or loop.is_closed():
+            failed: concurrent.futures.Future[T] = concurrent.futures.Future()
+            failed.set_exception(RuntimeError("models not loaded yet; try again when the lights are green"))
+            return failed
+        return asyncio.run_coroutine_threadsafe(job(stack), loop)  # type: ignore[arg-type]
+
+    def transcribe(self, audio: np.ndarray, language: str | None = None) -> concurrent.futures.Future[str]:
+        """Transcribe 16 kHz mono audio with the active STT; resolves to the text."""
+
+        async def job(stack: BackendStack) -> str:
+            return (await stack.stt.transcribe(audio, language)).text.strip()
+
+        return self.submit(job)
+
+    def synthesize(self, text: str, voice: VoiceProfile) -> concurrent.futures.Future[tuple[np.ndarray, int]]:
+        """Speak `text` with the active TTS in `voice`; resolves to (samples, sample rate)."""
+
+        async def job(stack: BackendStack) -> tuple[np.ndarray, int]:
+            parts, rate = [], self._settings.SAMPLE_RATE
+            async for chunk in stack.tts.synthesize(text, voice):
+                parts.append(chunk.samples)
+                rate = chunk.sample_rate
+            return (np.concatenate(parts) if parts else np.zeros(0, np.float32)), rate
+
+        return self.submit(job)
 
     def stop(self) -> None:
         """Ask the engine to finish; `wait()` afterwards to join the thread."""
@@ -131,12 +166,12 @@ class EngineThread(QThread):
         stack = await self._stack_factory(self._settings, self._on_progress)
         engine = StudioEngine(self._settings, stack, self._output, self._voice)
         engine.bus.subscribe(self._forward)
-        self._engine = engine
+        self._engine, self._stack = engine, stack
         self.engine_ready.emit(stack.describe())
         try:
             await engine.run(self._until_stopped(self._source_factory(stack.vad.frame_samples)))
         finally:
-            self._engine = None
+            self._engine = self._stack = None
             await engine.aclose()
             await stack.aclose()
 
