@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     history_max_chars: int = Field(1000, ge=0, le=200_000)
     voice: str | None = None
 
+    # The studio window.
+    persona_prompt: str = Field("", max_length=4000)  # show-wide instructions added to every persona
+    ptt_hotkey: str = "Space"  # held while the window has focus (Qt key name, e.g. "F13", "Ctrl+T")
+    interrupt_hotkey: str = "Escape"
+
     @field_validator("SAMPLE_RATE")
     @classmethod
     def _supported_rate(cls, value: int) -> int:

@@ -63,7 +63,7 @@ class StudioEngine:
         self.mode: TurnMode = settings.turn_mode
         self._voice = voice
         self.conversation = Conversation(
-            voice.system_prompt(), settings.history_turns, settings.history_max_chars
+            self._system_prompt(voice), settings.history_turns, settings.history_max_chars
         )
         self._policy = AutoTurnPolicy(settings, stack.vad.frame_samples)
         self._partial_interval = int(settings.partial_interval_ms * INPUT_SAMPLE_RATE / 1000)
@@ -87,7 +87,12 @@ class StudioEngine:
     def set_voice(self, voice: VoiceProfile) -> None:
         """Switch the anchor's voice and persona; the reply in progress keeps the old one."""
         self._voice = voice
-        self.conversation.system_prompt = voice.system_prompt()
+        self.conversation.system_prompt = self._system_prompt(voice)
+
+    def _system_prompt(self, voice: VoiceProfile) -> str:
+        """The voice's persona plus the show-wide instructions from the settings."""
+        extra = self.settings.persona_prompt.strip()
+        return f"{voice.system_prompt()}\n\n{extra}" if extra else voice.system_prompt()
 
     def set_mode(self, mode: TurnMode) -> None:
         """Switch between auto-turn and push-to-talk; a line in progress is dropped."""

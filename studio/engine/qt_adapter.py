@@ -9,16 +9,20 @@ are emitted from that thread and reach GUI slots queued on the main thread. Comm
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 from PySide6.QtCore import QThread, Signal
 
 from studio.audio.outputs import AudioOutput, ClockedOutput
+from studio.audio.scope import SampleScope
+from studio.backends.contracts import INPUT_SAMPLE_RATE
 from studio.backends.registry import BackendStack, build_stack
 from studio.config import Settings
 from studio.engine.engine import StudioEngine
@@ -67,6 +71,9 @@ class EngineThread(QThread):
     reply_clause_started = Signal(int, str)
     anchor_interrupted = Signal(int, str)  # turn id, heard text
     turn_completed = Signal(object)  # TurnCompleted
+    event_emitted = Signal(object)  # every engine event, for views that show them all (session log)
+    file_feed_finished = Signal(str)  # path of a file that finished playing as the host
+    file_feed_failed = Signal(str)  # message for the user
 
     def __init__(
         self,
@@ -83,12 +90,51 @@ class EngineThread(QThread):
         self._settings, self._voice = settings, voice
         self._stack_factory, self._source_factory = stack_factory, source_factory
         self._output = output or ClockedOutput(settings.SAMPLE_RATE)
+        # What the engine hears (after mute / file feed), 16 kHz, for the GUI's waveform and meter.
+        self.mic_scope = SampleScope(INPUT_SAMPLE_RATE, seconds=10.0)
+        self._mic_muted = False
+        self._file_frames: collections.deque[np.ndarray] = collections.deque()
+        self._file_feed: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._engine: StudioEngine | None = None
         self._stack: BackendStack | None = None
         self._stopping: asyncio.Event | None = None
 
+    @property
+    def output(self) -> AudioOutput:
+        """The program output; the GUI reads `output.scope` at `output.played_samples()`."""
+        return self._output
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def voice(self) -> VoiceProfile:
+        return self._voice
+
     # ----- commands (any thread) --------------------------------------------------------------
+    def set_mic_muted(self, muted: bool) -> None:
+        """Mute the host mic: the engine hears silence (a file feed still plays)."""
+        self._mic_muted = muted
+
+    @property
+    def mic_muted(self) -> bool:
+        return self._mic_muted
+
+    def play_file(self, path: Path) -> None:
+        """Feed an audio file to the engine as if the host said it into the mic."""
+        loop = self._loop
+        if loop is None or loop.is_closed() or self._stack is None:
+            self.file_feed_failed.emit("models not loaded yet; try again when the lights are green")
+            return
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(lambda: loop.create_task(self._load_file(Path(path))))
+
+    def stop_file(self) -> None:
+        """Stop a file feed; the mic is heard again."""
+        self._file_frames = collections.deque()
+
     def push_to_talk(self, pressed: bool) -> None:
         self._call(lambda engine: engine.push_to_talk(pressed))
 
@@ -176,19 +222,52 @@ class EngineThread(QThread):
             await stack.aclose()
 
     async def _until_stopped(self, frames: AsyncIterator[np.ndarray]) -> AsyncIterator[np.ndarray]:
+        """The mic (or a file feed in its place, or silence when muted) until the studio stops."""
         stopping = self._stopping
         assert stopping is not None
         async with contextlib.aclosing(frames):  # type: ignore[type-var]
-            async for frame in frames:
+            async for mic_frame in frames:
                 if stopping.is_set():
                     return
+                frame = mic_frame
+                if self._file_frames:
+                    frame = self._file_frames.popleft()
+                    if not self._file_frames and self._file_feed is not None:
+                        self.file_feed_finished.emit(self._file_feed)
+                        self._file_feed = None
+                elif self._mic_muted:
+                    frame = np.zeros_like(mic_frame)
+                self.mic_scope.write(frame)
                 yield frame
+
+    async def _load_file(self, path: Path) -> None:
+        """Decode and resample a host file off the loop, then queue it frame by frame."""
+        from studio.audio.recording import RecordingError, open_host_recording
+
+        stack = self._stack
+        if stack is None:
+            return
+        size = stack.vad.frame_samples
+
+        def decode() -> collections.deque[np.ndarray]:
+            audio = open_host_recording(path).read_all()
+            audio = np.concatenate([audio, np.zeros((-len(audio)) % size, np.float32)])
+            return collections.deque(audio.reshape(-1, size))
+
+        try:
+            frames = await asyncio.to_thread(decode)
+        except (RecordingError, OSError) as exc:
+            self.file_feed_failed.emit(str(exc))
+            return
+        self._file_feed = str(path)
+        self._file_frames = frames
 
     def _on_progress(self, stage: str, backend: str, state: str) -> None:
         self.stage_status_changed.emit(stage, backend, state, "")
 
     def _forward(self, event: EngineEvent) -> None:
         """Engine event → the matching signal (queued to the GUI thread by Qt)."""
+        self.event_emitted.emit(event)
         match event:
             case StageStatusChanged(stage, backend, state, detail):
                 self.stage_status_changed.emit(stage, backend, state, detail)
