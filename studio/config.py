@@ -105,6 +105,15 @@ class Settings(BaseSettings):
     ptt_hotkey: str = "Space"  # held while the window has focus (Qt key name, e.g. "F13", "Ctrl+T")
     interrupt_hotkey: str = "Escape"
 
+    # Resilience: how long each stage may take before it counts as failed, and the re-checks.
+    stt_timeout_s: float = Field(10.0, gt=0, le=600)  # one partial or final transcript
+    turn_timeout_s: float = Field(2.0, gt=0, le=600)  # one end-of-turn verdict
+    chat_timeout_s: float = Field(15.0, gt=0, le=600)  # the first reply piece, then each next one
+    tts_timeout_s: float = Field(10.0, gt=0, le=600)  # the first audio chunk, then each next one
+    health_check_s: float = Field(1.0, gt=0, le=600)  # first re-check of a failed stage; doubles
+    health_check_max_s: float = Field(30.0, gt=0, le=3600)  # the longest wait between re-checks
+    faults: str = ""  # fault injection for tests and demos, e.g. "chat:fail:0.3,tts:hang:0.1"
+
     @field_validator("SAMPLE_RATE")
     @classmethod
     def _supported_rate(cls, value: int) -> int:

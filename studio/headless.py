@@ -22,6 +22,9 @@ from studio.backends.registry import BackendStack, build_stack
 from studio.config import Settings
 from studio.engine.engine import StudioEngine
 from studio.engine.events import EngineEvent, TranscriptUpdated, TurnCompleted, TurnDiscarded
+from studio.session.log import SessionLog, new_session_path
+from studio.session.program_wav import CrashSafeWav, RecordingOutput
+from studio.session.recorder import SessionRecorder
 from studio.voices.profile import VoiceProfile
 
 TRAILING_SILENCE_S = 2.5  # lets the last line end by pause, as it would live
@@ -40,6 +43,8 @@ class RunRequest:
     voice: VoiceProfile
     fast: bool
     as_json: bool
+    session_log: Path | None = None  # None: a new log in the data dir's sessions/
+    record: Path | None = None  # program audio recorded as it plays (crash-safe WAV)
 
 
 def _printer(stream: TextIO) -> callable:
@@ -76,8 +81,15 @@ async def run_show(settings: Settings, request: RunRequest, stack: BackendStack 
         stack = await build_stack(settings, _progress(log_stream))
     output_cls = InstantOutput if request.fast else ClockedOutput
     output = output_cls(settings.SAMPLE_RATE, keep_recording=True)
-    engine = StudioEngine(settings, stack, output, request.voice)
+    program = None
+    if request.record is not None:
+        program = RecordingOutput(output, CrashSafeWav(request.record, output.sample_rate))
+    engine = StudioEngine(settings, stack, program or output, request.voice)
     engine.set_mode("auto")
+    recorder = SessionRecorder(SessionLog(request.session_log or new_session_path()))
+    recorder.attach(engine)
+    recorder.start(request.voice.name, stack.describe(), input=str(request.recording.path))
+    print(f"session log: {recorder.log.path}", file=log_stream, flush=True)
     if not request.as_json:
         engine.bus.subscribe(_printer(sys.stdout))
     blocks = itertools.chain(request.recording.blocks(), silence(TRAILING_SILENCE_S))
@@ -91,6 +103,9 @@ async def run_show(settings: Settings, request: RunRequest, stack: BackendStack 
         await engine.run(frames)
     finally:
         await engine.aclose()
+        recorder.finish()
+        if program is not None:
+            program.close()
         if own_stack:
             await stack.aclose()
     if not engine.completed:

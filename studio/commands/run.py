@@ -17,6 +17,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--stack", choices=STACK_CHOICES, dest="sub_stack", help="model stack")
     run.add_argument("--fast", action="store_true", help="no real-time pacing (latency figures not live)")
     run.add_argument("--json", action="store_true", help="print one JSON object")
+    run.add_argument(
+        "--session-log", type=Path, help="session log file (default: a new one in the data dir's sessions/)"
+    )
+    run.add_argument("--record", type=Path, help="also record the program audio here as it plays (WAV)")
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -24,20 +28,24 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     from studio.audio.wavwriter import OutputPathError, check_writable
     from studio.backends.registry import BackendLoadError
     from studio.headless import RunRequest, ShowError, execute
+    from studio.session.log import SessionLogError
     from studio.voices.catalog import VoiceCatalog
     from studio.voices.profile import VoiceProfileError
 
     try:
         recording = open_host_recording(args.input)
-        if args.output is not None:
-            check_writable(args.output)
+        for path in (args.output, args.record):
+            if path is not None:
+                check_writable(path)
         voice = VoiceCatalog(data_dir() / "voices").get(args.voice or settings.voice)
     except (RecordingError, OutputPathError, VoiceProfileError) as exc:
         return fail(str(exc), EXIT_BAD_INPUT)
-    request = RunRequest(recording, args.output, voice, args.fast, args.json)
+    request = RunRequest(
+        recording, args.output, voice, args.fast, args.json, session_log=args.session_log, record=args.record
+    )
     try:
         return execute(settings, request)
-    except (BackendLoadError, ShowError) as exc:
+    except (BackendLoadError, ShowError, SessionLogError) as exc:
         return fail(str(exc), EXIT_FAILED)
     except OSError as exc:
         return fail(f"cannot write {args.output}: {exc.strerror or exc}", EXIT_FAILED)

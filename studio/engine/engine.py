@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Literal
 
 import numpy as np
@@ -23,8 +23,10 @@ from studio.config import Settings
 from studio.engine.conversation import Conversation
 from studio.engine.events import (
     AnchorInterrupted,
+    AnchorLineQueued,
     EventBus,
     HostSpeechStarted,
+    ReplyCaptioned,
     ReplyClauseStarted,
     TranscriptUpdated,
     TurnCompleted,
@@ -33,6 +35,7 @@ from studio.engine.events import (
 )
 from studio.engine.policies import AutoTurnPolicy
 from studio.engine.reply import ReplySpeaker
+from studio.engine.supervisor_stack import StackSupervisor
 from studio.engine.trace import LatencyTrace, now
 from studio.engine.utterance import Utterance
 from studio.voices.profile import VoiceProfile
@@ -58,10 +61,15 @@ class StudioEngine:
         voice: VoiceProfile,
         bus: EventBus | None = None,
     ) -> None:
-        self.settings, self.stack, self.output = settings, stack, output
+        self.settings, self.output = settings, output
         self.bus = bus or EventBus()
         self.mode: TurnMode = settings.turn_mode
         self._voice = voice
+        # Every backend call is bounded and checked; a failing stage degrades to its fallback.
+        self.supervisor = StackSupervisor(settings, self.bus.publish, lambda: self._voice)
+        self.stack = self.supervisor.wrap(stack)
+        # Awaited before a clause's first sample airs (the session log makes its line durable).
+        self.air_gate: Callable[[], Awaitable[None]] | None = None
         self.conversation = Conversation(
             self._system_prompt(voice), settings.history_turns, settings.history_max_chars
         )
@@ -266,7 +274,9 @@ class StudioEngine:
         text = transcript.text.strip()
         self.bus.publish(TranscriptUpdated(line.turn_id, text, True))
         if not text:
-            self.bus.publish(TurnDiscarded(line.turn_id, "empty transcript"))
+            stt_down = self.supervisor.degraded("stt")
+            reason = "speech-to-text unavailable; type the line" if stt_down else "empty transcript"
+            self.bus.publish(TurnDiscarded(line.turn_id, reason))
             return
         await self._reply(line.turn_id, text, trace, reason)
 
@@ -307,6 +317,15 @@ class StudioEngine:
             lambda clause: self.bus.publish(ReplyClauseStarted(turn_id, clause)),
             first_clause_max_words=self.settings.first_clause_max_words,
             max_reply_chars=self.settings.max_reply_chars,
+            on_clause_queued=lambda clause: self.bus.publish(
+                AnchorLineQueued(
+                    turn_id, clause, voice.name, self.supervisor.describe(self.stack), trace.report()
+                )
+            ),
+            on_caption=lambda clause: self.bus.publish(
+                ReplyCaptioned(turn_id, clause, self._caption_reason())
+            ),
+            air_gate=self.air_gate,
         )
         messages = self.conversation.messages_for(text)
         interrupted = False
@@ -329,10 +348,15 @@ class StudioEngine:
                 interrupted=interrupted,
                 audio_seconds=round(speaker.playout.played_seconds(played), 3),
                 latency_ms=trace.report(),
-                backends=self.stack.describe(),
+                backends=self.supervisor.describe(self.stack),
             )
             self.completed.append(completed)
             self.bus.publish(completed)
+
+    def _caption_reason(self) -> str:
+        if self.supervisor.degraded("tts"):
+            return "speech synthesis unavailable"
+        return "nothing speakable in it"
 
     async def aclose(self) -> None:
         """Stop any turn in flight and release the line."""
@@ -340,6 +364,7 @@ class StudioEngine:
         if self._reply_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reply_task
+        await self.supervisor.aclose()
         self._cancel_evaluation()
         self._policy.line_ended()
         line, self._utterance = self._utterance, None

@@ -68,6 +68,26 @@ class ReplyClauseStarted:
 
 
 @dataclass(frozen=True, slots=True)
+class AnchorLineQueued:
+    """A clause of the anchor's reply is about to be voiced (logged before any of it airs)."""
+
+    turn_id: int
+    clause: str
+    voice: str
+    backends: dict[str, str] = field(default_factory=dict)  # stage → backend (or its fallback)
+    latency_ms: dict[str, float | None] = field(default_factory=dict)  # the turn's trace so far
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyCaptioned:
+    """A clause was shown as a caption instead of spoken (TTS down, or nothing speakable in it)."""
+
+    turn_id: int
+    clause: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class AnchorInterrupted:
     """Barge-in: the anchor was cut off; `heard` is what the audience actually heard."""
 
@@ -97,6 +117,8 @@ EngineEvent = (
     | TurnDecided
     | TurnDiscarded
     | ReplyClauseStarted
+    | AnchorLineQueued
+    | ReplyCaptioned
     | AnchorInterrupted
     | TurnCompleted
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -84,10 +84,16 @@ class ReplySpeaker:
         on_clause_started: Callable[[str], None],
         first_clause_max_words: int = 0,
         max_reply_chars: int = 0,
+        on_clause_queued: Callable[[str], None] | None = None,
+        on_caption: Callable[[str], None] | None = None,
+        air_gate: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._chat, self._tts, self._output = chat, tts, output
         self._voice, self._options, self._trace = voice, options, trace
         self._on_clause_started = on_clause_started
+        # Session log hooks: a clause is reported before synthesis, shown as a caption when it
+        # yields no audio, and `air_gate` is awaited before its first sample is played.
+        self._on_clause_queued, self._on_caption, self._air_gate = on_clause_queued, on_caption, air_gate
         self._first_clause_max_words = first_clause_max_words
         self._max_reply_chars = max_reply_chars
         self.playout = ReplyPlayout(output.sample_rate)
@@ -129,6 +135,8 @@ class ReplySpeaker:
         """Queue clauses for speech; True once the reply is long enough to stop at this sentence end."""
         for clause in new:
             self._trace.mark("first_clause")
+            if self._on_clause_queued is not None:
+                self._on_clause_queued(clause)
             clauses.put_nowait(clause)
             queued.append(clause)
             long_enough = self._max_reply_chars and sum(map(len, queued)) >= self._max_reply_chars
@@ -155,12 +163,27 @@ class ReplySpeaker:
                     source_rate = chunk.sample_rate
                     resampler = self._resampler(source_rate)
                 samples = self._convert(chunk.samples, resampler, last=False)
+                if start is None and self._air_gate is not None and len(samples):
+                    await self._air_gate()
                 start, position = self._play(samples, clause, start, position)
         if resampler is not None:
             tail = self._convert(np.zeros(0, np.float32), resampler, last=True)
+            if start is None and self._air_gate is not None and len(tail):
+                await self._air_gate()
             start, position = self._play(tail, clause, start, position)
         if start is not None:
             self.playout.spans.append(SpokenSpan(clause, start, position))
+        else:
+            await self._caption(clause)
+
+    async def _caption(self, clause: str) -> None:
+        """No audio for `clause` (TTS down, or nothing speakable): show it; it counts as heard in turn."""
+        position = max(self.playout.end, self._output.played_samples())
+        self.playout.spans.append(SpokenSpan(clause, position, position))
+        if self._air_gate is not None:
+            await self._air_gate()
+        if self._on_caption is not None:
+            self._on_caption(clause)
 
     def _resampler(self, source_rate: int) -> soxr.ResampleStream | None:
         if source_rate == self._output.sample_rate:

@@ -1,0 +1,88 @@
+"""Turns the engine's events into session-log records, and holds each anchor line until it is logged.
+
+Attach once per engine: it subscribes to the bus and installs the engine's air gate, so no clause
+plays before its `anchor_line` record is on disk. The GUI can attach the same way.
+Threading: event handlers run on the engine loop (they only queue records; the disk is the log's).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from studio.engine.events import (
+    AnchorInterrupted,
+    AnchorLineQueued,
+    EngineEvent,
+    HostSpeechStarted,
+    ReplyCaptioned,
+    ReplyClauseStarted,
+    StageStatusChanged,
+    TranscriptUpdated,
+    TurnCompleted,
+    TurnDecided,
+    TurnDiscarded,
+)
+from studio.session.log import FORMAT_VERSION, SessionLog
+
+
+def record_of(event: EngineEvent) -> tuple[str, dict[str, Any]] | None:
+    """The (kind, fields) the session log keeps for `event`; None for what it does not keep."""
+    match event:
+        case HostSpeechStarted(turn_id):
+            return "host_speech_started", {"turn": turn_id}
+        case TranscriptUpdated(turn_id, text, True) if text:
+            return "host_line", {"turn": turn_id, "text": text}
+        case TurnDecided(turn_id, _, reason):
+            return "turn_decided", {"turn": turn_id, "reason": reason}
+        case TurnDiscarded(turn_id, reason):
+            return "turn_discarded", {"turn": turn_id, "reason": reason}
+        case AnchorLineQueued(turn_id, clause, voice, backends, latency_ms):
+            fields = {"turn": turn_id, "text": clause, "voice": voice}
+            return "anchor_line", {**fields, "backends": backends, "latency_ms": latency_ms}
+        case ReplyClauseStarted(turn_id, clause):
+            return "anchor_line_aired", {"turn": turn_id, "text": clause}
+        case ReplyCaptioned(turn_id, clause, reason):
+            return "anchor_caption", {"turn": turn_id, "text": clause, "reason": reason}
+        case AnchorInterrupted(turn_id, heard, reason):
+            return "interrupted", {"turn": turn_id, "heard": heard, "reason": reason}
+        case StageStatusChanged(stage, backend, state, detail) if state != "loading":
+            return "stage_status", {"stage": stage, "backend": backend, "state": state, "detail": detail}
+        case TurnCompleted() as done:
+            return "turn_completed", {
+                "turn": done.turn_id,
+                "transcript": done.transcript,
+                "reply": done.reply,
+                "heard": done.heard,
+                "interrupted": done.interrupted,
+                "audio_seconds": done.audio_seconds,
+                "latency_ms": done.latency_ms,
+                "backends": done.backends,
+            }
+    return None
+
+
+class SessionRecorder:
+    """Writes one engine's session to a SessionLog."""
+
+    def __init__(self, log: SessionLog) -> None:
+        self.log = log
+
+    def start(self, voice: str, backends: dict[str, str], **details: Any) -> None:
+        """The first record: what the show runs on."""
+        self.log.append("session_started", version=FORMAT_VERSION, voice=voice, backends=backends, **details)
+
+    def attach(self, engine: Any) -> None:
+        """Log `engine`'s events, and make its anchor lines wait for their log entries."""
+        engine.bus.subscribe(self.on_event)
+        engine.air_gate = self.log.wait_durable
+
+    def on_event(self, event: EngineEvent) -> None:
+        record = record_of(event)
+        if record is not None:
+            kind, fields = record
+            self.log.append(kind, **fields)
+
+    def finish(self, reason: str = "ended") -> None:
+        """The last record; then the file is closed."""
+        self.log.append("session_ended", reason=reason)
+        self.log.close()
