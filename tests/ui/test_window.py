@@ -1,34 +1,129 @@
-"""The studio window over a real engine thread (instrumented backends): typed line → both lines shown."""
+"""The studio window over a real engine thread: mic turns, typed lines, interrupt, readouts, voices."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
-pytest.importorskip("pytestqt")
+from tests.speech import piper_speech, silence, word_error_rate
+from tests.ui.conftest import FAKE_DEVICES, REPLY, RecordingSynthesizer, listening_stack
 
-from studio.config import load_settings
-from studio.engine.qt_adapter import EngineThread
-from studio.ui.app import StudioWindow
-from studio.voices.catalog import VoiceCatalog
-from tests.engine.test_qt_adapter import REPLY, fixed_stack
+QUESTION = "What is the weather like in Paris tonight?"
 
 
-def test_typed_line_shows_host_and_anchor(qtbot):
-    settings = load_settings()
-    voices = VoiceCatalog(None).profiles()
-    engine = EngineThread(settings, voices[0], stack_factory=fixed_stack())
-    window = StudioWindow(settings, voices, engine)
-    qtbot.addWidget(window)
-    with qtbot.waitSignal(engine.engine_ready, timeout=10_000):
-        engine.start()
-    assert window.ready and "stt" in window._lights
-    window.text_input.setText("What's new tonight?")
-    with qtbot.waitSignal(engine.turn_completed, timeout=10_000):
-        window.text_input.returnPressed.emit()
-    qtbot.waitUntil(lambda: REPLY in window.transcript.toPlainText(), timeout=5_000)
-    text = window.transcript.toPlainText()
-    assert "HOST   What's new tonight?" in text
-    assert "voice_to_voice" in window.latency.text()
-    assert [window.voice_box.itemText(i) for i in range(window.voice_box.count())] == ["Ava", "Max"]
-    window.close()
-    assert engine.wait(10_000)
+def _question_audio() -> np.ndarray:
+    return np.concatenate([silence(0.3), piper_speech(QUESTION), silence(1.6)])
+
+
+def _transcript(window) -> str:
+    return window.transcript.toPlainText()
+
+
+def test_push_to_talk_with_the_button_shows_host_line_then_anchor_reply(qtbot, studio):
+    window, mic = studio(turn_mode="push_to_talk")
+    assert window.controls.mode == "push_to_talk" and window.controls.talk_button.isEnabled()
+    qtbot.mousePress(window.controls.talk_button, Qt.MouseButton.LeftButton)
+    mic.say(_question_audio())
+    qtbot.waitUntil(mic.finished.is_set, timeout=20_000)
+    with qtbot.waitSignal(window.engine.turn_completed, timeout=30_000) as done:
+        qtbot.mouseRelease(window.controls.talk_button, Qt.MouseButton.LeftButton)
+    turn = done.args[0]
+    assert word_error_rate(QUESTION, turn.transcript) <= 0.2, turn.transcript
+    qtbot.waitUntil(lambda: "More after the break." in _transcript(window), timeout=5_000)
+    text = _transcript(window)
+    assert "HOST" in text and "ANCHOR" in text and turn.transcript in text
+    assert text.index("HOST") < text.index("ANCHOR")
+    # The mic waveform saw the question: the engine heard it through the scope the GUI draws.
+    assert window.engine.mic_scope.end > len(piper_speech(QUESTION))
+    assert window.latency.values["voice_to_voice"].text().endswith("ms")
+    assert window.latency.turns == 1
+
+
+def test_auto_turn_runs_a_turn_by_itself(qtbot, studio):
+    window, mic = studio(turn_mode="auto")
+    with qtbot.waitSignal(window.engine.turn_completed, timeout=40_000) as done:
+        mic.say(_question_audio())
+    assert word_error_rate(QUESTION, done.args[0].transcript) <= 0.2
+    qtbot.waitUntil(lambda: "ANCHOR" in _transcript(window), timeout=5_000)
+    assert window.latency.values["turn_decided"].text().endswith("ms")
+
+
+def test_space_held_is_push_to_talk_but_types_a_space_in_the_text_box(qtbot, studio):
+    window, mic = studio(turn_mode="push_to_talk")
+    window.activateWindow()
+    window.transcript.setFocus()
+    with qtbot.waitSignal(window.engine.host_speech_started, timeout=5_000):
+        qtbot.keyPress(window.transcript, Qt.Key.Key_Space)
+    assert window.hotkeys.held
+    mic.say(_question_audio())
+    qtbot.waitUntil(mic.finished.is_set, timeout=20_000)
+    with qtbot.waitSignal(window.engine.turn_completed, timeout=30_000) as done:
+        qtbot.keyRelease(window.transcript, Qt.Key.Key_Space)
+    assert word_error_rate(QUESTION, done.args[0].transcript) <= 0.2
+    qtbot.keyClicks(window.controls.text_input, "a b")
+    assert window.controls.text_input.text() == "a b" and not window.hotkeys.held
+
+
+def test_typed_line_interrupt_and_exports(qtbot, studio, tmp_path):
+    window, _mic = studio(stack_factory=listening_stack(chat_per_token=0.12))
+    window.controls.text_input.setText("Give me the headlines")
+    with qtbot.waitSignal(window.engine.reply_clause_started, timeout=10_000):
+        window.controls.text_input.returnPressed.emit()
+    with qtbot.waitSignal(window.engine.turn_completed, timeout=10_000) as done:
+        qtbot.mouseClick(window.controls.dump_button, Qt.MouseButton.LeftButton)
+    turn = done.args[0]
+    assert turn.interrupted and len(turn.heard) < len(REPLY)
+    # The program output stopped at once: nothing queued past the playhead.
+    output = window.engine.output
+    assert output.scope.end <= output.played_samples() + output.sample_rate // 50
+    qtbot.waitUntil(lambda: "—" in _transcript(window), timeout=5_000)
+    assert "Give me the headlines" in _transcript(window)
+
+    srt = window.export_transcript("srt", tmp_path / "show.srt")
+    text = window.export_transcript("txt", tmp_path / "show.txt")
+    assert srt is not None and text is not None
+    blocks = srt.read_text(encoding="utf-8").strip().split("\n\n")
+    assert blocks[0].splitlines()[0] == "1" and " --> " in blocks[0].splitlines()[1]
+    assert blocks[0].splitlines()[2] == "Host: Give me the headlines"
+    assert blocks[1].splitlines()[2].startswith("Anchor: ")
+    assert "HOST: Give me the headlines" in text.read_text(encoding="utf-8")
+
+
+def test_voice_switch_applies_from_the_next_reply(qtbot, studio):
+    synthesizer = RecordingSynthesizer()
+    window, _mic = studio(stack_factory=listening_stack(synthesizer=synthesizer))
+    names = [window.voice_box.itemText(i) for i in range(window.voice_box.count())]
+    assert names == ["Ava", "Max"]
+    with qtbot.waitSignal(window.engine.turn_completed, timeout=10_000):
+        window.engine.submit_text("First question")
+    window.voice_box.setCurrentText("Max")
+    with qtbot.waitSignal(window.engine.turn_completed, timeout=10_000):
+        window.engine.submit_text("Second question")
+    first_turn = synthesizer.voices[: len(synthesizer.voices) // 2]
+    assert set(first_turn) == {"Ava"} and synthesizer.voices[-1] == "Max"
+
+
+def test_gauge_shows_studio_ram_without_a_gpu_and_devices_are_listed(qtbot, studio):
+    window, _mic = studio()
+    qtbot.waitUntil(lambda: window.gauge.last is not None, timeout=5_000)
+    reading = window.gauge.last
+    assert reading.kind == "ram" and "No GPU" in window.gauge.bar.format()
+    assert 50 * 2**20 < reading.used_bytes < reading.total_bytes
+    program = [window.devices.program.itemText(i) for i in range(window.devices.program.count())]
+    mics = [window.devices.mic.itemText(i) for i in range(window.devices.mic.count())]
+    assert program == ["System default"] + [d.name for d in FAKE_DEVICES if d.is_output]
+    assert mics == ["System default", "Built-in Microphone"]
+
+
+@pytest.mark.parametrize("state", ["degraded", "down"])
+def test_stage_trouble_lights_up_and_shows_the_banner(qtbot, studio, state):
+    window, _mic = studio()
+    assert window.banner.isHidden()
+    window.engine.stage_status_changed.emit("chat", "ollama", state, "connection refused")
+    qtbot.waitUntil(lambda: not window.banner.isHidden(), timeout=2_000)
+    assert "prepared lines" in window.banner.text() and "connection refused" in window.banner.text()
+    assert window.lights.lights["chat"].state == state
+    assert "connection refused" in window.lights.lights["chat"].toolTip()
+    window.engine.stage_status_changed.emit("chat", "ollama", "ready", "")
+    qtbot.waitUntil(window.banner.isHidden, timeout=2_000)

@@ -1,0 +1,518 @@
+"""The host's console: waveforms, transcript, latency, memory, stage lights and the show controls.
+
+Threading: Qt main thread only. The engine runs in `EngineThread` and reaches us by queued
+signals; waveforms and meters are pulled by one 30 fps timer from lock-free scopes. Nothing
+here waits on the engine, a model or a device.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.config import Settings, config_dir
+from studio.engine.events import TurnCompleted
+from studio.engine.qt_adapter import EngineThread
+from studio.ui import theme
+from studio.ui.controls import ControlPanel
+from studio.ui.device_pickers import DevicePickers
+from studio.ui.hotkeys import HotkeyFilter
+from studio.ui.latency_panel import LatencyPanel
+from studio.ui.resource_gauge import ResourceGauge
+from studio.ui.settings_dialog import SettingsDialog
+from studio.ui.stage_lights import StageLights, banner_text
+from studio.ui.transcript_model import TranscriptLog
+from studio.ui.transcript_view import TranscriptView
+from studio.ui.watchdog import MainThreadWatchdog
+from studio.ui.waveforms import ScopeTrace, WaveformPanel
+from studio.voices.profile import VoiceProfile
+
+REFRESH_MS = 33  # ≥ 30 fps waveforms
+EngineFactory = Callable[[Settings, VoiceProfile], EngineThread]
+
+
+def window_state() -> QSettings:
+    """Geometry, layout, voice, mode and devices, kept beside settings.toml."""
+    return QSettings(str(config_dir() / "window.ini"), QSettings.Format.IniFormat)
+
+
+class StudioWindow(QMainWindow):
+    """The studio window over one EngineThread (replaced when settings need a model reload)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        voices: list[VoiceProfile],
+        engine: EngineThread,
+        engine_factory: EngineFactory | None = None,
+        device_lister=None,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("AI Anchor Studio")
+        self.setObjectName("studio")
+        self.resize(1280, 800)
+        self.settings, self._voices = settings, list(voices)
+        self._engine_factory = engine_factory or (lambda s, v: EngineThread(s, v))
+        self.engine = engine
+        self.ready = False
+        self._stage_details: dict[str, str] = {}
+        self.shown_after_ms: float | None = None
+        self.log = TranscriptLog()
+
+        # ---- top bar: lights, voice, settings
+        self.lights = StageLights()
+        self.voice_box = QComboBox()
+        self.voice_box.setMinimumContentsLength(12)
+        self.voice_box.addItems([v.name for v in self._voices])
+        self.voice_box.setCurrentText(engine.voice.name)
+        self.voice_box.currentIndexChanged.connect(self._on_voice_chosen)
+        self.voice_box.setToolTip("The anchor's voice and persona; a switch applies from the next reply")
+        self.settings_button = QPushButton("Settings…")
+        self.settings_button.clicked.connect(self.open_settings)
+        top = QHBoxLayout()
+        top.addWidget(self.lights)
+        top.addStretch(1)
+        top.addWidget(QLabel("Voice"))
+        top.addWidget(self.voice_box)
+        top.addWidget(self.settings_button)
+        self.banner = QLabel()
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+
+        # ---- left: waveforms, latency, memory, devices
+        self.mic_trace = ScopeTrace("Host mic", theme.HOST, engine.mic_scope, lambda: None)
+        self.program_trace = ScopeTrace(
+            "Program", theme.ANCHOR, engine.output.scope, lambda: self.engine.output.played_samples()
+        )
+        self.waveforms = WaveformPanel(self.mic_trace, self.program_trace)
+        self.latency = LatencyPanel()
+        self.gauge = ResourceGauge()
+        self.devices = DevicePickers(device_lister) if device_lister else DevicePickers()
+        self.devices.devices_chosen.connect(self._on_devices_chosen)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        for title, widget, stretch in (
+            ("Audio", self.waveforms, 3),
+            ("Latency (ms from the end of the host's speech)", self.latency, 2),
+            ("Memory", self.gauge, 0),
+            ("Devices", self.devices, 0),
+        ):
+            box = QGroupBox(title)
+            QVBoxLayout(box).addWidget(widget)
+            left_layout.addWidget(box, stretch)
+
+        # ---- right: transcript with export
+        self.transcript = TranscriptView(self.log)
+        copy_button = QPushButton("Copy")
+        copy_button.clicked.connect(self.copy_transcript)
+        export_text = QPushButton("Export text…")
+        export_text.clicked.connect(lambda: self.export_transcript("txt"))
+        export_srt = QPushButton("Export SRT…")
+        export_srt.clicked.connect(lambda: self.export_transcript("srt"))
+        right = QGroupBox("Transcript")
+        right_layout = QVBoxLayout(right)
+        right_layout.addWidget(self.transcript, 1)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        for button in (copy_button, export_text, export_srt):
+            buttons.addWidget(button)
+        right_layout.addLayout(buttons)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+
+        # ---- bottom: controls
+        self.controls = ControlPanel(settings.turn_mode, settings.ptt_hotkey)
+        self.controls.talk.connect(self._on_talk)
+        self.controls.interrupt.connect(self.interrupt_anchor)
+        self.controls.mute_changed.connect(lambda muted: self.engine.set_mic_muted(muted))
+        self.controls.mode_changed.connect(self._on_mode_changed)
+        self.controls.line_typed.connect(lambda text: self.engine.submit_text(text))
+        self.controls.play_file_requested.connect(self.choose_host_file)
+
+        root = QWidget()
+        layout = QVBoxLayout(root)
+        layout.addLayout(top)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.controls)
+        self.setCentralWidget(root)
+
+        # ---- debug dock: main-thread stalls, refresh rate
+        self.watchdog = MainThreadWatchdog(parent=self)
+        self.debug_label = QLabel()
+        self.debug_label.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.debug_dock = QDockWidget("Debug", self)
+        self.debug_dock.setObjectName("debug")
+        self.debug_dock.setWidget(self.debug_label)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.debug_dock)
+        self.debug_dock.hide()
+        self._build_menu()
+
+        self.hotkeys = HotkeyFilter(
+            self, settings.ptt_hotkey, settings.interrupt_hotkey, self._on_hotkey_talk, self.interrupt_anchor
+        )
+        QGuiApplication.instance().installEventFilter(self.hotkeys)
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._refresh_timer.setInterval(REFRESH_MS)
+        self._refresh_timer.timeout.connect(self._refresh)
+        self._debug_timer = QTimer(self)
+        self._debug_timer.setInterval(500)
+        self._debug_timer.timeout.connect(self._update_debug)
+        self._connect_engine(engine)
+        self._restore_state()
+        self._report_devices()
+
+    # ----- engine wiring ----------------------------------------------------------------------
+    def _connect_engine(self, engine: EngineThread) -> None:
+        engine.stage_status_changed.connect(self.on_stage_status_changed)
+        engine.engine_ready.connect(self.on_engine_ready)
+        engine.engine_failed.connect(self.on_engine_failed)
+        engine.host_speech_started.connect(self.on_host_speech_started)
+        engine.transcript_updated.connect(self.on_transcript_updated)
+        engine.turn_discarded.connect(self.on_turn_discarded)
+        engine.reply_clause_started.connect(self.on_reply_clause_started)
+        engine.anchor_interrupted.connect(self.on_anchor_interrupted)
+        engine.turn_completed.connect(self.on_turn_completed)
+        engine.file_feed_finished.connect(
+            lambda path: self.statusBar().showMessage(f"Finished playing {path}")
+        )
+        engine.file_feed_failed.connect(self._on_file_failed)
+        if hasattr(self, "controls"):  # a restarted engine keeps the host's mute
+            engine.set_mic_muted(self.controls.mute_button.isChecked())
+        self.mic_trace.rebind(engine.mic_scope, lambda: None)
+        self.program_trace.rebind(engine.output.scope, lambda: self.engine.output.played_samples())
+
+    def start(self) -> None:
+        """Show the window, start the timers and the engine (models load in the background)."""
+        self.show()
+        self._refresh_timer.start()
+        self._debug_timer.start()
+        self.watchdog.start()
+        self.gauge.start()
+        self.engine.start()
+        QTimer.singleShot(0, self._mark_shown)
+
+    def _mark_shown(self) -> None:
+        self.shown_after_ms = (time.time() - psutil.Process().create_time()) * 1000
+
+    def restart_engine(self, settings: Settings) -> None:
+        """Rebuild the model stack with new settings without blocking the window."""
+        old = self.engine
+        self.settings = settings
+        self.ready = False
+        self.lights.set_all("loading", "reloading with the new settings")
+        voice = self._current_voice() or old.voice
+        new = self._engine_factory(settings, voice)
+        self.engine = new
+        self._connect_engine(new)
+        for signal in (old.stage_status_changed, old.engine_ready, old.engine_failed):
+            signal.disconnect()
+        if old.isRunning():
+            old.finished.connect(new.start)
+            old.finished.connect(old.deleteLater)
+            old.stop()
+        else:
+            new.start()
+
+    # ----- engine events ----------------------------------------------------------------------
+    def on_stage_status_changed(self, stage: str, backend: str, state: str, detail: str) -> None:
+        self.lights.set_state(stage, backend, state, detail)
+        self._stage_details[stage] = detail
+        self._update_banner()
+        if state in ("degraded", "down"):
+            self.log.note(f"{stage} {state}: {detail or backend}")
+            self.transcript.refresh()
+
+    def on_engine_ready(self, backends: dict) -> None:
+        self.ready = True
+        # Choices made while the models loaded (or restored from last time) reach the engine now.
+        self.engine.set_mode(self.controls.mode)
+        voice = self._current_voice()
+        if voice is not None and voice.name != self.engine.voice.name:
+            self.engine.set_voice(voice)
+        for stage, name in backends.items():
+            if stage in self.lights.lights and self.lights.lights[stage].state in ("waiting", "loading"):
+                self.lights.set_state(stage, name, "ready", "")
+        names = ", ".join(f"{k}: {v}" for k, v in backends.items() if k != "preset")
+        self.statusBar().showMessage(f"On air — {names}", 15_000)
+        self._update_banner()
+
+    def on_engine_failed(self, message: str) -> None:
+        self.ready = False
+        self.lights.set_all("down", message)
+        self.banner.setText(f"The model stack stopped: {message}. Fix it in Settings…, the window stays up.")
+        self.banner.setProperty("severity", "down")
+        self._repolish(self.banner)
+        self.banner.show()
+
+    def on_host_speech_started(self, turn_id: int) -> None:
+        self.log.host_started(turn_id)
+        self.transcript.refresh()
+
+    def on_transcript_updated(self, turn_id: int, text: str, is_final: bool) -> None:
+        self.log.host_text(turn_id, text, is_final)
+        self.transcript.refresh()
+
+    def on_turn_discarded(self, turn_id: int, reason: str) -> None:
+        entry = self.log.entry(turn_id, "host")
+        if entry is not None and not entry.text.strip():
+            self.log.drop(turn_id, "host")
+            self.transcript.rebuild()
+        self.statusBar().showMessage(f"No turn: {reason}", 4000)
+
+    def on_reply_clause_started(self, turn_id: int, clause: str) -> None:
+        self.log.anchor_clause(turn_id, clause)
+        self.transcript.refresh()
+
+    def on_anchor_interrupted(self, turn_id: int, heard: str) -> None:
+        self.statusBar().showMessage("Anchor interrupted", 3000)
+
+    def on_turn_completed(self, turn: TurnCompleted) -> None:
+        host = self.log.entry(turn.turn_id, "host")
+        if host is not None and not host.final:
+            self.log.host_text(turn.turn_id, turn.transcript, True)
+        self.log.anchor_done(turn.turn_id, turn.heard, turn.reply, turn.interrupted)
+        self.transcript.refresh()
+        self.latency.add_turn(turn.latency_ms)
+
+    # ----- host actions -----------------------------------------------------------------------
+    def interrupt_anchor(self) -> None:
+        self.engine.interrupt()
+
+    def _on_talk(self, pressed: bool) -> None:
+        if self.controls.mode != "push_to_talk":
+            return
+        self.engine.push_to_talk(pressed)
+
+    def _on_hotkey_talk(self, pressed: bool) -> None:
+        if self.controls.mode != "push_to_talk":
+            return
+        self.controls.show_held(pressed)
+        self.engine.push_to_talk(pressed)
+
+    def _on_mode_changed(self, mode: str) -> None:
+        self.engine.set_mode(mode)
+        window_state().setValue("mode", mode)
+
+    def _current_voice(self) -> VoiceProfile | None:
+        index = self.voice_box.currentIndex()
+        return self._voices[index] if 0 <= index < len(self._voices) else None
+
+    def _on_voice_chosen(self, _index: int) -> None:
+        voice = self._current_voice()
+        if voice is not None:
+            self.engine.set_voice(voice)
+            window_state().setValue("voice", voice.name)
+            self.statusBar().showMessage(f"Voice {voice.name} from the next reply", 4000)
+
+    def set_voices(self, voices: list[VoiceProfile], select: str | None = None) -> None:
+        """Reload the selector (after the voice manager changed profiles), keeping the choice."""
+        keep = select or self.voice_box.currentText()
+        self._voices = list(voices)
+        self.voice_box.blockSignals(True)
+        self.voice_box.clear()
+        self.voice_box.addItems([v.name for v in self._voices])
+        self.voice_box.blockSignals(False)
+        names = [v.name for v in self._voices]
+        self.voice_box.setCurrentIndex(names.index(keep) if keep in names else 0)
+        self._on_voice_chosen(self.voice_box.currentIndex())
+
+    def choose_host_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Play a recording as the host", "", "Audio (*.wav *.flac *.ogg *.mp3);;All files (*)"
+        )
+        if path:
+            self.play_host_file(Path(path))
+
+    def play_host_file(self, path: Path) -> None:
+        self.statusBar().showMessage(f"Playing {path.name} as the host…")
+        self.engine.play_file(path)
+
+    def _on_file_failed(self, message: str) -> None:
+        self.statusBar().showMessage(message, 10_000)
+        QMessageBox.warning(self, "Cannot play that file", message)
+
+    def _on_devices_chosen(self, mic: str, program: str, monitor: str) -> None:
+        state = window_state()
+        state.setValue("devices/mic", mic)
+        state.setValue("devices/program", program)
+        state.setValue("devices/monitor", monitor)
+        self.statusBar().showMessage(
+            f"Devices: mic {mic or 'default'}, program {program or 'default'}, monitor {monitor or 'off'}",
+            5000,
+        )
+
+    def _report_devices(self) -> None:
+        if self.devices.error:
+            self.log.note(
+                f"No audio devices ({self.devices.error}). The studio works with typed lines "
+                "and 'Play file as host…'; connect a mic and press ↻ in Devices."
+            )
+            self.transcript.refresh()
+
+    # ----- transcript export ------------------------------------------------------------------
+    def copy_transcript(self) -> None:
+        QGuiApplication.clipboard().setText(self.log.to_text())
+        self.statusBar().showMessage("Transcript copied", 3000)
+
+    def export_transcript(self, kind: str, path: Path | None = None) -> Path | None:
+        """Save the session as text or SRT (asks for a file unless `path` is given)."""
+        if path is None:
+            chosen, _ = QFileDialog.getSaveFileName(
+                self,
+                "Export transcript",
+                f"show.{kind}",
+                "SubRip (*.srt)" if kind == "srt" else "Text (*.txt)",
+            )
+            if not chosen:
+                return None
+            path = Path(chosen)
+        from studio.audio.wavwriter import check_writable
+
+        text = self.log.to_srt() if kind == "srt" else self.log.to_text()
+        try:
+            check_writable(path)
+            temp = path.with_name(f".{path.name}.part")
+            temp.write_text(text, encoding="utf-8")
+            temp.replace(path)
+        except (OSError, ValueError) as exc:
+            QMessageBox.warning(self, "Export failed", f"Cannot write {path}: {exc}")
+            return None
+        self.statusBar().showMessage(f"Transcript saved to {path}", 5000)
+        return path
+
+    # ----- settings ---------------------------------------------------------------------------
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.settings, self)
+        dialog.accepted.connect(lambda: self.apply_settings(dialog))
+        dialog.open()
+        return dialog
+
+    def apply_settings(self, dialog: SettingsDialog) -> None:
+        new = dialog.saved
+        if new is None:
+            return
+        self.hotkeys.set_keys(new.ptt_hotkey, new.interrupt_hotkey)
+        self.controls.set_talk_key(new.ptt_hotkey)
+        if dialog.needs_restart():
+            self.restart_engine(new)
+        else:
+            self.settings = new
+        self.statusBar().showMessage("Settings saved", 4000)
+
+    # ----- periodic work ----------------------------------------------------------------------
+    def _refresh(self) -> None:
+        self.waveforms.refresh()
+
+    def _update_debug(self) -> None:
+        if not self.debug_dock.isVisible():
+            return
+        stalls = self.watchdog.summary()
+        shown = f"{self.shown_after_ms:.0f} ms" if self.shown_after_ms is not None else "—"
+        self.debug_label.setText(
+            f"main-thread stalls > 50 ms: {stalls['stalls_over_50ms']} "
+            f"(worst {stalls['worst_stall_ms']} ms)\n"
+            f"waveform frames: {self.mic_trace.frames_drawn}\n"
+            f"window shown {shown} after start"
+        )
+
+    def _update_banner(self) -> None:
+        troubled = self.lights.troubled()
+        if not troubled:
+            self.banner.hide()
+            return
+        self.banner.setText(banner_text(troubled, self._stage_details))
+        self.banner.setProperty("severity", "down" if "down" in troubled.values() else "degraded")
+        self._repolish(self.banner)
+        self.banner.show()
+
+    @staticmethod
+    def _repolish(widget: QWidget) -> None:
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
+
+    def _build_menu(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        for title, slot in (
+            ("Play file as host…", self.choose_host_file),
+            ("Copy transcript", self.copy_transcript),
+            ("Export transcript as text…", lambda: self.export_transcript("txt")),
+            ("Export transcript as SRT…", lambda: self.export_transcript("srt")),
+        ):
+            action = QAction(title, self)
+            action.triggered.connect(slot)
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        quit_action = QAction("Quit", self)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        studio_menu = menu.addMenu("&Studio")
+        settings_action = QAction("Settings…", self)
+        settings_action.triggered.connect(self.open_settings)
+        studio_menu.addAction(settings_action)
+        view_menu = menu.addMenu("&View")
+        view_menu.addAction(self.debug_dock.toggleViewAction())
+
+    # ----- state ------------------------------------------------------------------------------
+    def _restore_state(self) -> None:
+        state = window_state()
+        geometry, layout = state.value("geometry"), state.value("windowState")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if layout is not None:
+            self.restoreState(layout)
+        splitter = state.value("splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+        mode = state.value("mode")
+        if mode in ("auto", "push_to_talk") and mode != self.controls.mode:
+            self.controls.set_mode(mode)  # reaches the engine once it is ready
+        voice = state.value("voice")
+        if voice and voice != self.voice_box.currentText() and self.voice_box.findText(voice) >= 0:
+            self.voice_box.setCurrentText(voice)
+        self.devices.choose(
+            str(state.value("devices/mic", "")),
+            str(state.value("devices/program", "")),
+            str(state.value("devices/monitor", "")),
+        )
+
+    def closeEvent(self, event) -> None:
+        state = window_state()
+        state.setValue("geometry", self.saveGeometry())
+        state.setValue("windowState", self.saveState())
+        state.setValue("splitter", self.splitter.saveState())
+        state.sync()
+        self._refresh_timer.stop()
+        self.watchdog.stop()
+        self.gauge.stop()
+        QGuiApplication.instance().removeEventFilter(self.hotkeys)
+        self.engine.stop()
+        self.engine.wait(10_000)
+        super().closeEvent(event)

@@ -1,0 +1,161 @@
+"""The settings dialog: stack, endpoints, persona prompt, turn sensitivity and hotkeys.
+
+Threading: Qt main thread. Saving validates everything before writing settings.toml; a bad
+value is named in the dialog and nothing is written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QKeySequenceEdit,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.config import Settings, SettingsError, settings_file
+from studio.ui import theme
+from studio.ui.settings_file import save_settings
+
+# Changing these needs the model stack rebuilt; hotkeys apply at once.
+RESTART_KEYS = (
+    "stack",
+    "OLLAMA_HOST",
+    "VOXTRAL_URL",
+    "HIGGS_AUDIO_URL",
+    "chat_backend",
+    "persona_prompt",
+    "vad_threshold",
+    "turn_completion_threshold",
+    "turn_min_silence_ms",
+    "turn_max_silence_ms",
+)
+
+
+def _spin(low: float, high: float, value: float, step: float, decimals: int = 2) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(low, high)
+    box.setDecimals(decimals)
+    box.setSingleStep(step)
+    box.setValue(value)
+    return box
+
+
+def _ms(low: int, high: int, value: int) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setSingleStep(50)
+    box.setSuffix(" ms")
+    box.setValue(value)
+    return box
+
+
+class SettingsDialog(QDialog):
+    """Edits a copy of the settings; `saved` holds the new Settings after a successful save."""
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Studio settings")
+        self.setMinimumWidth(520)
+        self._original = settings
+        self.saved: Settings | None = None
+        form = QFormLayout()
+        self.stack = QComboBox()
+        self.stack.addItems(["auto", "embedded", "gpu"])
+        self.stack.setCurrentText(settings.stack)
+        self.chat_backend = QComboBox()
+        self.chat_backend.addItems(["auto", "ollama", "smollm2"])
+        self.chat_backend.setCurrentText(settings.chat_backend)
+        self.ollama = QLineEdit(settings.OLLAMA_HOST)
+        self.voxtral = QLineEdit(settings.VOXTRAL_URL)
+        self.higgs = QLineEdit(settings.HIGGS_AUDIO_URL)
+        self.persona = QPlainTextEdit(settings.persona_prompt)
+        self.persona.setPlaceholderText(
+            "Show-wide instructions for the anchor, added to every voice's persona"
+        )
+        self.persona.setMaximumHeight(90)
+        self.vad = _spin(0.05, 0.95, settings.vad_threshold, 0.05)
+        self.vad.setToolTip("Speech probability above which the mic counts as the host talking")
+        self.completion = _spin(0.05, 0.95, settings.turn_completion_threshold, 0.05)
+        self.completion.setToolTip("Lower: the anchor answers sooner; higher: waits for clearer turn ends")
+        self.min_silence = _ms(50, 5000, settings.turn_min_silence_ms)
+        self.max_silence = _ms(100, 10000, settings.turn_max_silence_ms)
+        self.ptt = QKeySequenceEdit(QKeySequence(settings.ptt_hotkey))
+        self.dump = QKeySequenceEdit(QKeySequence(settings.interrupt_hotkey))
+        form.addRow("Model stack", self.stack)
+        form.addRow("Chat backend (embedded)", self.chat_backend)
+        form.addRow("Ollama URL", self.ollama)
+        form.addRow("Voxtral (vLLM) URL", self.voxtral)
+        form.addRow("higgs-audio URL", self.higgs)
+        form.addRow("Persona prompt", self.persona)
+        form.addRow("Voice detection threshold", self.vad)
+        form.addRow("Turn-end confidence", self.completion)
+        form.addRow("Shortest pause before answering", self.min_silence)
+        form.addRow("Longest pause before answering", self.max_silence)
+        form.addRow("Push-to-talk key (hold)", self.ptt)
+        form.addRow("Interrupt key", self.dump)
+        self.error = QLabel("")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(f"color: {theme.BAD}")
+        note = QLabel(
+            f"Saved to {settings_file()}. Stack, endpoints, persona and sensitivity reload the models."
+        )
+        note.setWordWrap(True)
+        note.setStyleSheet(f"color: {theme.MUTED}; font-size: 8pt")
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(note)
+        layout.addWidget(buttons)
+
+    def values(self) -> dict[str, Any]:
+        """The dialog's values under their setting names."""
+        return {
+            "stack": self.stack.currentText(),
+            "chat_backend": self.chat_backend.currentText(),
+            "OLLAMA_HOST": self.ollama.text().strip(),
+            "VOXTRAL_URL": self.voxtral.text().strip(),
+            "HIGGS_AUDIO_URL": self.higgs.text().strip(),
+            "persona_prompt": self.persona.toPlainText().strip(),
+            "vad_threshold": round(self.vad.value(), 3),
+            "turn_completion_threshold": round(self.completion.value(), 3),
+            "turn_min_silence_ms": self.min_silence.value(),
+            "turn_max_silence_ms": self.max_silence.value(),
+            "ptt_hotkey": self.ptt.keySequence().toString() or self._original.ptt_hotkey,
+            "interrupt_hotkey": self.dump.keySequence().toString() or self._original.interrupt_hotkey,
+        }
+
+    def changed(self) -> dict[str, Any]:
+        """Only the values that differ from the settings the dialog opened with."""
+        return {k: v for k, v in self.values().items() if getattr(self._original, k) != v}
+
+    def save(self) -> None:
+        changes, values = self.changed(), self.values()
+        if values["turn_min_silence_ms"] >= values["turn_max_silence_ms"]:
+            self.error.setText("The shortest pause must be shorter than the longest pause.")
+            return
+        try:
+            self.saved = save_settings(changes) if changes else self._original
+        except SettingsError as exc:
+            self.error.setText(str(exc))
+            return
+        self.accept()
+
+    def needs_restart(self) -> bool:
+        return any(key in RESTART_KEYS for key in self.changed())

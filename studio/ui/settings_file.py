@@ -1,0 +1,49 @@
+"""Writes the user's settings.toml: merged with what is there, validated first, replaced atomically.
+
+Threading: Qt main thread (a tiny file); no Qt here so it is testable on its own.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from studio.config import Settings, SettingsError, load_settings, settings_file
+
+
+def read_settings_file(path: Path | None = None) -> dict[str, Any]:
+    """The TOML file as a dict ({} when absent); a broken file raises SettingsError."""
+    path = path or settings_file()
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+        raise SettingsError(f"cannot read {path}: {exc}") from None
+
+
+def save_settings(changes: dict[str, Any], path: Path | None = None) -> Settings:
+    """Merge `changes` into the file, check the result builds valid Settings, then write it.
+
+    Raises SettingsError (file untouched) when a value is invalid or the file cannot be written.
+    """
+    path = path or settings_file()
+    merged = {**read_settings_file(path), **{k: v for k, v in changes.items() if v is not None}}
+    settings = load_settings(**merged)  # validates every value, names the bad one
+    text = tomli_w.dumps(merged)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".toml")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except OSError as exc:
+        raise SettingsError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return settings

@@ -1,0 +1,60 @@
+"""Counts main-thread stalls: a GUI that freezes for 50 ms drops waveform frames and feels broken.
+
+Threading: Qt main thread. A precise timer ticks every 10 ms; a gap between ticks longer than the
+interval plus the threshold means the event loop was blocked for that long.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+
+STALL_THRESHOLD_MS = 50.0
+
+
+class MainThreadWatchdog(QObject):
+    """Measures event-loop stalls over `threshold_ms` (count, worst, total) while running."""
+
+    stalled = Signal(float)  # stall length in ms
+
+    def __init__(self, threshold_ms: float = STALL_THRESHOLD_MS, interval_ms: int = 10, parent=None) -> None:
+        super().__init__(parent)
+        self.threshold_ms, self.interval_ms = threshold_ms, interval_ms
+        self.stalls = 0
+        self.worst_ms = 0.0
+        self.ticks = 0
+        self._last: float | None = None
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._tick)
+
+    def start(self) -> None:
+        self._last = time.perf_counter()
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+        self._last = None
+
+    def reset(self) -> None:
+        self.stalls, self.worst_ms, self.ticks = 0, 0.0, 0
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self._last is not None:
+            late_ms = (now - self._last) * 1000 - self.interval_ms
+            if late_ms > self.threshold_ms:
+                self.stalls += 1
+                self.worst_ms = max(self.worst_ms, late_ms)
+                self.stalled.emit(late_ms)
+        self.ticks += 1
+        self._last = now
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "stalls_over_50ms": self.stalls,
+            "worst_stall_ms": round(self.worst_ms, 1),
+            "ticks": self.ticks,
+        }

@@ -1,0 +1,84 @@
+"""Live waveforms of the host mic and the program output, with meters, pulled at 30 fps.
+
+Threading: Qt main thread. The window's refresh timer calls `refresh()`; it reads the latest
+window from lock-free scopes (written by the engine / audio threads) and draws a min/max peak
+envelope, so a one-sample click still shows and a frame costs the same at any sample rate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+
+from studio.audio.scope import SampleScope, level_dbfs, peak_envelope
+from studio.ui import theme
+from studio.ui.level_meter import LevelMeter
+
+WINDOW_SECONDS = 3.0
+COLUMNS = 600
+METER_SECONDS = 0.05
+
+
+class ScopeTrace:
+    """One waveform + meter bound to a scope and a function giving the position to draw up to."""
+
+    def __init__(self, title: str, colour: str, scope: SampleScope, end: Callable[[], int | None]) -> None:
+        self.scope, self._end = scope, end
+        self.plot = pg.PlotWidget(background=theme.PANEL)
+        self.plot.setMouseEnabled(False, False)
+        self.plot.hideButtons()
+        self.plot.setMenuEnabled(False)
+        self.plot.setYRange(-1.0, 1.0, padding=0)
+        self.plot.setXRange(0, COLUMNS, padding=0)
+        for axis in ("left", "bottom"):
+            self.plot.hideAxis(axis)
+        self.plot.setTitle(title, color=theme.MUTED, size="9pt")
+        self.plot.setMinimumHeight(70)
+        self._x = np.repeat(np.arange(COLUMNS, dtype=np.float32), 2)
+        self.curve = self.plot.plot(pen=pg.mkPen(colour, width=1))
+        self.curve.setDownsampling(auto=False)
+        self.curve.setClipToView(False)
+        self.meter = LevelMeter()
+        self.frames_drawn = 0
+        self.last_peak = 0.0
+
+    def rebind(self, scope: SampleScope, end: Callable[[], int | None]) -> None:
+        """Follow a new scope (the engine restarted with new devices)."""
+        self.scope, self._end = scope, end
+
+    def refresh(self) -> None:
+        scope = self.scope
+        end = self._end()
+        samples = scope.window(int(WINDOW_SECONDS * scope.sample_rate), end=end)
+        low, high = peak_envelope(samples, COLUMNS)
+        y = np.empty(COLUMNS * 2, dtype=np.float32)
+        y[0::2], y[1::2] = low, high
+        self.curve.setData(self._x[: len(y)], y)
+        recent = samples[-int(METER_SECONDS * scope.sample_rate) :]
+        self.meter.set_level(*level_dbfs(recent))
+        self.last_peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
+        self.frames_drawn += 1
+
+
+class WaveformPanel(QWidget):
+    """Mic above program; each with its meter. `refresh()` draws both."""
+
+    def __init__(self, mic: ScopeTrace, program: ScopeTrace, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.mic, self.program = mic, program
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        for row, (label, trace) in enumerate((("Host mic", mic), ("Program", program))):
+            name = QLabel(label)
+            name.setStyleSheet(f"color: {theme.MUTED}")
+            grid.addWidget(trace.plot, row * 2, 0, 1, 2)
+            grid.addWidget(name, row * 2 + 1, 0)
+            grid.addWidget(trace.meter, row * 2 + 1, 1)
+        grid.setColumnStretch(1, 1)
+
+    def refresh(self) -> None:
+        self.mic.refresh()
+        self.program.refresh()
