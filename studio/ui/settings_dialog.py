@@ -143,7 +143,12 @@ class SettingsDialog(QDialog):
 
     def changed(self) -> dict[str, Any]:
         """Only the values that differ from the settings the dialog opened with."""
-        return {k: v for k, v in self.values().items() if getattr(self._original, k) != v}
+
+        def before(key: str) -> Any:
+            value = getattr(self._original, key)
+            return QKeySequence(value).toString() if key.endswith("_hotkey") else value  # "Escape" == "Esc"
+
+        return {k: v for k, v in self.values().items() if before(k) != v}
 
     def save(self) -> None:
         changes, values = self.changed(), self.values()

@@ -127,3 +127,27 @@ def test_stage_trouble_lights_up_and_shows_the_banner(qtbot, studio, state):
     assert "connection refused" in window.lights.lights["chat"].toolTip()
     window.engine.stage_status_changed.emit("chat", "ollama", "ready", "")
     qtbot.waitUntil(window.banner.isHidden, timeout=2_000)
+
+
+def test_settings_change_applies_hotkey_at_once_and_reloads_models_for_sensitivity(qtbot, studio):
+    window, _mic = studio(turn_mode="push_to_talk")
+    first_engine = window.engine
+    dialog = window.open_settings()
+    dialog.ptt.setKeySequence("F9")
+    with qtbot.waitSignal(dialog.accepted, timeout=2_000):
+        dialog.save()
+    assert window.engine is first_engine and "F9" in window.controls.talk_button.text()
+    with qtbot.waitSignal(window.engine.host_speech_started, timeout=5_000):
+        qtbot.keyPress(window.transcript, Qt.Key.Key_F9)
+    qtbot.keyRelease(window.transcript, Qt.Key.Key_F9)
+
+    dialog = window.open_settings()
+    dialog.vad.setValue(0.65)
+    with qtbot.waitSignal(first_engine.finished, timeout=20_000):  # the old stack is released first
+        dialog.save()
+    assert window.engine is not first_engine
+    with qtbot.waitSignal(window.engine.engine_ready, timeout=60_000):
+        pass
+    assert window.settings.vad_threshold == 0.65 and window.engine.settings.vad_threshold == 0.65
+    with qtbot.waitSignal(window.engine.turn_completed, timeout=10_000):
+        window.engine.submit_text("Still on air?")
