@@ -37,6 +37,8 @@ from studio.engine.events import (
     TurnDecided,
     TurnDiscarded,
 )
+from studio.session.log import SessionLog, SessionLogError, new_session_path
+from studio.session.recorder import SessionRecorder
 from studio.voices.profile import VoiceProfile
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,15 @@ T = TypeVar("T")
 
 StackFactory = Callable[[Settings, Callable[[str, str, str], None]], Awaitable[BackendStack]]
 FrameSourceFactory = Callable[[int], AsyncIterator[np.ndarray]]
+
+
+def _unused(path: Path) -> Path:
+    """`path`, or `name-2.jsonl`, `name-3.jsonl`… when a studio restart in the same second took it."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate
 
 
 async def silent_microphone(frame_samples: int) -> AsyncIterator[np.ndarray]:
@@ -74,6 +85,7 @@ class EngineThread(QThread):
     event_emitted = Signal(object)  # every engine event, for views that show them all (session log)
     file_feed_finished = Signal(str)  # path of a file that finished playing as the host
     file_feed_failed = Signal(str)  # message for the user
+    session_log_failed = Signal(str)  # message for the user
 
     def __init__(
         self,
@@ -83,6 +95,7 @@ class EngineThread(QThread):
         stack_factory: StackFactory = build_stack,
         source_factory: FrameSourceFactory = silent_microphone,
         output: AudioOutput | None = None,
+        session_log: Path | None = None,
         parent: Any = None,
     ) -> None:
         super().__init__(parent)
@@ -95,6 +108,7 @@ class EngineThread(QThread):
         self._mic_muted = False
         self._file_frames: collections.deque[np.ndarray] = collections.deque()
         self._file_feed: str | None = None
+        self.session_log_path = session_log or _unused(new_session_path())
         self._loop: asyncio.AbstractEventLoop | None = None
         self._engine: StudioEngine | None = None
         self._stack: BackendStack | None = None
@@ -211,6 +225,7 @@ class EngineThread(QThread):
         self._stopping = asyncio.Event()
         stack = await self._stack_factory(self._settings, self._on_progress)
         engine = StudioEngine(self._settings, stack, self._output, self._voice)
+        recorder = self._open_session(engine, stack)
         engine.bus.subscribe(self._forward)
         self._engine, self._stack = engine, stack
         self.engine_ready.emit(stack.describe())
@@ -219,7 +234,20 @@ class EngineThread(QThread):
         finally:
             self._engine = self._stack = None
             await engine.aclose()
+            if recorder is not None:
+                recorder.finish()
             await stack.aclose()
+
+    def _open_session(self, engine: StudioEngine, stack: BackendStack) -> SessionRecorder | None:
+        """Log the show (every line before it airs); a log that cannot open is reported, not fatal."""
+        try:
+            recorder = SessionRecorder(SessionLog(self.session_log_path))
+        except (SessionLogError, OSError) as exc:
+            self.session_log_failed.emit(f"session log cannot be written ({exc}); the show goes on unlogged")
+            return None
+        recorder.attach(engine)
+        recorder.start(self._voice.name, stack.describe(), input="studio window")
+        return recorder
 
     async def _until_stopped(self, frames: AsyncIterator[np.ndarray]) -> AsyncIterator[np.ndarray]:
         """The mic (or a file feed in its place, or silence when muted) until the studio stops."""

@@ -203,6 +203,7 @@ class StudioWindow(QMainWindow):
             lambda path: self.statusBar().showMessage(f"Finished playing {path}")
         )
         engine.file_feed_failed.connect(self._on_file_failed)
+        engine.session_log_failed.connect(self._on_session_log_failed)
         if hasattr(self, "controls"):  # a restarted engine keeps the host's mute
             engine.set_mic_muted(self.controls.mute_button.isChecked())
         self.mic_trace.rebind(engine.mic_scope, lambda: None)
@@ -358,6 +359,11 @@ class StudioWindow(QMainWindow):
         self.statusBar().showMessage(message, 10_000)
         QMessageBox.warning(self, "Cannot play that file", message)
 
+    def _on_session_log_failed(self, message: str) -> None:
+        self.log.note(message)
+        self.transcript.refresh()
+        self.statusBar().showMessage(message, 15_000)
+
     def _on_devices_chosen(self, mic: str, program: str, monitor: str) -> None:
         state = window_state()
         state.setValue("devices/mic", mic)
@@ -439,7 +445,8 @@ class StudioWindow(QMainWindow):
             f"main-thread stalls > 50 ms: {stalls['stalls_over_50ms']} "
             f"(worst {stalls['worst_stall_ms']} ms)\n"
             f"waveform frames: {self.mic_trace.frames_drawn}\n"
-            f"window shown {shown} after start"
+            f"window shown {shown} after start\n"
+            f"session log: {self.engine.session_log_path}"
         )
 
     def _update_banner(self) -> None:

@@ -151,3 +151,16 @@ def test_settings_change_applies_hotkey_at_once_and_reloads_models_for_sensitivi
     assert window.settings.vad_threshold == 0.65 and window.engine.settings.vad_threshold == 0.65
     with qtbot.waitSignal(window.engine.turn_completed, timeout=10_000):
         window.engine.submit_text("Still on air?")
+
+
+def test_the_show_in_the_window_is_written_to_a_session_log(qtbot, studio):
+    from studio.session.export import read_session
+
+    window, _mic = studio()
+    with qtbot.waitSignal(window.engine.turn_completed, timeout=10_000):
+        window.engine.submit_text("Who is on the show tonight?")
+    records = read_session(window.engine.session_log_path)
+    kinds = [record["kind"] for record in records]
+    assert kinds[0] == "session_started"
+    assert any("Who is on the show tonight?" in str(record) for record in records)
+    assert any(REPLY.split(",")[0] in str(record) for record in records)
