@@ -13,6 +13,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     bench.add_argument("--turns", type=int, default=10, help="turns per measurement (default 10)")
     bench.add_argument("--stack", choices=STACK_CHOICES, dest="sub_stack", help="model stack")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument(
+        "--gui",
+        action="store_true",
+        help="instead: a show through the studio window (main-thread stalls, waveform fps, latency)",
+    )
+    bench.add_argument(
+        "--faults",
+        type=int,
+        metavar="N",
+        help="instead: a show under N injected faults (crashes, lost log lines)",
+    )
+    bench.add_argument(
+        "--soak",
+        metavar="DURATION",
+        help="instead: a simulated show this long, e.g. 10m or 2h (memory, drift)",
+    )
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -21,7 +37,50 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.turns < 1:
         return fail("--turns must be at least 1", EXIT_BAD_INPUT)
+    if args.gui:
+        return _gui(settings, args)
+    if args.faults is not None or args.soak is not None:
+        return _resilience(settings, args)
     try:
         return execute_bench(settings, args.turns, args.json)
     except BackendLoadError as exc:
+        return fail(str(exc), EXIT_FAILED)
+
+
+def _resilience(settings: Settings, args: argparse.Namespace) -> int:
+    """`--faults N` and `--soak DURATION`: print their reports (JSON with --json)."""
+    import json
+
+    from studio.backends.registry import BackendLoadError
+    from studio.bench.fault_bench import execute_fault_bench
+    from studio.bench.soak import execute_soak, parse_duration
+
+    if args.faults is not None and args.soak is not None:
+        return fail("--faults and --soak are separate runs; give one", EXIT_BAD_INPUT)
+    if args.faults is not None and args.faults < 1:
+        return fail("--faults must be at least 1", EXIT_BAD_INPUT)
+    try:
+        seconds = parse_duration(args.soak) if args.soak is not None else 0.0
+    except ValueError as exc:
+        return fail(str(exc), EXIT_BAD_INPUT)
+    try:
+        result = (
+            execute_fault_bench(settings, args.faults) if args.faults else execute_soak(settings, seconds)
+        )
+    except BackendLoadError as exc:
+        return fail(str(exc), EXIT_FAILED)
+    except KeyboardInterrupt:
+        return fail("stopped by the user", 130)
+    print(json.dumps(result, indent=None if args.json else 2))
+    return 0
+
+
+def _gui(settings: Settings, args: argparse.Namespace) -> int:
+    """`--gui`: the window's own figures (stalls over 50 ms, waveform fps, voice-to-voice)."""
+    from studio.backends.registry import BackendLoadError
+    from studio.bench.gui_bench import execute_gui_bench
+
+    try:
+        return execute_gui_bench(settings, args.turns, args.json)
+    except (BackendLoadError, RuntimeError) as exc:
         return fail(str(exc), EXIT_FAILED)

@@ -8,6 +8,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
+from studio.audio.sources import QueuedMicrophone
 from studio.backends.registry import BackendStack, create_backend
 from studio.bench.fixed_delay import FixedDelayChat, FixedDelaySynthesizer
 from studio.config import load_settings
@@ -15,7 +16,6 @@ from studio.engine.qt_adapter import EngineThread
 from studio.ui.device_pickers import DeviceChoice
 from studio.ui.main_window import StudioWindow
 from studio.voices.catalog import VoiceCatalog
-from tests.ui.fake_mic import ReplayMicrophone
 
 REPLY = "Good evening, here is the news. It has been a busy day in the city. More after the break."
 
@@ -66,7 +66,7 @@ def studio(qtbot):
     def start(stack_factory=None, turn_mode: str = "auto", lister=lambda: FAKE_DEVICES):
         settings = load_settings(turn_mode=turn_mode)
         voices = VoiceCatalog(None).profiles()
-        mic = ReplayMicrophone()
+        mic = QueuedMicrophone()
 
         def make_engine(s, voice):
             return EngineThread(
