@@ -23,6 +23,17 @@ from studio.bench.runner import QUESTIONS, Percentiles
 from studio.config import Settings
 
 
+def _relay_class():
+    from PySide6.QtCore import QObject, Signal
+
+    class Relay(QObject):
+        """Carries a failure from the engine thread to the GUI thread (queued signal)."""
+
+        failed = Signal(str)
+
+    return Relay
+
+
 def run_gui_bench(settings: Settings, turns: int) -> dict[str, Any]:
     """Open the window, ask `turns` spoken questions, return the figures."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "xcb")
@@ -35,6 +46,7 @@ def run_gui_bench(settings: Settings, turns: int) -> dict[str, Any]:
     from studio.voices.catalog import VoiceCatalog
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    _Relay = _relay_class()
     apply_theme(app)
     settings = settings.model_copy(update={"turn_mode": "auto"})
     voices = VoiceCatalog(None).profiles()
@@ -55,6 +67,9 @@ def run_gui_bench(settings: Settings, turns: int) -> dict[str, Any]:
         state["error"] = message
         app.quit()
 
+    relay = _Relay()
+    relay.failed.connect(fail)
+
     def ask_next() -> None:
         if state["asked"] >= turns:
             app.quit()
@@ -63,9 +78,9 @@ def run_gui_bench(settings: Settings, turns: int) -> dict[str, Any]:
         state["asked"] += 1
         future = window.engine.synthesize(text, voices[0])
 
-        def spoken(done) -> None:
+        def spoken(done) -> None:  # engine thread
             if done.exception() is not None:
-                QTimer.singleShot(0, lambda: fail(f"cannot synthesize a question: {done.exception()}"))
+                relay.failed.emit(f"cannot synthesize a question: {done.exception()}")
                 return
             audio, rate = done.result()
             clip = soxr.resample(audio, rate, INPUT_SAMPLE_RATE).astype(np.float32)
