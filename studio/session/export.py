@@ -89,11 +89,14 @@ def cues(records: list[dict[str, Any]]) -> list[tuple[float, float, str]]:
     """(start s, end s, text) per line said: host lines and anchor lines as they aired (or captions)."""
     spoken_at: dict[int, float] = {}
     aired: dict[tuple[int, str], float] = {}
+    heard: dict[int, str] = {}
     for record in records:
         if record["kind"] == "host_speech_started":
             spoken_at[record["turn"]] = record["t"]
         elif record["kind"] == "anchor_line_aired":
             aired.setdefault((record["turn"], record["text"]), record["t"])
+        elif record["kind"] == "turn_completed":
+            heard[record["turn"]] = record.get("heard", "")
     raw: list[tuple[float, str]] = []
     for record in records:
         kind, t = record["kind"], float(record.get("t", 0.0))
@@ -106,6 +109,8 @@ def cues(records: list[dict[str, Any]]) -> list[tuple[float, float, str]]:
             )
         elif kind == "anchor_line":
             start = aired.get((record["turn"], record["text"]))
+            if start is None and record["text"] in heard.get(record["turn"], ""):
+                start = t  # heard, but its start was not logged (a reply shorter than a timer tick)
             if start is not None:
                 raw.append((start, f"Anchor: {record['text']}"))
         elif kind == "anchor_caption":
@@ -113,10 +118,11 @@ def cues(records: list[dict[str, Any]]) -> list[tuple[float, float, str]]:
     raw.sort(key=lambda cue: cue[0])
     out = []
     for index, (start, text) in enumerate(raw):
+        start = max(0.0, start)
         end = start + _spoken_seconds(text)
         if index + 1 < len(raw):
             end = min(end, raw[index + 1][0])
-        out.append((max(0.0, start), max(start + 0.2, end), text))
+        out.append((start, max(start + 0.2, end), text))
     return out
 
 

@@ -1,0 +1,130 @@
+"""`bench --soak DURATION`: a long simulated show on the real stack; memory growth and latency drift.
+
+Host questions (synthesized by the stack's own TTS) are looped as the live mic in real time, the
+anchor answers through a real-time output, and the session log is written as on air. Resident
+memory is sampled after every turn; the median voice-to-voice of the first and the last window
+(10 minutes, or a tenth of the run when it is shorter than 100 minutes) are compared.
+Threading: one asyncio loop in the main thread; backends use their own workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import re
+import statistics
+import time
+
+import psutil
+
+from studio.audio.outputs import ClockedOutput
+from studio.audio.sources import paced_frames, silence
+from studio.backends.registry import build_stack
+from studio.bench.runner import synthesize_questions
+from studio.config import Settings
+from studio.engine.engine import StudioEngine
+from studio.engine.events import StageStatusChanged, TurnCompleted
+from studio.session.log import SessionLog, new_session_path
+from studio.session.recorder import SessionRecorder
+from studio.voices.catalog import VoiceCatalog
+
+WINDOW_S = 600.0
+DISTINCT_QUESTIONS = 8
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in '90s', '10m', '2h' or a plain number of seconds; ValueError otherwise."""
+    match = _DURATION.match(text.lower())
+    if not match:
+        raise ValueError(f"duration {text!r}: use e.g. 90s, 10m or 2h")
+    seconds = float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
+    if seconds < 30:
+        raise ValueError(f"duration {text!r}: a soak needs at least 30 s")
+    return seconds
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+async def run_soak(settings: Settings, seconds: float, progress: bool = True) -> dict[str, object]:
+    """Run the show for `seconds`; report memory and latency of the start against the end."""
+    stack = await build_stack(settings)
+    voice = VoiceCatalog(None).get(settings.voice)
+    process = psutil.Process()
+    samples: list[tuple[float, float, float | None]] = []  # (t, rss MB, voice-to-voice ms)
+    statuses: list[str] = []
+    try:
+        clips = await synthesize_questions(stack, voice, DISTINCT_QUESTIONS)
+        engine = StudioEngine(settings, stack, ClockedOutput(settings.SAMPLE_RATE), voice)
+        engine.set_mode("auto")
+        path = new_session_path()
+        recorder = SessionRecorder(SessionLog(path.with_name(f"soak-{path.name}")))
+        recorder.attach(engine)
+        recorder.start(voice.name, stack.describe(), soak_seconds=seconds)
+        engine.bus.subscribe(
+            lambda e: statuses.append(f"{e.stage} {e.state}") if isinstance(e, StageStatusChanged) else None
+        )
+        trailing = (settings.turn_max_silence_ms + 400) / 1000.0
+        started = time.monotonic()
+        turn = 0
+        try:
+            while (elapsed := time.monotonic() - started) < seconds:
+                clip = clips[turn % len(clips)]
+                before = len(engine.completed)
+                async for frame in paced_frames(
+                    [*silence(0.3), clip, *silence(trailing)], stack.vad.frame_samples
+                ):
+                    engine.process_frame(frame)
+                await engine.wait_anchor_idle()
+                done: list[TurnCompleted] = engine.completed[before:]
+                v2v = done[-1].latency_ms.get("voice_to_voice") if done else None
+                if turn == 0:
+                    gc.collect()
+                samples.append((elapsed, process.memory_info().rss / 2**20, v2v))
+                if progress and turn % 10 == 0:
+                    print(
+                        f"soak {elapsed / 60:6.1f} min  turn {turn}  rss {samples[-1][1]:.0f} MB  v2v {v2v}",
+                        flush=True,
+                    )
+                turn += 1
+        finally:
+            await engine.aclose()
+            recorder.finish()
+    finally:
+        await stack.aclose()
+    window = WINDOW_S if seconds >= 10 * WINDOW_S else seconds / 10
+    end = samples[-1][0] if samples else 0.0
+    first = [v for t, _, v in samples if t < window and v is not None]
+    last = [v for t, _, v in samples if t >= end - window and v is not None]
+    rss = [mb for _, mb, _ in samples]
+    warm = rss[min(len(rss) - 1, DISTINCT_QUESTIONS)] if rss else None  # every question heard once
+    return {
+        "seconds": round(end, 1),
+        "turns": len(samples),
+        "turns_without_reply": sum(1 for _, _, v in samples if v is None),
+        "window_seconds": round(window, 1),
+        "rss_mb": {
+            "after_first_turn": round(rss[0], 1) if rss else None,
+            "after_warmup": round(warm, 1) if warm is not None else None,
+            "end": round(rss[-1], 1) if rss else None,
+            "max": round(max(rss), 1) if rss else None,
+            "growth_since_first_turn": round(rss[-1] - rss[0], 1) if rss else None,
+            "growth_since_warmup": round(rss[-1] - warm, 1) if warm is not None else None,
+        },
+        "rss_mb_by_tenth": [  # the curve: a plateau is warm-up, a steady climb is a leak
+            round(next((mb for t, mb, _ in samples if t >= end * k / 10), rss[-1]), 1) for k in range(11)
+        ]
+        if rss
+        else [],
+        "voice_to_voice_median_ms": {"first_window": _median(first), "last_window": _median(last)},
+        "voice_to_voice_turns": {"first_window": len(first), "last_window": len(last)},
+        "stage_status_changes": statuses,
+        "session_log": str(recorder.log.path),
+        "stack": stack.describe(),
+    }
+
+
+def execute_soak(settings: Settings, seconds: float) -> dict[str, object]:
+    return asyncio.run(run_soak(settings, seconds))
