@@ -166,11 +166,15 @@ def test_program_wav_is_readable_at_every_moment_and_follows_barge_in(tmp_path):
 
 
 def test_recording_output_keeps_only_what_played(tmp_path):
-    from studio.audio.outputs import InstantOutput
+    from studio.audio.outputs import ClockedOutput
 
-    output = RecordingOutput(InstantOutput(24_000), CrashSafeWav(tmp_path / "p.wav", 24_000))
-    output.write(np.full(4800, 0.25, np.float32))
-    assert output.flush() == 0  # an instant output has played everything already
+    output = RecordingOutput(ClockedOutput(24_000), CrashSafeWav(tmp_path / "p.wav", 24_000))
+    output.write(np.full(24_000, 0.25, np.float32))  # one second queued on a real-time output
+    dropped = output.flush()  # barge-in at once: almost all of it never played
+    output.write(np.full(2400, 0.5, np.float32))
     output.close()
     data, _ = sf.read(tmp_path / "p.wav", dtype="float32")
-    assert len(data) >= 4800 and np.count_nonzero(data) == 4800
+    played_first = 24_000 - dropped
+    assert dropped > 20_000
+    assert np.count_nonzero(np.isclose(data, 0.25, atol=1e-3)) == played_first
+    assert np.count_nonzero(np.isclose(data, 0.5, atol=1e-3)) == 2400
