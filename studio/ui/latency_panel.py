@@ -73,4 +73,7 @@ class LatencyPanel(QWidget):
             value = latency_ms.get(key)
             series.append(float("nan") if value is None else float(value))
             y = np.array(series, dtype=np.float64)
-            self.curves[key].setData(np.arange(len(y)), y, connect="finite")
+            if np.isfinite(y).any():
+                self.curves[key].setData(np.arange(len(y)), y, connect="finite")
+            else:  # captions only so far: nothing was voiced, nothing to plot
+                self.curves[key].setData([], [])

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.config import Settings, config_dir
-from studio.engine.events import TurnCompleted
+from studio.engine.events import EngineEvent, ReplyCaptioned, TurnCompleted
 from studio.engine.qt_adapter import EngineThread
 from studio.ui import theme
 from studio.ui.controls import ControlPanel
@@ -204,6 +204,7 @@ class StudioWindow(QMainWindow):
         )
         engine.file_feed_failed.connect(self._on_file_failed)
         engine.session_log_failed.connect(self._on_session_log_failed)
+        engine.event_emitted.connect(self.on_engine_event)
         if hasattr(self, "controls"):  # a restarted engine keeps the host's mute
             engine.set_mic_muted(self.controls.mute_button.isChecked())
         self.mic_trace.rebind(engine.mic_scope, lambda: None)
@@ -290,6 +291,13 @@ class StudioWindow(QMainWindow):
     def on_reply_clause_started(self, turn_id: int, clause: str) -> None:
         self.log.anchor_clause(turn_id, clause)
         self.transcript.refresh()
+
+    def on_engine_event(self, event: EngineEvent) -> None:
+        """Events without a dedicated signal: captions shown instead of speech."""
+        if isinstance(event, ReplyCaptioned):
+            self.log.anchor_clause(event.turn_id, event.clause)
+            self.transcript.refresh()
+            self.statusBar().showMessage(f"Caption only: {event.reason}", 5000)
 
     def on_anchor_interrupted(self, turn_id: int, heard: str) -> None:
         self.statusBar().showMessage("Anchor interrupted", 3000)

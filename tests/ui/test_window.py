@@ -164,3 +164,17 @@ def test_the_show_in_the_window_is_written_to_a_session_log(qtbot, studio):
     assert kinds[0] == "session_started"
     assert any("Who is on the show tonight?" in str(record) for record in records)
     assert any(REPLY.split(",")[0] in str(record) for record in records)
+
+
+def test_captions_show_when_speech_synthesis_is_down(qtbot, studio):
+    from studio.faults import FaultPlan, inject_faults
+
+    async def broken_tts(settings, progress):
+        return inject_faults(await listening_stack()(settings, progress), FaultPlan("tts:fail:1.0"))
+
+    window, _mic = studio(stack_factory=broken_tts)
+    with qtbot.waitSignal(window.engine.turn_completed, timeout=30_000):
+        window.engine.submit_text("Are you there?")
+    qtbot.waitUntil(lambda: "More after the break." in _transcript(window), timeout=5_000)
+    assert window.lights.lights["tts"].state in ("degraded", "down")
+    assert not window.banner.isHidden() and "captions" in window.banner.text()
