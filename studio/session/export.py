@@ -126,7 +126,8 @@ def cues(records: list[dict[str, Any]]) -> list[tuple[float, float, str]]:
     return out
 
 
-def _timestamp(seconds: float) -> str:
+def srt_timestamp(seconds: float) -> str:
+    """SubRip time `hh:mm:ss,mmm` of `seconds` since the session started."""
     millis = round(seconds * 1000)
     hours, rest = divmod(millis, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
@@ -137,7 +138,7 @@ def _timestamp(seconds: float) -> str:
 def session_srt(records: list[dict[str, Any]]) -> str:
     """SubRip subtitles of the session, timed from its start."""
     blocks = [
-        f"{number}\n{_timestamp(start)} --> {_timestamp(end)}\n{text}\n"
+        f"{number}\n{srt_timestamp(start)} --> {srt_timestamp(end)}\n{text}\n"
         for number, (start, end, text) in enumerate(cues(records), 1)
     ]
     return "\n".join(blocks)
@@ -147,7 +148,7 @@ def session_text(records: list[dict[str, Any]]) -> str:
     """A readable transcript: who said what, plus interruptions and degraded stages."""
     lines = []
     for record in records:
-        kind, stamp = record["kind"], _timestamp(float(record.get("t", 0.0)))[:8]
+        kind, stamp = record["kind"], srt_timestamp(float(record.get("t", 0.0)))[:8]
         if kind == "host_line":
             lines.append(f"[{stamp}] host:   {record['text']}")
         elif kind in ("anchor_line", "anchor_caption"):

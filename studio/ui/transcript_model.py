@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from studio.session.export import srt_timestamp
+
 Speaker = Literal["host", "anchor", "note"]
 
 
@@ -26,14 +28,6 @@ class TranscriptEntry:
     final: bool = False
     wall_time: datetime = field(default_factory=datetime.now)
     interrupted: bool = False
-
-
-def _srt_time(seconds: float) -> str:
-    millis = max(0, round(seconds * 1000))
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, ms = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d},{ms:03d}"
 
 
 class TranscriptLog:
@@ -112,7 +106,6 @@ class TranscriptLog:
         for number, entry in enumerate(self.spoken(), start=1):
             end = max(entry.end_s, entry.start_s + 0.5)
             speaker = "Host" if entry.speaker == "host" else "Anchor"
-            blocks.append(
-                f"{number}\n{_srt_time(entry.start_s)} --> {_srt_time(end)}\n{speaker}: {entry.text}\n"
-            )
+            timing = f"{srt_timestamp(entry.start_s)} --> {srt_timestamp(end)}"
+            blocks.append(f"{number}\n{timing}\n{speaker}: {entry.text}\n")
         return "\n".join(blocks)
