@@ -49,7 +49,8 @@ class LatencyPanel(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.setMinimumHeight(90)
         self.plot.setLabel("left", "ms", color=theme.MUTED)
-        self.plot.addLegend(offset=(4, 4), labelTextSize="7pt")
+        self.plot.addLegend(offset=(-4, 4), labelTextSize="7pt")
+        self.plot.setLabel("bottom", "turn", color=theme.MUTED)
         self.history: dict[str, deque[float]] = {key: deque(maxlen=HISTORY) for key, _ in PLOTTED}
         self.curves = {
             key: self.plot.plot(

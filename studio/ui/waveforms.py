@@ -35,7 +35,7 @@ class ScopeTrace:
         self.plot.setXRange(0, COLUMNS, padding=0)
         for axis in ("left", "bottom"):
             self.plot.hideAxis(axis)
-        self.plot.setTitle(title, color=theme.MUTED, size="9pt")
+        self.plot.setToolTip(f"{title}: the last {WINDOW_SECONDS:.0f} s, peak envelope")
         self.plot.setMinimumHeight(70)
         self._x = np.repeat(np.arange(COLUMNS, dtype=np.float32), 2)
         self.curve = self.plot.plot(pen=pg.mkPen(colour, width=1))
