@@ -105,6 +105,14 @@ class Settings(BaseSettings):
     ptt_hotkey: str = "Space"  # held while the window has focus (Qt key name, e.g. "F13", "Ctrl+T")
     interrupt_hotkey: str = "Escape"
 
+    # Audio devices, remembered by name (`ai-anchor-studio devices`); None: the system default.
+    program_device: str | None = None  # what goes on air (e.g. the ai_anchor_out null sink)
+    monitor_device: str | None = None  # the host's headphones; None: no monitor
+    mic_device: str | None = None
+    program_loudness_lufs: float = Field(-16.0, ge=-40, le=-5)  # true peak is limited to -1 dBTP
+    output_latency_ms: int = Field(0, ge=0, le=500)  # device buffer; 0: PortAudio's low latency
+    echo_gate: bool = True  # the anchor's own voice in the mic never starts a turn or a barge-in
+
     # Resilience: how long each stage may take before it counts as failed, and the re-checks.
     stt_timeout_s: float = Field(10.0, gt=0, le=600)  # one partial or final transcript
     turn_timeout_s: float = Field(2.0, gt=0, le=600)  # one end-of-turn verdict

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-COMMANDS: tuple[str, ...] = ("run", "bench", "voices", "sessions")
+COMMANDS: tuple[str, ...] = ("run", "bench", "voices", "sessions", "devices")
 
 
 def command_modules() -> list[ModuleType]:

@@ -70,6 +70,10 @@ class StudioEngine:
         self.stack = self.supervisor.wrap(stack)
         # Awaited before a clause's first sample airs (the session log makes its line durable).
         self.air_gate: Callable[[], Awaitable[None]] | None = None
+        # True for a mic frame that holds only the anchor's own voice (speaker leaking into the
+        # mic): such a frame never starts a line or a barge-in. Set by the audio I/O; called once
+        # per frame, in order.
+        self.echo_filter: Callable[[np.ndarray], bool] | None = None
         self.conversation = Conversation(
             self._system_prompt(voice), settings.history_turns, settings.history_max_chars
         )
@@ -176,7 +180,8 @@ class StudioEngine:
     def process_frame(self, frame: np.ndarray) -> None:
         """Handle one VAD frame of host audio (16 kHz float32, `vad.frame_samples` long)."""
         at = now()
-        voiced = self.stack.vad.speech_probability(frame) >= self.settings.vad_threshold
+        echo = self.echo_filter(frame) if self.echo_filter is not None else False
+        voiced = self.stack.vad.speech_probability(frame) >= self.settings.vad_threshold and not echo
         if self.mode == "push_to_talk":
             if self._ptt_held and self._utterance is not None:
                 self._utterance.append(frame, voiced, at)

@@ -1,0 +1,188 @@
+"""One device stream that survives its device: it notices a loss, says so, and reconnects.
+
+Threading: `open`/`close` on the owner's thread, `check` on the device watcher thread (both under
+the stream's lock); the PortAudio callback only sets a flag when the stream dies under it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from studio.audio.devices import AudioDeviceError, DeviceInfo
+from studio.audio.pulse import PulseControl, PulseUnavailable
+from studio.audio.streams import channels_for, open_stream
+
+log = logging.getLogger(__name__)
+State = Literal["idle", "playing", "fallback", "lost", "closed"]
+EventKind = Literal["opened", "lost", "fallback", "reconnected", "closed"]
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceEvent:
+    """A device state change the studio shows: `role` is program, monitor or mic."""
+
+    role: str
+    device: str
+    kind: EventKind
+    detail: str
+    at: float = field(default_factory=time.time)
+
+    def message(self) -> str:
+        return f"{self.role} device {self.device!r}: {self.kind} — {self.detail}"
+
+
+class DeviceStream:
+    """Base for the program/monitor sinks and the mic: lifecycle, loss and reconnection."""
+
+    def __init__(
+        self,
+        role: str,
+        device: DeviceInfo,
+        on_event: Callable[[DeviceEvent], None],
+        pulse: PulseControl | None,
+        latency_ms: int = 0,
+    ) -> None:
+        self.role, self.device = role, device
+        self.rate = device.rate
+        self._on_event, self._pulse, self._latency_ms = on_event, pulse, latency_ms
+        self._channels = channels_for(device)
+        self._lock = threading.RLock()
+        self._stream: Any = None
+        self._pulse_index: int | None = None
+        self._died = False  # set by the finished callback when we did not stop the stream
+        self._stopping = False
+        self.state: State = "idle"
+
+    # ----- hooks for subclasses -----------------------------------------------------------------
+    def _callback(self, *args: Any) -> None:
+        raise NotImplementedError
+
+    def _on_lost(self) -> None:
+        """The stream is gone: keep time without it (outputs) or go quiet (inputs)."""
+
+    def _on_restored(self) -> None:
+        """About to start a new stream: stop whatever kept time meanwhile."""
+
+    # ----- lifecycle ----------------------------------------------------------------------------
+    def open(self) -> None:
+        """Open and start; raises AudioDeviceError if the device cannot be opened now."""
+        with self._lock:
+            self._start_stream()
+            self._emit("opened", f"{self.rate} Hz, {self._channels} ch")
+
+    def _start_stream(self) -> None:
+        self._died = False
+        stream, index = open_stream(
+            self.device,
+            self._callback,
+            self._finished,
+            channels=self._channels,
+            latency_ms=self._latency_ms,
+            pulse=self._pulse,
+            before_start=self._on_restored,
+        )
+        self._stream, self._pulse_index = stream, index
+        self.state = "playing"
+
+    def _finished(self) -> None:
+        if not self._stopping:
+            self._died = True
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop_stream()
+            self._on_restored()
+            self.state = "closed"
+
+    def _drop_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is None:
+            return
+        self._stopping = True
+        try:
+            with contextlib.suppress(Exception):
+                stream.abort()
+            with contextlib.suppress(Exception):
+                stream.close()
+        finally:
+            self._stopping = False
+
+    def _emit(self, kind: EventKind, detail: str) -> None:
+        event = DeviceEvent(self.role, self.device.name, kind, detail)
+        log.info(event.message())
+        self._on_event(event)
+
+    def lose(self, detail: str) -> None:
+        """The device is gone: drop the stream, keep time without it, tell the studio."""
+        with self._lock:
+            if self.state in ("lost", "closed"):
+                return
+            self._drop_stream()
+            self.state = "lost"
+            self._on_lost()
+            self._emit("lost", detail)
+
+    # ----- watcher ------------------------------------------------------------------------------
+    def check(self) -> None:
+        """Notice a dead or moved stream, and reconnect once the device is back (watcher thread)."""
+        with self._lock:
+            if self.state == "closed":
+                return
+            if self._stream is not None and (self._died or not self._stream.active):
+                self.lose("the stream stopped (device removed or server gone); keeping time in silence")
+            if self.state == "lost":
+                self._try_reconnect()
+            elif self.device.backend == "pulse" and self._pulse is not None:
+                self._check_route()
+
+    def _try_reconnect(self) -> None:
+        if self.device.backend == "pulse":
+            try:
+                present = self._device_present()
+            except PulseUnavailable:
+                return
+            if not present:
+                return
+        try:
+            self._start_stream()
+        except AudioDeviceError as exc:
+            log.debug("reconnect failed: %s", exc)
+            self._drop_stream()
+            self._on_lost()
+            self.state = "lost"
+            return
+        self._emit("reconnected", "the device is back; playing to it again")
+
+    def _device_present(self) -> bool:
+        assert self._pulse is not None
+        if self.device.kind == "output":
+            return self._pulse.sink_exists(self.device.name)
+        return self._pulse.source_exists(self.device.name)
+
+    def _check_route(self) -> None:
+        """Pulse moves a stream elsewhere when its device goes: report it and move it back later."""
+        assert self._pulse is not None
+        if self._pulse_index is None:
+            return
+        direction = "sink" if self.device.kind == "output" else "source"
+        try:
+            current = self._pulse.stream_device(self._pulse_index, direction)
+            target = self._pulse.device_index(self.device.name, direction)
+        except PulseUnavailable:
+            self.lose("the audio server went away; keeping time in silence")
+            return
+        if current is None:
+            self.lose("the server dropped the stream; keeping time in silence")
+        elif target is None and self.state != "fallback":
+            self.state = "fallback"
+            self._emit("fallback", "the device is gone; the server moved the stream to another device")
+        elif target is not None and current != target:
+            self._pulse.move_stream(self._pulse_index, self.device.name, direction)
+            self.state = "playing"
+            self._emit("reconnected", "the device is back; playing to it again")

@@ -1,0 +1,200 @@
+"""AudioIO: the one object the GUI and headless `run` use for real devices.
+
+It opens the mic, the program output (on air) and the optional monitor by name, gives the
+engine 16 kHz mic frames and an AudioOutput, feeds the echo gate with what the program played
+alongside each mic frame, and watches the devices: a lost device is reported, time keeps going
+(silence), and the device is picked up again when it returns.
+Threading: construct/`close` on the owner's thread; `frames`, `program.write/flush` on the engine
+loop; a daemon "audio-watch" thread checks the devices every WATCH_S and calls the event
+listeners from there (a GUI must hop to its own thread, e.g. a queued signal). PortAudio
+callbacks only copy into rings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+
+import numpy as np
+
+from studio.audio.device_stream import DeviceEvent
+from studio.audio.devices import DeviceInfo, find_device, list_devices
+from studio.audio.echo import EchoGate
+from studio.audio.mic import MicInput
+from studio.audio.program import DeviceProgramOutput
+from studio.audio.pulse import PulseControl
+from studio.audio.scope import SampleScope
+from studio.audio.sink import OutputSink
+from studio.backends.contracts import INPUT_SAMPLE_RATE
+from studio.config import Settings
+
+WATCH_S = 0.25
+EventListener = Callable[[DeviceEvent], None]
+
+
+class AudioIO:
+    """Mic in, program (+ monitor) out, echo gate and device watch, opened from the settings.
+
+    `program_device`/`monitor_device`/`mic_device` override the settings' names; `use_mic=False`
+    gives paced silence instead of a mic (headless runs). Raises AudioDeviceError with a message
+    for the user if a named device does not exist or cannot be opened.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        program_device: str | None = None,
+        monitor_device: str | None = None,
+        mic_device: str | None = None,
+        use_mic: bool = True,
+        use_monitor: bool = True,
+        on_event: EventListener | None = None,
+    ) -> None:
+        self._listeners: list[EventListener] = [on_event] if on_event else []
+        self.events: deque[DeviceEvent] = deque(maxlen=50)
+        self._pulse = PulseControl()
+        self._closed = threading.Event()
+        devices = list_devices(self._pulse)
+        program_info = find_device(program_device or settings.program_device, "output", devices)
+        monitor_name = monitor_device or settings.monitor_device
+        monitor_info = find_device(monitor_name, "output", devices) if monitor_name and use_monitor else None
+        mic_info = find_device(mic_device or settings.mic_device, "input", devices) if use_mic else None
+        latency = settings.output_latency_ms
+        self._sinks = [OutputSink("program", program_info, self._emit, self._pulse, latency)]
+        if monitor_info is not None:
+            self._sinks.append(OutputSink("monitor", monitor_info, self._emit, self._pulse, latency))
+        self.mic: MicInput | None = MicInput(mic_info, self._emit, self._pulse) if mic_info else None
+        opened: list = []
+        try:
+            for stream in [*self._sinks, *([self.mic] if self.mic else [])]:
+                stream.open()
+                opened.append(stream)
+        except Exception:
+            for stream in opened:
+                stream.close()
+            self._pulse.close()
+            raise
+        self.program = DeviceProgramOutput(
+            settings.SAMPLE_RATE,
+            self._sinks[0],
+            self._sinks[1] if len(self._sinks) > 1 else None,
+            target_lufs=settings.program_loudness_lufs,
+        )
+        #: What the engine hears (after mute), at 16 kHz, written as frames are handed out.
+        self.mic_scope = SampleScope(INPUT_SAMPLE_RATE, seconds=10.0)
+        self.echo_gate: EchoGate | None = EchoGate() if settings.echo_gate else None
+        self._muted = False
+        self._watch = threading.Thread(target=self._watch_devices, name="audio-watch", daemon=True)
+        self._watch.start()
+
+    # ----- what the engine uses -----------------------------------------------------------------
+    def attach(self, engine: object) -> None:
+        """Let the engine ignore the anchor's own voice in the mic (sets `engine.echo_filter`)."""
+        if self.echo_gate is not None:
+            engine.echo_filter = self.echo_gate.is_echo  # type: ignore[attr-defined]
+
+    async def frames(self, frame_samples: int) -> AsyncIterator[np.ndarray]:
+        """16 kHz mic frames for `engine.run`, in real time; paced silence while there is no mic."""
+        loop = asyncio.get_running_loop()
+        period = frame_samples / INPUT_SAMPLE_RATE
+        due = loop.time()
+        pending = np.zeros(0, np.float32)
+        last_played = self.program.played_samples()
+        while not self._closed.is_set():
+            mic_live = self.mic is not None and self.mic.state == "playing"
+            if mic_live:
+                taken = self.mic.take()  # type: ignore[union-attr]
+                if len(taken):
+                    pending = np.concatenate([pending, taken])
+                due = loop.time()
+            elif loop.time() >= due:
+                pending = np.concatenate([pending, np.zeros(frame_samples, np.float32)])
+                due += period
+            count = len(pending) // frame_samples
+            if count == 0:
+                await asyncio.sleep(min(period / 2, 0.01) if mic_live else max(0.0, due - loop.time()))
+                continue
+            played = self.program.played_samples()
+            reference = self.program.scope.window(max(0, played - last_played), end=played)
+            last_played = played
+            for index in range(count):
+                frame = pending[index * frame_samples : (index + 1) * frame_samples]
+                if self._muted:
+                    frame = np.zeros(frame_samples, np.float32)
+                if self.echo_gate is not None:
+                    share = len(reference) // count
+                    self.echo_gate.push_reference(reference[index * share : (index + 1) * share])
+                self.mic_scope.write(frame)
+                yield frame
+            pending = pending[count * frame_samples :]
+
+    def set_mic_muted(self, muted: bool) -> None:
+        """Muted: the engine gets silence (and the mic scope shows it)."""
+        self._muted = muted
+
+    # ----- device state -------------------------------------------------------------------------
+    def subscribe(self, listener: EventListener) -> None:
+        """Call `listener(DeviceEvent)` on every device change (from the audio-watch thread)."""
+        self._listeners.append(listener)
+
+    def _emit(self, event: DeviceEvent) -> None:
+        self.events.append(event)
+        for listener in list(self._listeners):
+            listener(event)
+
+    def _watch_devices(self) -> None:
+        while not self._closed.wait(WATCH_S):
+            for stream in [*self._sinks, *([self.mic] if self.mic else [])]:
+                try:
+                    stream.check()
+                except Exception as exc:  # a watcher that dies would leave a lost device lost
+                    stream.lose(f"device check failed ({exc}); keeping time in silence")
+
+    def stats(self) -> dict:
+        """Counters and states for the GUI's status line and `bench`."""
+        result: dict = {
+            "program": self._sink_stats(self._sinks[0]),
+            "monitor": self._sink_stats(self._sinks[1]) if len(self._sinks) > 1 else None,
+            "mic": None,
+            "echo_suppressed_frames": self.echo_gate.suppressed_frames if self.echo_gate else 0,
+            "last_event": self.events[-1].message() if self.events else None,
+            **self.program.stats(),
+        }
+        if self.mic is not None:
+            result["mic"] = {
+                "device": self.mic.device.name,
+                "state": self.mic.state,
+                "rate": self.mic.rate,
+                "overruns": self.mic.overruns,
+                "muted": self._muted,
+            }
+        return result
+
+    @staticmethod
+    def _sink_stats(sink: OutputSink) -> dict:
+        return {
+            "device": sink.device.name,
+            "state": sink.state,
+            "rate": sink.rate,
+            "underruns": sink.underruns,
+            "callbacks": sink.callbacks,
+        }
+
+    @property
+    def program_device(self) -> DeviceInfo:
+        return self._sinks[0].device
+
+    def close(self) -> None:
+        """Stop the watcher and every stream (idempotent)."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        self._watch.join(timeout=2.0)
+        for stream in [*self._sinks, *([self.mic] if self.mic else [])]:
+            with contextlib.suppress(Exception):
+                stream.close()
+        self._pulse.close()

@@ -1,0 +1,129 @@
+"""The program bus on real devices: loudness, limiter, resampling, and the AudioOutput contract.
+
+One mixer feeds the program sink (what goes on air) and, optionally, the host's monitor: each
+block the engine writes is brought to the target loudness, limited, kept in the scope for the
+GUI, resampled to each device's rate and queued in that device's ring.
+Threading: `write`/`flush`/`wait_played` on the engine loop; `played_samples` and the scope may
+also be read from the GUI thread (they only read counters).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+
+import numpy as np
+import soxr
+
+from studio.audio.loudness import ProgramLoudness
+from studio.audio.scope import SampleScope
+from studio.audio.sink import OutputSink
+
+
+class _Feed:
+    """One sink's resampler and the audio that did not fit in its ring yet."""
+
+    def __init__(self, sink: OutputSink, program_rate: int) -> None:
+        self.sink, self._program_rate = sink, program_rate
+        self.backlog: deque[np.ndarray] = deque()
+        self.backlog_samples = 0
+        self.resampler = self._new_resampler()
+
+    def _new_resampler(self) -> soxr.ResampleStream | None:
+        if self.sink.rate == self._program_rate:
+            return None
+        return soxr.ResampleStream(self._program_rate, self.sink.rate, 1, dtype="float32", quality="HQ")
+
+    def push(self, block: np.ndarray) -> None:
+        converted = block if self.resampler is None else self.resampler.resample_chunk(block)
+        if len(converted):
+            self.backlog.append(converted)
+            self.backlog_samples += len(converted)
+        self.drain()
+
+    def drain(self) -> None:
+        while self.backlog:
+            head = self.backlog[0]
+            taken = self.sink.push(head)
+            self.backlog_samples -= taken
+            if taken < len(head):
+                self.backlog[0] = head[taken:]
+                return
+            self.backlog.popleft()
+
+    def flush(self) -> None:
+        self.backlog.clear()
+        self.backlog_samples = 0
+        self.resampler = self._new_resampler()
+        self.sink.request_flush()
+
+    def pending(self) -> int:
+        """Device-rate samples produced for this sink and not yet consumed by it."""
+        ring = self.sink.ring
+        return ring.written - ring.read + self.backlog_samples
+
+
+class DeviceProgramOutput:
+    """AudioOutput on real devices; positions count program-rate samples since open."""
+
+    def __init__(
+        self,
+        sample_rate: int,
+        program: OutputSink,
+        monitor: OutputSink | None = None,
+        target_lufs: float = -16.0,
+        ceiling_dbtp: float = -1.0,
+    ) -> None:
+        self.sample_rate = sample_rate
+        self.scope = SampleScope(sample_rate, seconds=60.0)
+        self.loudness = ProgramLoudness(sample_rate, target_lufs, ceiling_dbtp)
+        self.program_sink, self.monitor_sink = program, monitor
+        self._feeds = [_Feed(program, sample_rate)] + ([_Feed(monitor, sample_rate)] if monitor else [])
+        self._ratio = sample_rate / program.rate
+        self._queued = 0  # program samples written since open (flushed ones taken back)
+        self._floor = 0  # nothing before this position can still be unplayed
+        self._latency_s = 0.01
+
+    def played_samples(self) -> int:
+        pending = round(self._feeds[0].pending() * self._ratio)
+        return max(self._floor, min(self._queued, self._queued - pending))
+
+    def write(self, samples: np.ndarray) -> float:
+        block = self.loudness.process(np.asarray(samples, dtype=np.float32))
+        now = time.perf_counter()
+        ahead = (self._queued - self.played_samples()) / self.sample_rate
+        if not len(block):
+            return now + ahead
+        self.scope.write(block)
+        self._queued += len(block)
+        for feed in self._feeds:
+            feed.push(block)
+        return now + ahead + self._latency_s
+
+    def flush(self) -> int:
+        played = self.played_samples()
+        dropped = self._queued - played
+        for feed in self._feeds:
+            feed.flush()
+        self._queued = self._floor = played
+        self.scope.rewind(played)
+        self.loudness.reset_limiter()
+        return dropped
+
+    async def wait_played(self, position: int) -> None:
+        while True:
+            for feed in self._feeds:
+                feed.drain()
+            target = min(position, self._queued)
+            played = self.played_samples()
+            if played >= target:
+                return
+            await asyncio.sleep(min(0.05, max(0.005, (target - played) / self.sample_rate)))
+
+    def stats(self) -> dict[str, float | int]:
+        return {
+            "queued_seconds": round((self._queued - self.played_samples()) / self.sample_rate, 3),
+            "loudness_gain_db": round(self.loudness.gain_db, 2),
+            "target_lufs": self.loudness.target_lufs,
+        }

@@ -1,0 +1,117 @@
+"""A device output fed from a ring: the callback copies, fades on flush, and counts underruns.
+
+Threading: `push`/`request_flush` on the engine loop (the ring's producer); `_fill` on the
+PortAudio callback thread, or on this sink's clock thread while the device is lost (never both:
+the clock stops before a new stream starts). The callback touches only preallocated arrays.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from studio.audio.device_stream import DeviceEvent, DeviceStream
+from studio.audio.devices import DeviceInfo
+from studio.audio.pulse import PulseControl
+from studio.audio.ring import SampleRing
+
+RING_SECONDS = 30.0
+FADE_MS = 8.0  # a dump fades out over this long: no click, still "within one audio block"
+MAX_BLOCK = 1 << 15
+
+
+class OutputSink(DeviceStream):
+    """Program or monitor output at the device's rate."""
+
+    def __init__(
+        self,
+        role: str,
+        device: DeviceInfo,
+        on_event: Callable[[DeviceEvent], None],
+        pulse: PulseControl | None = None,
+        latency_ms: int = 0,
+    ) -> None:
+        super().__init__(role, device, on_event, pulse, latency_ms)
+        self.ring = SampleRing(int(RING_SECONDS * self.rate))
+        self._scratch = np.zeros(MAX_BLOCK, dtype=np.float32)
+        self._fade_len = max(1, int(FADE_MS / 1000 * self.rate))
+        self._ramp = np.linspace(1.0, 0.0, self._fade_len, dtype=np.float32)
+        self._fade_left = 0
+        self._flush_requested = 0
+        self._flush_seen = 0
+        self._flush_target = 0
+        self.underruns = 0  # PortAudio said the device ran dry (callback too late)
+        self.callbacks = 0
+        self._clock_stop = threading.Event()
+        self._clock: threading.Thread | None = None
+
+    # ----- producer side (engine loop) ----------------------------------------------------------
+    def push(self, samples: np.ndarray) -> int:
+        """Queue device-rate samples; returns how many fit (the caller keeps the rest)."""
+        return self.ring.write(samples)
+
+    def request_flush(self) -> None:
+        """Drop everything queued so far, after a short fade of what is playing."""
+        self._flush_target = self.ring.written
+        self._flush_requested += 1
+
+    # ----- consumer side (PortAudio thread or the clock) ----------------------------------------
+    def _callback(self, outdata: np.ndarray, frames: int, _time: Any, status: Any) -> None:
+        if status.output_underflow:
+            self.underruns += 1
+        self.callbacks += 1
+        out = self._scratch[:frames]
+        self._fill(out, frames)
+        outdata[:] = out[:, None]
+
+    def _fill(self, out: np.ndarray, frames: int) -> None:
+        ring = self.ring
+        if self._flush_requested != self._flush_seen:
+            self._flush_seen = self._flush_requested
+            self._fade_left = self._fade_len
+        filled = 0
+        if self._fade_left:
+            want = min(frames, self._fade_left)
+            filled = ring.read_into(out, want)
+            start = self._fade_len - self._fade_left
+            out[:filled] *= self._ramp[start : start + filled]
+            self._fade_left = 0 if filled < want else self._fade_left - filled
+            if not self._fade_left:
+                ring.skip(self._flush_target - ring.read)
+                if filled < frames:
+                    out[filled:frames] = 0.0
+                return
+        filled += ring.read_into(out[filled:], frames - filled)
+        if filled < frames:
+            out[filled:frames] = 0.0
+
+    # ----- keeping time without a device --------------------------------------------------------
+    def _on_lost(self) -> None:
+        if self._clock is not None and self._clock.is_alive():
+            return
+        self._clock_stop.clear()
+        self._clock = threading.Thread(target=self._run_clock, name=f"{self.role}-clock", daemon=True)
+        self._clock.start()
+
+    def _on_restored(self) -> None:
+        if self._clock is not None:
+            self._clock_stop.set()
+            self._clock.join()
+            self._clock = None
+
+    def _run_clock(self) -> None:
+        """Consume the ring in real time, as the lost device would have (silence on air)."""
+        last = time.perf_counter()
+        owed = 0.0
+        while not self._clock_stop.wait(0.01):
+            now = time.perf_counter()
+            owed += (now - last) * self.rate
+            last = now
+            while owed >= 1:
+                count = min(int(owed), MAX_BLOCK)
+                self._fill(self._scratch[:count], count)
+                owed -= count

@@ -1,0 +1,82 @@
+"""Opening PortAudio streams on a device chosen by name, routed through Pulse where it runs.
+
+Threading: called from whichever thread opens or reopens a device (the owner at start, the
+device watcher after a loss); never from an audio callback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from studio.audio.devices import AudioDeviceError, DeviceInfo
+from studio.audio.pulse import PulseControl
+
+Callback = Callable[..., None]
+
+
+def _latency(latency_ms: int) -> str | float:
+    return "low" if latency_ms <= 0 else latency_ms / 1000.0
+
+
+def open_stream(
+    device: DeviceInfo,
+    callback: Callback,
+    finished: Callable[[], None],
+    *,
+    channels: int,
+    latency_ms: int = 0,
+    pulse: PulseControl | None = None,
+    before_start: Callable[[], None] = lambda: None,
+) -> tuple[Any, int | None]:
+    """A started sounddevice stream on `device` at its own rate; (stream, pulse stream index).
+
+    `before_start` runs between opening and starting (the caller stops its stand-in clock).
+    Pulse's ALSA plugin creates the server-side stream on start, so routing waits for it.
+    """
+    import sounddevice
+
+    stream_cls = sounddevice.OutputStream if device.kind == "output" else sounddevice.InputStream
+    options = dict(
+        samplerate=device.rate,
+        channels=channels,
+        dtype="float32",
+        latency=_latency(latency_ms),
+        callback=callback,
+        finished_callback=finished,
+    )
+    try:
+        if device.backend == "pulse":
+            if pulse is None:
+                raise AudioDeviceError("a Pulse device needs a Pulse connection")
+            direction = "sink" if device.kind == "output" else "source"
+            _ensure_pulse_device(sounddevice)
+            with pulse.routed_open(device.name, direction) as created:
+                stream = stream_cls(device="pulse", **options)
+                before_start()
+                stream.start()
+            return stream, (created[0] if created else None)
+        stream = stream_cls(device=device.name, **options)
+        before_start()
+        stream.start()
+        return stream, None
+    except sounddevice.PortAudioError as exc:
+        raise AudioDeviceError(
+            f"cannot open {device.kind} device {device.name!r} ({exc}); pick another with "
+            "`ai-anchor-studio devices`"
+        ) from None
+    except ValueError as exc:  # sounddevice: no such device name
+        raise AudioDeviceError(f"cannot open {device.kind} device {device.name!r} ({exc})") from None
+
+
+def _ensure_pulse_device(sounddevice: Any) -> None:
+    """PortAudio lists devices once; if no server answered then, its `pulse` device is missing."""
+    if any(d["name"] == "pulse" for d in sounddevice.query_devices()):
+        return
+    sounddevice._terminate()  # only reached when nothing can be playing through Pulse yet
+    sounddevice._initialize()
+
+
+def channels_for(device: DeviceInfo) -> int:
+    """Mono where the device takes it, else stereo with the same signal in both channels."""
+    return 1 if device.backend == "pulse" or device.channels == 1 else min(2, device.channels)
