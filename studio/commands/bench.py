@@ -25,6 +25,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="instead: a show under N injected faults (crashes, lost log lines)",
     )
     bench.add_argument(
+        "--echo",
+        type=float,
+        metavar="MINUTES",
+        help="instead: false barge-ins from the anchor's voice leaking into the mic at -20 dB, per 10 min",
+    )
+    bench.add_argument(
         "--soak",
         metavar="DURATION",
         help="instead: a simulated show this long, e.g. 10m or 2h (memory, drift)",
@@ -39,6 +45,13 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return fail("--turns must be at least 1", EXIT_BAD_INPUT)
     if args.gui:
         return _gui(settings, args)
+    if args.echo is not None:
+        import json
+
+        from studio.bench.echo_bench import measure
+
+        print(json.dumps(measure(settings, minutes=max(0.5, args.echo)), indent=None if args.json else 2))
+        return 0
     if args.faults is not None or args.soak is not None:
         return _resilience(settings, args)
     try:
