@@ -44,6 +44,7 @@ from studio.voices.profile import VoiceProfile
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+AudioFactory = Callable[[], Any]  # () -> studio.audio.io.AudioIO (raises AudioDeviceError)
 StackFactory = Callable[[Settings, Callable[[str, str, str], None]], Awaitable[BackendStack]]
 FrameSourceFactory = Callable[[int], AsyncIterator[np.ndarray]]
 
@@ -86,6 +87,9 @@ class EngineThread(QThread):
     file_feed_finished = Signal(str)  # path of a file that finished playing as the host
     file_feed_failed = Signal(str)  # message for the user
     session_log_failed = Signal(str)  # message for the user
+    audio_opened = Signal(dict)  # AudioIO.stats() once the devices are open
+    audio_failed = Signal(str)  # no devices: the show runs with typed lines and file input
+    device_event = Signal(str, str, str, str)  # role, device, kind (lost/reconnected/…), message
 
     def __init__(
         self,
@@ -96,13 +100,16 @@ class EngineThread(QThread):
         source_factory: FrameSourceFactory = silent_microphone,
         output: AudioOutput | None = None,
         session_log: Path | None = None,
+        audio_factory: AudioFactory | None = None,
         parent: Any = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("engine")
         self._settings, self._voice = settings, voice
         self._stack_factory, self._source_factory = stack_factory, source_factory
-        self._output = output or ClockedOutput(settings.SAMPLE_RATE)
+        self._output: AudioOutput = output or ClockedOutput(settings.SAMPLE_RATE)
+        self._audio_factory = audio_factory
+        self.audio: Any = None  # the open AudioIO, when devices are in use
         # What the engine hears (after mute / file feed), 16 kHz, for the GUI's waveform and meter.
         self.mic_scope = SampleScope(INPUT_SAMPLE_RATE, seconds=10.0)
         self._mic_muted = False
@@ -223,20 +230,50 @@ class EngineThread(QThread):
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
-        stack = await self._stack_factory(self._settings, self._on_progress)
+        audio = await self._open_audio()
+        try:
+            stack = await self._stack_factory(self._settings, self._on_progress)
+        except BaseException:
+            await self._close_audio()
+            raise
         engine = StudioEngine(self._settings, stack, self._output, self._voice)
+        if audio is not None:
+            audio.attach(engine)
         recorder = self._open_session(engine, stack)
         engine.bus.subscribe(self._forward)
         self._engine, self._stack = engine, stack
         self.engine_ready.emit(stack.describe())
+        source = audio.frames if audio is not None else self._source_factory
         try:
-            await engine.run(self._until_stopped(self._source_factory(stack.vad.frame_samples)))
+            await engine.run(self._until_stopped(source(stack.vad.frame_samples)))
         finally:
             self._engine = self._stack = None
             await engine.aclose()
             if recorder is not None:
                 recorder.finish()
             await stack.aclose()
+            await self._close_audio()
+
+    async def _open_audio(self) -> Any:
+        """Open the devices (off the loop); without any, keep the silent mic and the clocked output."""
+        if self._audio_factory is None:
+            return None
+        try:
+            audio = await asyncio.to_thread(self._audio_factory)
+        except Exception as exc:  # no server, unknown device, device busy: the show still runs
+            self.audio_failed.emit(str(exc))
+            return None
+        audio.subscribe(
+            lambda event: self.device_event.emit(event.role, event.device, event.kind, event.message())
+        )
+        self.audio, self._output = audio, audio.program
+        self.audio_opened.emit(audio.stats())
+        return audio
+
+    async def _close_audio(self) -> None:
+        audio, self.audio = self.audio, None
+        if audio is not None:
+            await asyncio.to_thread(audio.close)
 
     def _open_session(self, engine: StudioEngine, stack: BackendStack) -> SessionRecorder | None:
         """Log the show (every line before it airs); a log that cannot open is reported, not fatal."""

@@ -24,6 +24,28 @@ ICON = Path(__file__).resolve().parents[2] / "resources" / "icon.png"
 SCREENSHOT_SETTLE_MS = 1500  # let the waveforms and gauge draw a few frames first
 
 
+def make_engine(settings: Settings, voice) -> EngineThread:
+    """An engine thread on the real audio devices named in the settings (silence if there are none)."""
+
+    def open_devices():
+        from studio.audio.io import AudioIO
+
+        return AudioIO(settings)
+
+    return EngineThread(settings, voice, audio_factory=open_devices)
+
+
+def _with_remembered_devices(settings: Settings) -> Settings:
+    """Devices the host picked last time, unless the settings name some explicitly."""
+    state = window_state()
+    remembered = {
+        key: str(state.value(f"devices/{role}", "") or "") or None
+        for key, role in (("mic_device", "mic"), ("program_device", "program"), ("monitor_device", "monitor"))
+    }
+    updates = {key: value for key, value in remembered.items() if value and getattr(settings, key) is None}
+    return settings.model_copy(update=updates) if updates else settings
+
+
 def run_app(settings: Settings, screenshot: Path | None = None) -> int:
     """Open the window at once, load models in the background; with `screenshot`, save and exit."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -38,10 +60,10 @@ def run_app(settings: Settings, screenshot: Path | None = None) -> int:
             "ai-anchor-studio: error: no voice profiles found; reinstall to restore voices/", file=sys.stderr
         )
         return 1
+    settings = _with_remembered_devices(settings)
     remembered = settings.voice or str(window_state().value("voice", "") or "") or catalog.default_name()
     chosen = next((v for v in voices if v.name == remembered), voices[0])
-    engine = EngineThread(settings, chosen)
-    window = StudioWindow(settings, voices, engine)
+    window = StudioWindow(settings, voices, make_engine(settings, chosen), make_engine)
     window.start()
     if screenshot is not None:
         outcome = {"code": 0}
@@ -58,8 +80,8 @@ def run_app(settings: Settings, screenshot: Path | None = None) -> int:
             outcome["code"] = 1
             QTimer.singleShot(SCREENSHOT_SETTLE_MS, shoot)
 
-        engine.engine_ready.connect(lambda _b: QTimer.singleShot(SCREENSHOT_SETTLE_MS, shoot))
-        engine.engine_failed.connect(failed)
+        window.engine.engine_ready.connect(lambda _b: QTimer.singleShot(SCREENSHOT_SETTLE_MS, shoot))
+        window.engine.engine_failed.connect(failed)
         app.exec()
         return outcome["code"]
     code = app.exec()

@@ -100,15 +100,16 @@ class StudioWindow(QMainWindow):
         self.banner.hide()
 
         # ---- left: waveforms, latency, memory, devices
-        self.mic_trace = ScopeTrace("Host mic", theme.HOST, engine.mic_scope, lambda: None)
+        self.mic_trace = ScopeTrace("Host mic", theme.HOST, lambda: (self.engine.mic_scope, None))
         self.program_trace = ScopeTrace(
-            "Program", theme.ANCHOR, engine.output.scope, lambda: self.engine.output.played_samples()
+            "Program", theme.ANCHOR, lambda: (self.engine.output.scope, self.engine.output.played_samples())
         )
         self.waveforms = WaveformPanel(self.mic_trace, self.program_trace)
         self.latency = LatencyPanel()
         self.gauge = ResourceGauge()
         self.devices = DevicePickers(device_lister) if device_lister else DevicePickers()
         self.devices.devices_chosen.connect(self._on_devices_chosen)
+        self.devices.anchor_sink_requested.connect(self.create_anchor_sink)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -186,7 +187,6 @@ class StudioWindow(QMainWindow):
         self._debug_timer.timeout.connect(self._update_debug)
         self._connect_engine(engine)
         self._restore_state()
-        self._report_devices()
 
     # ----- engine wiring ----------------------------------------------------------------------
     def _connect_engine(self, engine: EngineThread) -> None:
@@ -207,8 +207,9 @@ class StudioWindow(QMainWindow):
         engine.event_emitted.connect(self.on_engine_event)
         if hasattr(self, "controls"):  # a restarted engine keeps the host's mute
             engine.set_mic_muted(self.controls.mute_button.isChecked())
-        self.mic_trace.rebind(engine.mic_scope, lambda: None)
-        self.program_trace.rebind(engine.output.scope, lambda: self.engine.output.played_samples())
+        engine.audio_opened.connect(self.on_audio_opened)
+        engine.audio_failed.connect(self.on_audio_failed)
+        engine.device_event.connect(self.on_device_event)
 
     def start(self) -> None:
         """Show the window, start the timers and the engine (models load in the background)."""
@@ -373,22 +374,81 @@ class StudioWindow(QMainWindow):
         self.statusBar().showMessage(message, 15_000)
 
     def _on_devices_chosen(self, mic: str, program: str, monitor: str) -> None:
+        """Remember the devices by name and reopen the streams on them (the models reload)."""
         state = window_state()
         state.setValue("devices/mic", mic)
         state.setValue("devices/program", program)
         state.setValue("devices/monitor", monitor)
+        changes = {
+            "mic_device": mic or None,
+            "program_device": program or None,
+            "monitor_device": monitor or None,
+        }
+        if all(getattr(self.settings, key) == value for key, value in changes.items()):
+            return
         self.statusBar().showMessage(
-            f"Devices: mic {mic or 'default'}, program {program or 'default'}, monitor {monitor or 'off'}",
+            f"Opening mic {mic or 'default'}, program {program or 'default'}, monitor {monitor or 'off'}…",
             5000,
         )
+        self.restart_engine(self.settings.model_copy(update=changes))
 
-    def _report_devices(self) -> None:
-        if self.devices.error:
-            self.log.note(
-                f"No audio devices ({self.devices.error}). The studio works with typed lines "
-                "and 'Play file as host…'; connect a mic and press ↻ in Devices."
-            )
+    def create_anchor_sink(self) -> None:
+        """Add the AI_Anchor_Out virtual output, select it as the program output, say how OBS gets it."""
+        from studio.audio.pulse import ANCHOR_SINK, PulseControl, PulseUnavailable, obs_instruction
+
+        control = PulseControl()
+        try:
+            control.create_anchor_sink()
+        except (PulseUnavailable, OSError, RuntimeError) as exc:
+            QMessageBox.warning(self, "Cannot create AI_Anchor_Out", f"{exc}")
+            return
+        finally:
+            control.close()
+        self.devices.refresh()
+        mic, _program, monitor = self.devices.chosen()
+        self.devices.choose(mic, ANCHOR_SINK, monitor)
+        self.log.note(obs_instruction())
+        self.transcript.refresh()
+        self._on_devices_chosen(mic, ANCHOR_SINK, monitor)
+
+    def on_audio_opened(self, stats: dict) -> None:
+        program = (stats.get("program") or {}).get("device", "?")
+        mic = (stats.get("mic") or {}).get("device") or "no mic"
+        self.statusBar().showMessage(f"Audio: program → {program}, mic ← {mic}", 8000)
+        self._update_device_status()
+
+    def on_audio_failed(self, message: str) -> None:
+        self.log.note(
+            f"No audio devices ({message}). The studio works with typed lines and 'Play file as host…'; "
+            "connect a device and press ↻ in Devices."
+        )
+        self.transcript.refresh()
+        self.devices.status.setText(f"No audio: {message}")
+
+    def on_device_event(self, role: str, device: str, kind: str, message: str) -> None:
+        if kind in ("lost", "fallback", "reconnected"):
+            self.log.note(message)
             self.transcript.refresh()
+            self.statusBar().showMessage(message, 10_000)
+        self._update_device_status()
+
+    def _update_device_status(self) -> None:
+        audio = self.engine.audio
+        if audio is None:
+            return
+        try:
+            stats = audio.stats()
+        except Exception:  # closing between the check and the call
+            return
+        parts = []
+        for role in ("program", "monitor"):
+            sink = stats.get(role)
+            if sink:
+                parts.append(f"{role}: {sink['device']} {sink['state']}, {sink['underruns']} underruns")
+        mic = stats.get("mic")
+        if mic:
+            parts.append(f"mic: {mic['device']} {mic['state']}, {mic['overruns']} overruns")
+        self.devices.status.setText(" · ".join(parts))
 
     # ----- transcript export ------------------------------------------------------------------
     def copy_transcript(self) -> None:
@@ -445,6 +505,7 @@ class StudioWindow(QMainWindow):
         self.waveforms.refresh()
 
     def _update_debug(self) -> None:
+        self._update_device_status()
         if not self.debug_dock.isVisible():
             return
         stalls = self.watchdog.summary()
@@ -512,10 +573,10 @@ class StudioWindow(QMainWindow):
         voice = state.value("voice")
         if voice and voice != self.voice_box.currentText() and self.voice_box.findText(voice) >= 0:
             self.voice_box.setCurrentText(voice)
+        # The engine opens the devices named in the settings (the app fills in the remembered ones).
+        settings = self.settings
         self.devices.choose(
-            str(state.value("devices/mic", "")),
-            str(state.value("devices/program", "")),
-            str(state.value("devices/monitor", "")),
+            settings.mic_device or "", settings.program_device or "", settings.monitor_device or ""
         )
 
     def closeEvent(self, event) -> None:

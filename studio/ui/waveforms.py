@@ -22,11 +22,14 @@ COLUMNS = 600
 METER_SECONDS = 0.05
 
 
-class ScopeTrace:
-    """One waveform + meter bound to a scope and a function giving the position to draw up to."""
+ScopeReader = Callable[[], tuple[SampleScope, int | None]]  # → (scope, position to draw up to)
 
-    def __init__(self, title: str, colour: str, scope: SampleScope, end: Callable[[], int | None]) -> None:
-        self.scope, self._end = scope, end
+
+class ScopeTrace:
+    """One waveform + meter drawn from whatever scope `read()` names now (devices may change)."""
+
+    def __init__(self, title: str, colour: str, read: ScopeReader) -> None:
+        self._read = read
         self.plot = pg.PlotWidget(background=theme.PANEL)
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
@@ -45,13 +48,8 @@ class ScopeTrace:
         self.frames_drawn = 0
         self.last_peak = 0.0
 
-    def rebind(self, scope: SampleScope, end: Callable[[], int | None]) -> None:
-        """Follow a new scope (the engine restarted with new devices)."""
-        self.scope, self._end = scope, end
-
     def refresh(self) -> None:
-        scope = self.scope
-        end = self._end()
+        scope, end = self._read()
         samples = scope.window(int(WINDOW_SECONDS * scope.sample_rate), end=end)
         low, high = peak_envelope(samples, COLUMNS)
         y = np.empty(COLUMNS * 2, dtype=np.float32)

@@ -111,9 +111,12 @@ def test_gauge_shows_studio_ram_without_a_gpu_and_devices_are_listed(qtbot, stud
     assert reading.kind == "ram" and "No GPU" in window.gauge.bar.format()
     assert 50 * 2**20 < reading.used_bytes < reading.total_bytes
     program = [window.devices.program.itemText(i) for i in range(window.devices.program.count())]
-    mics = [window.devices.mic.itemText(i) for i in range(window.devices.mic.count())]
-    assert program == ["System default"] + [d.name for d in FAKE_DEVICES if d.is_output]
-    assert mics == ["System default", "Built-in Microphone"]
+    assert program == ["System default", "Headphones", "AI_Anchor_Out (virtual)"]
+    assert window.devices.names(window.devices.program) == [
+        "",
+        *(d.name for d in FAKE_DEVICES if d.is_output),
+    ]
+    assert window.devices.names(window.devices.mic) == ["", "Built-in Microphone"]
 
 
 @pytest.mark.parametrize("state", ["degraded", "down"])

@@ -1,0 +1,65 @@
+"""The window on real devices: a private PulseAudio server with the AI_Anchor_Out null sink."""
+
+from __future__ import annotations
+
+import pytest
+
+from studio.audio.devices import list_devices
+from studio.audio.pulse import ANCHOR_SINK
+from studio.config import load_settings
+from studio.ui.app import make_engine
+from studio.ui.main_window import StudioWindow
+from studio.voices.catalog import VoiceCatalog
+from tests.ui.conftest import listening_stack
+
+
+@pytest.fixture
+def device_window(qtbot, anchor_sink, monkeypatch):
+    """A window whose engine opens the real program sink (models: fast chat/TTS, real listeners)."""
+    import studio.ui.app as app_module
+
+    original = app_module.EngineThread
+
+    def engine_with_test_stack(settings, voice, **kwargs):
+        return original(settings, voice, stack_factory=listening_stack(), **kwargs)
+
+    monkeypatch.setattr(app_module, "EngineThread", engine_with_test_stack)
+    settings = load_settings(program_device=ANCHOR_SINK, output_latency_ms=40)
+    voices = VoiceCatalog(None).profiles()
+    window = StudioWindow(settings, voices, make_engine(settings, voices[0]), make_engine)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.engine.engine_ready, timeout=60_000):
+        window.start()
+    yield window
+    window.close()
+
+
+def test_pickers_list_what_the_audio_server_reports_and_the_reply_plays_on_the_sink(qtbot, device_window):
+    window = device_window
+    reported = list_devices()
+    assert window.devices.names(window.devices.program)[1:] == [
+        d.name for d in reported if d.kind == "output"
+    ]
+    assert window.devices.names(window.devices.mic)[1:] == [d.name for d in reported if d.kind == "input"]
+    assert window.devices.chosen()[1] == ANCHOR_SINK
+    assert window.engine.audio is not None
+    with qtbot.waitSignal(window.engine.turn_completed, timeout=20_000) as done:
+        window.engine.submit_text("Are we on air?")
+    assert done.args[0].audio_seconds > 1.0
+    stats = window.engine.audio.stats()
+    assert stats["program"]["device"] == ANCHOR_SINK and stats["program"]["callbacks"] > 10
+    assert ANCHOR_SINK in window.devices.status.text()
+
+
+def test_losing_the_program_sink_is_reported_and_recovers(qtbot, device_window, anchor_sink):
+    window = device_window
+    kinds: list[str] = []
+    window.engine.device_event.connect(lambda role, device, kind, message: kinds.append(kind))
+    assert anchor_sink.remove_anchor_sink()
+    qtbot.waitUntil(lambda: "lost" in kinds, timeout=10_000)
+    assert "lost" in window.transcript.toPlainText()
+    with qtbot.waitSignal(window.engine.turn_completed, timeout=20_000):  # the show goes on in silence
+        window.engine.submit_text("Still there?")
+    anchor_sink.create_anchor_sink()
+    qtbot.waitUntil(lambda: "reconnected" in kinds, timeout=15_000)
+    assert "reconnected" in window.transcript.toPlainText()
