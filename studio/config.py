@@ -80,8 +80,18 @@ class Settings(BaseSettings):
     HIGGS_AUDIO_URL: str = "http://127.0.0.1:8100"
 
     # Embedded stack.
-    chat_backend: Literal["auto", "ollama", "smollm2"] = "auto"
+    chat_backend: Literal["auto", "ollama", "smollm2", "openai"] = "auto"
     stt_threads: int = Field(2, ge=1, le=64)
+
+    # GPU stack (`--stack gpu`): stage choices, model hosts and the end-of-turn text model.
+    stt_backend: Literal["auto", "faster-whisper", "voxtral", "voxtral-realtime"] = "auto"
+    stt_language: str = Field("auto", pattern=r"^(auto|[a-z]{2})$")  # ISO-639-1, or auto-detect
+    VOXTRAL_REALTIME_MODEL_PATH: str = "mistralai/Voxtral-Mini-4B-Realtime-2602"
+    OPENAI_CHAT_URL: str = "http://127.0.0.1:8001"  # any /v1/chat/completions server (vLLM, llama.cpp)
+    OPENAI_CHAT_MODEL: str = ""  # empty: the first model the server lists
+    chat_context_tokens: int = Field(4096, ge=512, le=131072)  # Ollama num_ctx, vLLM max-model-len
+    HIGGS_AUDIO_PYTHON: str = ""  # python of the separate higgs environment (`host up` starts it)
+    TURN_MODEL_PATH: str = ""  # DistilBERT sentence-completion model dir; empty: Smart Turn only
 
     # The turn loop.
     turn_mode: Literal["auto", "push_to_talk"] = "auto"
@@ -129,7 +139,7 @@ class Settings(BaseSettings):
             raise ValueError(f"allowed: {', '.join(map(str, PROGRAM_SAMPLE_RATES))} (Hz)")
         return value
 
-    @field_validator("OLLAMA_HOST", "VOXTRAL_URL", "HIGGS_AUDIO_URL")
+    @field_validator("OLLAMA_HOST", "VOXTRAL_URL", "HIGGS_AUDIO_URL", "OPENAI_CHAT_URL")
     @classmethod
     def _url_has_scheme(cls, value: str) -> str:
         value = value.strip()

@@ -1,4 +1,4 @@
-"""A real local HTTP server that speaks Ollama's documented API (`/api/chat` NDJSON, `/api/tags`).
+"""A real local HTTP server that speaks Ollama's documented API (`/api/chat` NDJSON, tags, ps, pull).
 
 Tests point the real `ollama` client at it. In paced mode each streamed line waits for `release`,
 so a test can prove that pieces arrive one by one; the server notices when the client hangs up.
@@ -37,6 +37,8 @@ class FakeOllama:
         self.chat_requests: list[dict[str, Any]] = []
         self.pieces_sent = 0
         self.client_disconnected = threading.Event()
+        self.pull_bytes = 3_000_000  # /api/pull reports this layer size in three steps
+        self.pull_failures: set[str] = set()  # models whose pull ends with an error line
         self.reply_finished = threading.Event()
         self._wake_reader, self._wake_writer = socket.socketpair()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -95,6 +97,40 @@ class FakeOllama:
             ]
         }
 
+    def _ps(self) -> dict[str, Any]:
+        """Every pulled model counts as loaded, fully in VRAM (as after keep_alive=-1)."""
+        return {
+            "models": [
+                {
+                    "name": n,
+                    "model": n,
+                    "size": 15_000_000_000,
+                    "size_vram": 15_000_000_000,
+                    "expires_at": _now(),
+                }
+                for n in self.models
+            ]
+        }
+
+    def _pull_lines(self, model: str) -> list[dict[str, Any]]:
+        if model in self.pull_failures:
+            return [
+                {"status": "pulling manifest"},
+                {"error": f"pull model manifest: file does not exist: {model}"},
+            ]
+        step = self.pull_bytes // 3
+        layer = [
+            {
+                "status": "pulling 0123abcd",
+                "digest": "sha256:0123abcd",
+                "total": self.pull_bytes,
+                "completed": done,
+            }
+            for done in (step, 2 * step, self.pull_bytes)
+        ]
+        tail = [{"status": "verifying sha256 digest"}, {"status": "writing manifest"}, {"status": "success"}]
+        return [{"status": "pulling manifest"}, *layer, *tail]
+
     def _chat_lines(self, model: str) -> list[dict[str, Any]]:
         lines: list[dict[str, Any]] = [
             {
@@ -142,11 +178,31 @@ class FakeOllama:
             def do_GET(self) -> None:
                 if self.path == "/api/tags":
                     self._json(200, fake._tags())
+                elif self.path == "/api/ps":
+                    self._json(200, fake._ps())
+                elif self.path == "/api/version":
+                    self._json(200, {"version": "0.6.0"})
                 else:
                     self._json(404, {"error": "not found"})
 
+            def _stream_pull(self, model: str) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-ndjson")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for line in fake._pull_lines(model):
+                    data = json.dumps(line).encode() + b"\n"
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                if model not in fake.pull_failures and _tagged(model) not in map(_tagged, fake.models):
+                    fake.models.append(model)
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                if self.path == "/api/pull":
+                    self._stream_pull(str(body.get("model") or body.get("name") or ""))
+                    return
                 if self.path != "/api/chat":
                     self._json(404, {"error": "not found"})
                     return

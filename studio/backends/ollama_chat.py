@@ -15,7 +15,7 @@ import httpx
 from studio.backends.contracts import BackendInfo, ChatMessage, ChatOptions
 from studio.config import Settings
 
-CONTEXT_TOKENS = 4096  # set explicitly: Ollama's default differs by version and free VRAM
+CONTEXT_TOKENS = 4096  # the settings' default; num_ctx is always sent: Ollama's own differs by version/VRAM
 
 
 def _with_tag(name: str) -> str:
@@ -49,13 +49,14 @@ class OllamaChat:
 
         self._host = settings.OLLAMA_HOST
         self._model = settings.OLLAMA_MODEL_NAME
+        self._context_tokens = settings.chat_context_tokens
         self._client = ollama.AsyncClient(host=self._host)
         self.info = BackendInfo(name=f"Ollama {self._model}", detail=self._host)
 
     def request_options(self, options: ChatOptions) -> dict[str, Any]:
         """The `options` object of the /api/chat request."""
         values: dict[str, Any] = {
-            "num_ctx": CONTEXT_TOKENS,
+            "num_ctx": self._context_tokens,
             "num_predict": options.max_tokens,
             "temperature": options.temperature,
         }
@@ -81,6 +82,12 @@ class OllamaChat:
             raise ConnectionError(f"Ollama at {self._host} is unreachable: {exc}") from exc
         finally:
             await stream.aclose()  # closes the HTTP response: Ollama stops generating
+
+    async def health(self) -> bool:
+        """True when the server answers /api/tags and has the model (cheap: no generation)."""
+        from studio.backends.ollama_admin import OllamaAdmin
+
+        return await OllamaAdmin(self._host).has_model(self._model)
 
     async def aclose(self) -> None:
         await self._client.close()

@@ -1,0 +1,81 @@
+"""Speech synthesis by higgs-audio v2 through an OpenAI-compatible `/v1/audio/speech` at HIGGS_AUDIO_URL.
+
+Works with our host (`ai-anchor-studio host higgs`) and with Boson's `higgs-audio-vllm` server:
+`{model, voice, input, response_format: "pcm"}` → raw s16le mono (24 kHz unless the server says
+otherwise in `X-Sample-Rate`), streamed; chunks are yielded as they arrive. The voice is the
+profile's name (our host clones each profile; for Boson's server, give the preset the same name).
+`[SPEAKER0]`/`[SPEAKER1]` line tags pass through untouched. Closing the iterator (barge-in)
+closes the HTTP response, which stops the synthesis on the server.
+Threading: coroutines on the engine loop (httpx async), no threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import numpy as np
+
+from studio.backends.contracts import AudioChunk, BackendInfo
+from studio.backends.openai_http import client_timeout, probe, raise_for_answer, unreachable
+from studio.config import Settings
+from studio.voices.profile import VoiceProfile
+
+HIGGS_SAMPLE_RATE = 24_000
+MIN_CHUNK_SAMPLES = 960  # 40 ms: smaller network reads are merged before they go to the engine
+FIX = "start it with `ai-anchor-studio host higgs`, or point HIGGS_AUDIO_URL at a running server"
+
+
+class PcmAssembler:
+    """s16le bytes in arbitrary network pieces → float32 sample arrays (odd bytes carried over)."""
+
+    def __init__(self) -> None:
+        self._carry = b""
+
+    def feed(self, data: bytes) -> np.ndarray:
+        data = self._carry + data
+        usable = len(data) - len(data) % 2
+        self._carry = data[usable:]
+        return np.frombuffer(data[:usable], dtype="<i2").astype(np.float32) / 32768.0
+
+
+class HiggsSynthesizer:
+    """The anchor's cloned voice, streamed from a higgs-audio speech server."""
+
+    def __init__(self, settings: Settings, timeout_s: float | None = None) -> None:
+        self._url = settings.HIGGS_AUDIO_URL
+        self._model = settings.HIGGS_AUDIO_MODEL_PATH
+        timeout = client_timeout(timeout_s or settings.tts_timeout_s)
+        self._client = httpx.AsyncClient(base_url=self._url, timeout=timeout)
+        self.info = BackendInfo(name="higgs-audio v2", detail=self._url)
+
+    async def synthesize(self, text: str, voice: VoiceProfile) -> AsyncIterator[AudioChunk]:
+        if not text.strip():
+            return
+        body = {"model": self._model, "voice": voice.name, "input": text, "response_format": "pcm"}
+        pcm = PcmAssembler()
+        try:
+            async with self._client.stream("POST", "/v1/audio/speech", json=body) as response:
+                await raise_for_answer(f"higgs-audio at {self._url}", response)
+                rate = int(response.headers.get("X-Sample-Rate", HIGGS_SAMPLE_RATE))
+                pending: list[np.ndarray] = []
+                held = 0
+                async for data in response.aiter_raw():
+                    samples = pcm.feed(data)
+                    if len(samples):
+                        pending.append(samples)
+                        held += len(samples)
+                    if held >= MIN_CHUNK_SAMPLES:
+                        yield AudioChunk(np.concatenate(pending), rate)
+                        pending, held = [], 0
+                if held:
+                    yield AudioChunk(np.concatenate(pending), rate)
+        except httpx.TransportError as exc:
+            raise unreachable("higgs-audio", self._url, exc, FIX) from exc
+
+    async def health(self) -> bool:
+        """True when the speech server answers /health."""
+        return await probe(f"{self._url}/health")
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,80 @@
+"""Shared plumbing for the GPU stack's HTTP clients: SSE lines, error messages, cheap health probes.
+
+Threading: coroutines awaited on the engine loop (httpx async client), no threads.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+HEALTH_TIMEOUT_S = 1.0
+CONNECT_TIMEOUT_S = 3.0
+
+
+class ServerError(RuntimeError):
+    """A model server answered, but with an error; the message names the server and its reason."""
+
+
+def client_timeout(read_s: float) -> httpx.Timeout:
+    """Connect quickly (a dead server must fail fast), read as long as one step may take."""
+    return httpx.Timeout(read_s, connect=CONNECT_TIMEOUT_S)
+
+
+def unreachable(what: str, url: str, exc: BaseException, fix: str) -> ConnectionError:
+    """The one error every client raises when its server is down or dies mid-stream."""
+    reason = str(exc) or type(exc).__name__
+    return ConnectionError(f"{what} at {url} is unreachable ({reason}); {fix}")
+
+
+async def raise_for_answer(what: str, response: httpx.Response) -> None:
+    """ServerError with the server's own message for a non-2xx answer (streamed or not)."""
+    if response.is_success:
+        return
+    body = (await response.aread()).decode(errors="replace")
+    try:
+        detail = json.loads(body)
+        if isinstance(detail, dict):
+            error = detail.get("error", detail.get("detail", detail.get("message", body)))
+            body = error.get("message", str(error)) if isinstance(error, dict) else str(error)
+    except ValueError:
+        pass
+    raise ServerError(f"{what} answered HTTP {response.status_code}: {body.strip()[:300]}")
+
+
+async def sse_events(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
+    """The JSON objects of a `data: ...` server-sent-event stream, until `data: [DONE]`."""
+    async for line in response.aiter_lines():
+        if not line.startswith("data:"):
+            continue  # blank separators, comments, `event:` lines
+        data = line[5:].strip()
+        if data == "[DONE]":
+            return
+        if data:
+            event = json.loads(data)
+            if isinstance(event, dict) and "error" in event and not event.get("choices"):
+                error = event["error"]
+                message = error.get("message", str(error)) if isinstance(error, dict) else str(error)
+                raise ServerError(f"server error mid-stream: {message}")
+            yield event
+
+
+async def probe(url: str, timeout_s: float = HEALTH_TIMEOUT_S) -> bool:
+    """True when `url` answers 2xx within `timeout_s` (a health endpoint or a model list)."""
+    try:
+        async with httpx.AsyncClient(timeout=timeout_s) as client:
+            response = await client.get(url)
+    except httpx.HTTPError:
+        return False
+    return response.is_success
+
+
+def probe_blocking(url: str, timeout_s: float = HEALTH_TIMEOUT_S) -> bool:
+    """`probe` for threads without a loop (doctor, the supervisor, preset resolution)."""
+    try:
+        return httpx.get(url, timeout=timeout_s).is_success
+    except httpx.HTTPError:
+        return False

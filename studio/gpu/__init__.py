@@ -1,0 +1,1 @@
+"""GPU side of the studio: memory planner, NVML gauge and the model-server supervisor."""

@@ -1,0 +1,91 @@
+"""The higgs-audio model host: `ai-anchor-studio host higgs` or `python -m studio.hosts.higgs_host`.
+
+Runs HiggsAudioServeEngine in this process (started in the separate higgs environment, whose
+transformers pin conflicts with vLLM's) and serves `/v1/audio/speech` with streamed PCM, one voice
+per studio voice profile that has a reference clip and transcript.
+Threading: aiohttp on the main thread's event loop; the engine in the speech server's worker thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+DEFAULT_PORT = 8100
+DEFAULT_MODEL = "bosonai/higgs-audio-v2-generation-3B-base"
+DEFAULT_TOKENIZER = "bosonai/higgs-audio-v2-tokenizer"
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The host's options (shared by `ai-anchor-studio host higgs` and `python -m`)."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--model", default=None, help="model path or hub id (default HIGGS_AUDIO_MODEL_PATH)")
+    parser.add_argument("--tokenizer", default=DEFAULT_TOKENIZER, help="higgs audio tokenizer path or id")
+    parser.add_argument(
+        "--voices-dir", type=Path, default=None, help="voice profiles (default: the studio's)"
+    )
+    parser.add_argument("--device", default="cuda", help="torch device (cuda, cuda:1, cpu)")
+    parser.add_argument(
+        "--kv-lengths",
+        default="1024,4096,8192",
+        help="KV cache lengths, one CUDA graph each (the memory plan may drop 8192)",
+    )
+
+
+def parse_lengths(text: str) -> tuple[int, ...]:
+    """ "1024,4096" → (1024, 4096); a bad list raises ValueError naming the value."""
+    try:
+        lengths = tuple(sorted(int(part) for part in text.split(",") if part.strip()))
+    except ValueError:
+        raise ValueError(f"--kv-lengths {text!r} must be comma-separated integers") from None
+    if not lengths or min(lengths) < 256:
+        raise ValueError(f"--kv-lengths {text!r}: give at least one length of 256 or more")
+    return lengths
+
+
+def serve(args: argparse.Namespace, default_model: str = DEFAULT_MODEL) -> int:
+    """Load the engine and serve until interrupted; returns the exit code."""
+    from aiohttp import web
+
+    from studio.hosts.higgs_engine import HiggsEngine, HiggsUnavailable, voices_from_profiles
+    from studio.hosts.speech_server import SpeechServer
+    from studio.voices.catalog import VoiceCatalog
+    from studio.voices.store import default_user_dir
+
+    try:
+        lengths = parse_lengths(args.kv_lengths)
+    except ValueError as exc:
+        print(f"higgs host: error: {exc}", file=sys.stderr)
+        return 2
+    voices = voices_from_profiles(VoiceCatalog(args.voices_dir or default_user_dir()).profiles())
+    if not voices:
+        print(
+            "higgs host: error: no voice profile has a reference clip and transcript to clone; "
+            "add one with `ai-anchor-studio voices`",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        engine = HiggsEngine(args.model or default_model, args.tokenizer, voices, args.device, lengths)
+    except HiggsUnavailable as exc:
+        print(f"higgs host: error: {exc}", file=sys.stderr)
+        return 1
+    log.info("higgs host: voices %s on http://%s:%d", ", ".join(engine.voices()), args.host, args.port)
+    web.run_app(SpeechServer(engine).app, host=args.host, port=args.port, print=None)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="higgs_host", description="higgs-audio v2 speech server")
+    add_arguments(parser)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return serve(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,159 @@
+"""Voxtral clients against a local vLLM-protocol server that recognises with faster-whisper."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import numpy as np
+import pytest
+
+from studio.backends.voxtral_realtime import VoxtralRealtimeSpeechToText
+from studio.backends.voxtral_stt import VoxtralSpeechToText, normalise_language
+from studio.config import load_settings
+from tests.gpu.servers import ThreadedServer, TranscriptionApp
+from tests.speech import piper_speech, word_error_rate
+
+LINE = "The weather in Paris is sunny today."
+MODEL = "mistralai/Voxtral-Mini-3B-2507"
+REALTIME = "mistralai/Voxtral-Mini-4B-Realtime-2602"
+
+
+@pytest.fixture
+def server():
+    app = TranscriptionApp(MODEL)
+    with ThreadedServer(app.app) as running:
+        running.transcription = app
+        yield running
+
+
+def _stt(url: str, **overrides) -> VoxtralSpeechToText:
+    return VoxtralSpeechToText(load_settings(VOXTRAL_URL=url, **overrides))
+
+
+def test_transcribe_auto_language_detects_it(server):
+    async def go():
+        stt = _stt(server.url)
+        try:
+            return await stt.transcribe(piper_speech(LINE))
+        finally:
+            await stt.aclose()
+
+    transcript = asyncio.run(go())
+    assert transcript.is_final and word_error_rate(LINE, transcript.text) < 0.2
+    assert transcript.language == "en"  # the server said "english"
+    sent = server.transcription.requests[-1]
+    assert sent == {"model": MODEL, "temperature": "0.0", "response_format": "verbose_json"}
+
+
+def test_server_without_verbose_json_falls_back_once(server):
+    server.transcription.verbose_supported = False
+
+    async def go():
+        stt = _stt(server.url)
+        try:
+            first = await stt.transcribe(piper_speech(LINE))
+            second = await stt.transcribe(piper_speech(LINE), language="fr")
+            return first, second
+        finally:
+            await stt.aclose()
+
+    first, second = asyncio.run(go())
+    assert word_error_rate(LINE, first.text) < 0.2 and first.language is None
+    assert second.language == "fr"
+    formats = [r["response_format"] for r in server.transcription.requests]
+    assert formats == ["verbose_json", "json", "json"]
+    assert server.transcription.requests[-1]["language"] == "fr"
+
+
+def test_session_streams_partials_then_final(server):
+    audio = piper_speech(LINE)
+
+    async def go():
+        stt = _stt(server.url, stt_language="en")
+        session = stt.start_session()
+        try:
+            session.append(audio[: len(audio) // 2])
+            session.append(audio[len(audio) // 2 :])
+            partials = [p async for p in session.partials()]
+            partial = await session.partial()
+            final = await session.finalize()
+            again = await session.finalize()
+            return partials, partial, final, again
+        finally:
+            await session.aclose()
+            await stt.aclose()
+
+    partials, partial, final, again = asyncio.run(go())
+    assert len(partials) >= 4  # one per streamed word
+    assert all(len(a.text) < len(b.text) for a, b in itertools.pairwise(partials))
+    assert not partial.is_final and partial.text == partials[-1].text
+    assert final.is_final and final.language == "en" and word_error_rate(LINE, final.text) < 0.2
+    assert again == final  # cached: no second upload
+    streamed = [r for r in server.transcription.requests if r.get("stream") == "true"]
+    assert len(streamed) == 2 and streamed[0]["language"] == "en"
+    assert len(server.transcription.requests) == 3
+
+
+def test_realtime_websocket_session(server):
+    audio = piper_speech(LINE)
+
+    async def go():
+        stt = VoxtralRealtimeSpeechToText(
+            load_settings(VOXTRAL_URL=server.url, VOXTRAL_REALTIME_MODEL_PATH=MODEL)
+        )
+        session = stt.start_session("en")
+        try:
+            for part in np.array_split(audio, 3):
+                session.append(part)
+            early = await session.partial()
+            final = await session.finalize()
+            return early, final
+        finally:
+            await session.aclose()
+
+    early, final = asyncio.run(go())
+    assert not early.is_final
+    assert final.is_final and word_error_rate(LINE, final.text) < 0.2
+    events = server.transcription.realtime_events
+    assert events[:2] == ["session.update", "input_audio_buffer.commit"]
+    assert events.count("input_audio_buffer.append") == 3 and events[-1] == "input_audio_buffer.commit"
+
+
+def test_realtime_wrong_model_is_a_clear_error(server):
+    async def go():  # the settings name the realtime model, which this server does not serve
+        stt = VoxtralRealtimeSpeechToText(
+            load_settings(VOXTRAL_URL=server.url, VOXTRAL_REALTIME_MODEL_PATH=REALTIME)
+        )
+        return await stt.transcribe(piper_speech(LINE))
+
+    with pytest.raises(RuntimeError, match="realtime Voxtral error model_not_found"):
+        asyncio.run(go())
+
+
+def test_dead_server_raises_promptly_and_health_tracks_it(server):
+    async def go():
+        stt = _stt(server.url)
+        try:
+            assert await stt.health()
+            server.kill()
+            with pytest.raises(ConnectionError, match=r"Voxtral at http://127\.0\.0\.1:\d+ is unreachable"):
+                await stt.transcribe(piper_speech(LINE))
+            down = await stt.health()
+            server.restart()
+            return down, await stt.health(), await stt.transcribe(piper_speech(LINE))
+        finally:
+            await stt.aclose()
+
+    down, up, transcript = asyncio.run(go())
+    assert not down and up and word_error_rate(LINE, transcript.text) < 0.2
+
+
+def test_language_names_normalise():
+    assert [normalise_language(v) for v in ("English", "en-US", "fr", "", None)] == [
+        "en",
+        "en",
+        "fr",
+        None,
+        None,
+    ]
