@@ -65,15 +65,10 @@ class DelayedCodeAssembler:
         return self._release()
 
     def flush(self) -> np.ndarray:
-        """Frames still held when the stream ends without EOS (completed with EOS padding)."""
-        if self.finished or not self._columns:
-            self.finished = True
-            return self._empty()
-        pad = np.full(self.codebooks, self.eos, dtype=self._columns[-1].dtype)
-        self._columns.extend([pad] * (self.codebooks - 1))
-        frames = self._release()
+        """End a stream cut short (no EOS): frames not yet complete are dropped, never guessed."""
         self.finished = True
-        return frames
+        self._columns.clear()
+        return self._empty()
 
     def _empty(self) -> np.ndarray:
         return np.zeros((self.codebooks, 0), dtype=np.int64)
