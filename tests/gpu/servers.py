@@ -203,7 +203,7 @@ class ChatApp:
     def __init__(self, model: str, reply: tuple[str, ...]) -> None:
         self.model, self.reply = model, reply
         self.requests: list[dict[str, Any]] = []
-        self.gate: asyncio.Event | None = None
+        self.gate: threading.Event | None = None  # set: the reply pauses after one piece until set
         self.pieces_sent = 0
         self.app = web.Application()
         self.app.add_routes(
@@ -223,7 +223,8 @@ class ChatApp:
         await response.prepare(request)
         for i, piece in enumerate(self.reply):
             if i == 1 and self.gate is not None:
-                await self.gate.wait()  # the test kills the server while we hang here
+                # the test kills the server while this reply hangs here
+                await asyncio.get_running_loop().run_in_executor(None, self.gate.wait, 30)
             chunk = {
                 "object": "chat.completion.chunk",
                 "choices": [{"index": 0, "delta": {"content": piece}}],
