@@ -67,15 +67,26 @@ def _lazy(module: str, attribute: str) -> Factory:
 
 
 _REGISTRY: dict[Stage, dict[str, Factory]] = {
-    "stt": {"faster-whisper": _lazy("studio.backends.whisper_stt", "WhisperSpeechToText")},
+    "stt": {
+        "faster-whisper": _lazy("studio.backends.whisper_stt", "WhisperSpeechToText"),
+        "voxtral": _lazy("studio.backends.voxtral_stt", "VoxtralSpeechToText"),
+        "voxtral-realtime": _lazy("studio.backends.voxtral_realtime", "VoxtralRealtimeSpeechToText"),
+    },
     "vad": {"silero": _lazy("studio.backends.silero_vad", "SileroVoiceActivity")},
-    "turn": {"smart-turn": _lazy("studio.backends.smart_turn", "SmartTurnDetector")},
+    "turn": {
+        "smart-turn": _lazy("studio.backends.smart_turn", "SmartTurnDetector"),
+        "distilbert": _lazy("studio.backends.distilbert_turn", "create_turn_detector"),
+    },
     "chat": {
         "auto": _lazy("studio.backends.chat_selection", "select_embedded_chat"),
         "ollama": _lazy("studio.backends.ollama_chat", "OllamaChat"),
         "smollm2": _lazy("studio.backends.smollm_chat", "SmolLMChat"),
+        "openai": _lazy("studio.backends.openai_chat", "OpenAIChat"),
     },
-    "tts": {"piper": _lazy("studio.backends.piper_tts", "PiperSynthesizer")},
+    "tts": {
+        "piper": _lazy("studio.backends.piper_tts", "PiperSynthesizer"),
+        "higgs": _lazy("studio.backends.higgs_tts", "HiggsSynthesizer"),
+    },
 }
 
 #: Which backend name each stack preset uses for each stage.
@@ -86,6 +97,14 @@ PRESETS: dict[str, dict[Stage, str]] = {
         "turn": "smart-turn",
         "chat": "auto",
         "tts": "piper",
+    },
+    # The studio GPU stack: model servers at VOXTRAL_URL, OLLAMA_HOST and HIGGS_AUDIO_URL.
+    "gpu": {
+        "stt": "voxtral",
+        "vad": "silero",
+        "turn": "distilbert",
+        "chat": "ollama",
+        "tts": "higgs",
     },
 }
 
@@ -101,15 +120,22 @@ def register_preset(preset: str, names: dict[Stage, str]) -> None:
 
 
 def resolve_preset(settings: Settings) -> str:
-    """The preset a start with `settings.stack` uses: `auto` picks gpu only when it is installed."""
+    """The preset a start with `settings.stack` uses: `auto` picks gpu only when its servers answer.
+
+    Blocking (up to ~1 s of health probes when gpu is a candidate): call it off the event loop.
+    """
     if settings.stack != "auto":
         return settings.stack
-    return "gpu" if "gpu" in PRESETS else "embedded"
+    if "gpu" not in PRESETS:
+        return "embedded"
+    from studio.gpu.reachability import gpu_servers_ready
+
+    return "gpu" if gpu_servers_ready(settings) else "embedded"
 
 
-def backend_names(settings: Settings) -> dict[Stage, str]:
+def backend_names(settings: Settings, preset: str | None = None) -> dict[Stage, str]:
     """Stage → backend name for the preset, honouring per-stage overrides in the settings."""
-    preset = resolve_preset(settings)
+    preset = preset or resolve_preset(settings)
     if preset not in PRESETS:
         raise BackendLoadError(
             f"stack {preset!r} is not available in this installation "
@@ -118,6 +144,8 @@ def backend_names(settings: Settings) -> dict[Stage, str]:
     names = dict(PRESETS[preset])
     if settings.chat_backend != "auto":
         names["chat"] = settings.chat_backend
+    if settings.stt_backend != "auto":
+        names["stt"] = settings.stt_backend
     return names
 
 
@@ -154,7 +182,8 @@ async def build_stack(settings: Settings, on_progress: ProgressCallback | None =
         plan = FaultPlan(fault_spec) if fault_spec else None
     except FaultSpecError as exc:
         raise BackendLoadError(f"fault injection: {exc}") from None
-    names = backend_names(settings)
+    preset = await asyncio.to_thread(resolve_preset, settings)
+    names = backend_names(settings, preset)
 
     async def load(stage: Stage) -> Any:
         if on_progress:
@@ -166,5 +195,5 @@ async def build_stack(settings: Settings, on_progress: ProgressCallback | None =
 
     loaded = await asyncio.gather(*(load(stage) for stage in STAGES))
     by_stage = dict(zip(STAGES, loaded, strict=True))
-    stack = BackendStack(preset=resolve_preset(settings), **by_stage)
+    stack = BackendStack(preset=preset, **by_stage)
     return stack if plan is None else inject_faults(stack, plan)
