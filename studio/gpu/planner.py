@@ -189,6 +189,12 @@ def _shrink_steps(model: ModelBudget) -> list[tuple[str, ModelBudget]]:
     return []
 
 
+def shrink_model(model: ModelBudget) -> tuple[str, ModelBudget] | None:
+    """The next reduction of one model (the OOM fallback), or None when it cannot shrink further."""
+    steps = _shrink_steps(model)
+    return steps[0] if steps else None
+
+
 #: Shrink order: which stage gives up memory next (cheapest loss of quality first).
 SHRINK_ORDER: tuple[str, ...] = ("chat", "stt", "stt", "tts", "chat", "stt")
 
