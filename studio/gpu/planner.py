@@ -172,7 +172,8 @@ def _shrink_steps(model: ModelBudget) -> list[tuple[str, ModelBudget]]:
         return []
     if model.stage == "chat" and model.cache_tokens[0] > CHAT_MIN_CONTEXT:
         new = max(CHAT_MIN_CONTEXT, model.cache_tokens[0] // 2)
-        return [(f"num_ctx {model.cache_tokens[0]} -> {new}", replace(model, cache_tokens=(new,)))]
+        change = f"num_ctx {model.cache_tokens[0]} -> {new} (chat_context_tokens = {new})"
+        return [(change, replace(model, cache_tokens=(new,)))]
     if model.stage == "stt" and model.cache_tokens[0] > STT_MIN_MODEL_LEN:
         new = max(STT_MIN_MODEL_LEN, model.cache_tokens[0] // 2)
         return [(f"--max-model-len {model.cache_tokens[0]} -> {new}", replace(model, cache_tokens=(new,)))]

@@ -130,6 +130,7 @@ class TranscriptionApp:
         self.app.add_routes(
             [
                 web.get("/health", lambda _r: web.Response(text="")),
+                web.get("/v1/models", lambda _r: web.json_response({"data": [{"id": self.model}]})),
                 web.post("/v1/audio/transcriptions", self._transcriptions),
                 web.get("/v1/realtime", self._realtime),
             ]

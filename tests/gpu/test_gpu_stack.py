@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from studio.backends import registry
 from studio.backends.contracts import ChatMessage, ChatOptions
 from studio.backends.registry import backend_names, build_stack, resolve_preset
 from studio.config import load_settings
 from studio.voices.profile import VoiceProfile
-from tests.fake_ollama import FakeOllama
-from tests.gpu.servers import PiperEngine, ThreadedServer, TranscriptionApp, speech_server
 from tests.speech import piper_speech, word_error_rate
 
 MODEL = "mistralai/Voxtral-Mini-3B-2507"
@@ -35,19 +31,6 @@ def test_auto_stays_embedded_without_servers():
     closed = "http://127.0.0.1:9"  # discard port: nothing listens
     settings = load_settings(VOXTRAL_URL=closed, OLLAMA_HOST=closed, HIGGS_AUDIO_URL=closed)
     assert "gpu" in registry.PRESETS and resolve_preset(settings) == "embedded"
-
-
-@pytest.fixture
-def gpu_servers():
-    engine = PiperEngine(voices=("Ava",))
-    with (
-        ThreadedServer(TranscriptionApp(MODEL).app) as stt,
-        FakeOllama(models=(MISTRAL,), reply=("Glad", " to", " be", " here", ".")) as ollama,
-        speech_server(engine) as tts,
-    ):
-        yield load_settings(
-            stack="auto", VOXTRAL_URL=stt.url, OLLAMA_HOST=ollama.url, HIGGS_AUDIO_URL=tts.url
-        )
 
 
 def test_auto_picks_gpu_when_its_servers_answer_and_the_stack_works(gpu_servers):

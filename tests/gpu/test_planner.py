@@ -15,11 +15,11 @@ def test_seed_budget_shows_what_must_shrink_for_a_2gb_reserve():
     plan = plan_memory(stack.budgets(), card_gb=48.0, reserve_gb=2.0)
     assert plan.fits and plan.free_gb == pytest.approx(2.2, abs=0.05)
     assert [(s.stage, s.change) for s in plan.shrinks] == [
-        ("chat", "num_ctx 8192 -> 4096"),
+        ("chat", "num_ctx 8192 -> 4096 (chat_context_tokens = 4096)"),
         ("stt", "--max-model-len 4096 -> 2048"),
         ("stt", "--enforce-eager (no CUDA graphs)"),
         ("tts", "kv_cache_lengths [1024, 4096, 8192] -> [1024, 4096]"),
-        ("chat", "num_ctx 4096 -> 2048"),
+        ("chat", "num_ctx 4096 -> 2048 (chat_context_tokens = 2048)"),
     ]
     assert sum(s.saved_gb for s in plan.shrinks) == pytest.approx(49.5 - 45.8, abs=0.1)
     assert plan.model("chat").cache_tokens == (2048,) and plan.model("stt").eager

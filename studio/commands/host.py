@@ -1,0 +1,121 @@
+"""`ai-anchor-studio host`: run and manage the GPU model servers (higgs host, all servers, pulls)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import signal
+import subprocess
+import sys
+
+from studio.commands.common import EXIT_FAILED, fail
+from studio.config import Settings, cache_dir
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    host = sub.add_parser("host", help="run the GPU model servers (higgs host, all servers, Ollama pulls)")
+    actions = host.add_subparsers(dest="host_command", required=True)
+    from studio.hosts.higgs_host import add_arguments
+
+    higgs = actions.add_parser(
+        "higgs", help="serve higgs-audio v2 on /v1/audio/speech (needs its environment)"
+    )
+    add_arguments(higgs)
+    up = actions.add_parser(
+        "up", help="start the local model servers that fit (TTS → LLM → STT) and watch them"
+    )
+    up.add_argument("--reserve", type=float, default=2.0, help="GB to keep free on the card (default 2)")
+    up.add_argument("--force", action="store_true", help="start even when the plan does not fit")
+    plan = actions.add_parser("plan", help="print the GPU memory plan")
+    plan.add_argument("--reserve", type=float, default=2.0, help="GB to keep free on the card (default 2)")
+    plan.add_argument("--json", action="store_true", help="print one JSON object")
+    pull = actions.add_parser("pull", help="pull the chat model into Ollama, with progress")
+    pull.add_argument("model", nargs="?", help="model to pull (default OLLAMA_MODEL_NAME)")
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    command = args.host_command
+    if command == "higgs":
+        return _higgs(settings, args)
+    if command == "plan":
+        return _plan(settings, args)
+    if command == "pull":
+        return _pull(settings, args.model or settings.OLLAMA_MODEL_NAME)
+    return _up(settings, args)
+
+
+def _higgs(settings: Settings, args: argparse.Namespace) -> int:
+    """In this process when boson_multimodal is importable here, else in HIGGS_AUDIO_PYTHON's env."""
+    from studio.hosts.higgs_host import serve
+
+    if importlib.util.find_spec("boson_multimodal") is not None:
+        return serve(args, default_model=settings.HIGGS_AUDIO_MODEL_PATH)
+    if not settings.HIGGS_AUDIO_PYTHON:
+        return fail(
+            "boson_multimodal is not installed here; create the higgs environment and set "
+            "HIGGS_AUDIO_PYTHON to its python (README: Studio GPU setup)",
+            EXIT_FAILED,
+        )
+    forwarded = ["--host", args.host, "--port", str(args.port), "--tokenizer", args.tokenizer]
+    forwarded += ["--model", args.model or settings.HIGGS_AUDIO_MODEL_PATH, "--device", args.device]
+    forwarded += ["--kv-lengths", args.kv_lengths]
+    if args.voices_dir:
+        forwarded += ["--voices-dir", str(args.voices_dir)]
+    try:
+        return subprocess.call([settings.HIGGS_AUDIO_PYTHON, "-m", "studio.hosts.higgs_host", *forwarded])
+    except OSError as exc:
+        return fail(f"HIGGS_AUDIO_PYTHON {settings.HIGGS_AUDIO_PYTHON!r} cannot run ({exc})", EXIT_FAILED)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _plan(settings: Settings, args: argparse.Namespace) -> int:
+    from studio.gpu.stack_plan import stack_plan
+
+    plan, source = stack_plan(settings, args.reserve)
+    if args.json:
+        print(json.dumps({"source": source, **plan.as_dict()}))
+    else:
+        print(f"(card size from {source})")
+        print("\n".join(plan.lines()))
+    return 0 if plan.fits else EXIT_FAILED
+
+
+def _pull(settings: Settings, model: str) -> int:
+    from studio.backends.ollama_admin import OllamaAdmin, OllamaError, PullProgress
+
+    def show(progress: PullProgress) -> None:
+        share = f" {progress.fraction:6.1%}" if progress.fraction is not None else ""
+        print(f"\r{progress.status[:60]:60}{share}", end="", flush=True)
+
+    try:
+        OllamaAdmin(settings.OLLAMA_HOST).pull(model, show)
+    except OllamaError as exc:
+        print()
+        return fail(str(exc), EXIT_FAILED)
+    print(f"\n{model} is ready in Ollama at {settings.OLLAMA_HOST}")
+    return 0
+
+
+def _up(settings: Settings, args: argparse.Namespace) -> int:
+    from studio.gpu.stack_plan import free_bytes, stack_plan
+    from studio.gpu.supervisor import ModelServerSupervisor
+
+    plan, source = stack_plan(settings, args.reserve)
+    print(f"(card size from {source})")
+    print("\n".join(plan.lines()))
+    if not plan.fits and not args.force:
+        return fail("the models do not fit with the reserve; apply a swap above, or --force", EXIT_FAILED)
+    supervisor = ModelServerSupervisor(settings, plan, cache_dir() / "model-servers", free_bytes=free_bytes)
+    signal.signal(signal.SIGTERM, lambda *_: supervisor.stopping.set())
+    try:
+        for stage, state in supervisor.start_all().items():
+            print(f"{stage:4} {state.status}: {state.detail}")
+        print("watching the servers; Ctrl-C stops the ones started here", file=sys.stderr)
+        supervisor.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        supervisor.stop_all()
+    return 0
