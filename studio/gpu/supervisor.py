@@ -59,7 +59,8 @@ def build_spec(stage: str, model: ModelBudget, settings: Settings, card_gb: floa
         url = settings.HIGGS_AUDIO_URL
         python = settings.HIGGS_AUDIO_PYTHON or sys.executable
         lengths = ",".join(str(n) for n in model.cache_tokens)
-        command = [python, "-m", "studio.hosts.higgs_host", "--port", str(port_of(url, 8100))]
+        command = [python, "-m", "studio.hosts.higgs_host", "--host", urlsplit(url).hostname or "127.0.0.1"]
+        command += ["--port", str(port_of(url, 8100))]
         command += ["--model", settings.HIGGS_AUDIO_MODEL_PATH, "--kv-lengths", lengths]
         return ServerSpec(stage, command, f"{url}/health", url)
     if stage == "chat":
@@ -74,7 +75,8 @@ def build_spec(stage: str, model: ModelBudget, settings: Settings, card_gb: floa
         return ServerSpec(stage, ["ollama", "serve"], f"{url}/api/version", url, env, 60.0)
     url = settings.VOXTRAL_URL
     command = ["vllm", "serve", settings.VOXTRAL_MODEL_PATH, "--tokenizer-mode", "mistral"]
-    command += ["--config-format", "mistral", "--load-format", "mistral", "--port", str(port_of(url, 8000))]
+    command += ["--config-format", "mistral", "--load-format", "mistral"]
+    command += ["--host", urlsplit(url).hostname or "127.0.0.1", "--port", str(port_of(url, 8000))]
     return ServerSpec(stage, command + vllm_memory_flags(model, card_gb), f"{url}/health", url)
 
 
