@@ -8,6 +8,17 @@ from __future__ import annotations
 from studio.backends.contracts import ChatMessage
 
 INTERRUPTED_MARK = " —"
+# The seed's eight languages (Voxtral transcribes them; a voice profile can speak each).
+LANGUAGE_NAMES = {
+    "en": "English",
+    "fr": "French",
+    "de": "German",
+    "es": "Spanish",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+    "hi": "Hindi",
+}
 
 
 class Conversation:
@@ -23,13 +34,19 @@ class Conversation:
     def lines(self) -> tuple[ChatMessage, ...]:
         return tuple(self._lines)
 
-    def messages_for(self, host_line: str) -> list[ChatMessage]:
-        """What to send for a new host line: persona, recent history (bounded: prefill costs), the line."""
+    def messages_for(self, host_line: str, reply_language: str | None = None) -> list[ChatMessage]:
+        """What to send for a new host line: persona, recent history (bounded: prefill costs), the line.
+
+        `reply_language` (ISO-639-1, detected from the host's speech) asks for an answer in it.
+        """
+        system = self.system_prompt
+        if reply_language and reply_language in LANGUAGE_NAMES:
+            system += f"\n\nThe host is speaking {LANGUAGE_NAMES[reply_language]}; answer in that language."
         keep = self._lines[-2 * self._max_turns :] if self._max_turns else []
         while keep and sum(len(m.content) for m in keep) > self._max_chars:
             keep = keep[2:] if keep[0].role == "user" and len(keep) > 1 else keep[1:]
         return [
-            ChatMessage("system", self.system_prompt),
+            ChatMessage("system", system),
             *keep,
             ChatMessage("user", host_line),
         ]

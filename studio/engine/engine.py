@@ -74,6 +74,9 @@ class StudioEngine:
         # mic): such a frame never starts a line or a barge-in. Set by the audio I/O; called once
         # per frame, in order.
         self.echo_filter: Callable[[np.ndarray], bool] | None = None
+        # The voice profile to answer with when the STT detects the host speaking another language
+        # (the GPU stack's Voxtral detects 8); None keeps the current voice.
+        self.voice_for_language: Callable[[str], VoiceProfile | None] | None = None
         self.conversation = Conversation(
             self._system_prompt(voice), settings.history_turns, settings.history_max_chars
         )
@@ -212,7 +215,8 @@ class StudioEngine:
 
     def _start_line(self) -> None:
         self._discard_utterance()
-        self._utterance = Utterance(self._take_turn_id(), self.stack.stt, self._voice.language)
+        fixed = self.settings.stt_language
+        self._utterance = Utterance(self._take_turn_id(), self.stack.stt, None if fixed == "auto" else fixed)
         self.bus.publish(HostSpeechStarted(self._utterance.turn_id))
 
     def _drop_line(self) -> None:
@@ -283,7 +287,7 @@ class StudioEngine:
             reason = "speech-to-text unavailable; type the line" if stt_down else "empty transcript"
             self.bus.publish(TurnDiscarded(line.turn_id, reason))
             return
-        await self._reply(line.turn_id, text, trace, reason)
+        await self._reply(line.turn_id, text, trace, reason, transcript.language)
 
     # ----- the output side --------------------------------------------------------------------
     def _take_turn_id(self) -> int:
@@ -303,14 +307,30 @@ class StudioEngine:
         if not task.cancelled() and task.exception() is not None:
             log.error("turn failed", exc_info=task.exception())
 
-    async def _reply(self, turn_id: int, text: str, trace: LatencyTrace, reason: str) -> None:
+    def _follow_language(self, language: str | None) -> str | None:
+        """The host speaks another language than the voice: switch to a voice profile of it, if any.
+
+        Returns the language the reply must be in when that differs from what the persona implies.
+        """
+        if not language or language == self._voice.language:
+            return None
+        voice = self.voice_for_language(language) if self.voice_for_language is not None else None
+        if voice is not None and voice.language == language:
+            log.info("host speaks %s: voice %s", language, voice.name)
+            self.set_voice(voice)
+        return language
+
+    async def _reply(
+        self, turn_id: int, text: str, trace: LatencyTrace, reason: str, language: str | None = None
+    ) -> None:
         self.bus.publish(TurnDecided(turn_id, text, reason))
+        reply_language = self._follow_language(language)
         voice = self._voice
         options = ChatOptions(
             max_tokens=self.settings.max_reply_tokens,
             temperature=voice.synthesis.temperature,
             seed=voice.synthesis.seed,
-            language=voice.language,
+            language=language or voice.language,
         )
         speaker = ReplySpeaker(
             self.stack.chat,
@@ -332,7 +352,7 @@ class StudioEngine:
             ),
             air_gate=self.air_gate,
         )
-        messages = self.conversation.messages_for(text)
+        messages = self.conversation.messages_for(text, reply_language=reply_language)
         interrupted = False
         try:
             await speaker.speak(messages)

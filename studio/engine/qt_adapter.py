@@ -39,6 +39,7 @@ from studio.engine.events import (
 )
 from studio.session.log import SessionLog, SessionLogError, new_session_path
 from studio.session.recorder import SessionRecorder
+from studio.voices.catalog import installed_voice_for_language
 from studio.voices.profile import VoiceProfile
 
 log = logging.getLogger(__name__)
@@ -239,6 +240,7 @@ class EngineThread(QThread):
         engine = StudioEngine(self._settings, stack, self._output, self._voice)
         if audio is not None:
             audio.attach(engine)
+        engine.voice_for_language = installed_voice_for_language
         recorder = self._open_session(engine, stack)
         engine.bus.subscribe(self._forward)
         self._engine, self._stack = engine, stack

@@ -152,6 +152,7 @@ class SupervisedSession:
         self._inner, self._health, self._timeout = inner, health, timeout
         self._broken = False
         self._text = ""
+        self._language: str | None = None  # detected by the STT (Voxtral auto), kept for the reply
 
     def append(self, audio: np.ndarray) -> None:
         if self._broken:
@@ -168,19 +169,23 @@ class SupervisedSession:
     async def partial(self) -> Transcript:
         if not self._broken:
             try:
-                result = await bounded_call("stt", self._inner.partial, self._timeout)
-                self._text = checked_transcript("stt", result, False).text
+                result = checked_transcript(
+                    "stt", await bounded_call("stt", self._inner.partial, self._timeout), False
+                )
+                self._text, self._language = result.text, result.language or self._language
             except StageFault as fault:
                 self._fail(fault)
-        return Transcript(self._text, False)
+        return Transcript(self._text, False, self._language)
 
     async def finalize(self) -> Transcript:
         for attempt in range(2):
             if self._broken:
                 break
             try:
-                result = await bounded_call("stt", self._inner.finalize, self._timeout)
-                self._text = checked_transcript("stt", result, True).text
+                result = checked_transcript(
+                    "stt", await bounded_call("stt", self._inner.finalize, self._timeout), True
+                )
+                self._text, self._language = result.text, result.language or self._language
                 self._health.succeeded()
                 break
             except StageFault as fault:
@@ -188,7 +193,7 @@ class SupervisedSession:
                     self._fail(fault)
                 else:
                     self._health.failed(fault)
-        return Transcript(self._text, True)  # after a failure: the last partial, maybe empty
+        return Transcript(self._text, True, self._language)  # after a failure: the last partial, maybe empty
 
     async def aclose(self) -> None:
         try:

@@ -83,3 +83,19 @@ class VoiceCatalog:
             if unicodedata.normalize("NFC", profile.name).casefold() == key:
                 return profile
         return None
+
+
+def voice_for_language(
+    profiles: list[VoiceProfile], language: str, preferred: str | None = None
+) -> VoiceProfile | None:
+    """A profile speaking `language`: the preferred (default) one if it does, else the first that does."""
+    speaking = [profile for profile in profiles if profile.language == language]
+    return next((p for p in speaking if p.name == preferred), speaking[0] if speaking else None)
+
+
+def installed_voice_for_language(language: str) -> VoiceProfile | None:
+    """Among the host's voices (bundled and their own, read afresh), one speaking `language`."""
+    from studio.config import data_dir
+
+    catalog = VoiceCatalog(data_dir() / "voices")
+    return voice_for_language(catalog.profiles(), language, catalog.default_name())
