@@ -22,9 +22,10 @@ def test_server_command_lines_get_stage_labels():
 
 def test_a_child_process_is_labelled_by_its_server_parent():
     # a parent whose command line names Voxtral starts a child: the child's GPU memory counts as "stt"
+    # (the child lives until the test is done: the parent waits for a line from us before ending it)
     code = (
         "import subprocess,sys; p=subprocess.Popen([sys.executable,'-c','input()'],stdin=subprocess.PIPE); "
-        "print(p.pid, flush=True); p.communicate(b'x\\n')"
+        "print(p.pid, flush=True); sys.stdin.readline(); p.communicate(b'x\\n')"
     )
     parent = subprocess.Popen(
         [sys.executable, "-c", code, "voxtral"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
@@ -33,8 +34,7 @@ def test_a_child_process_is_labelled_by_its_server_parent():
         child_pid = int(parent.stdout.readline())
         assert label_process(child_pid) == "stt"
     finally:
-        parent.kill()
-        parent.wait()
+        parent.communicate(b"\n", timeout=30)  # the parent lets the child finish, then ends
 
 
 def _fake_pynvml(processes, fail_on: str = "") -> types.ModuleType:
