@@ -13,6 +13,7 @@ from studio import __version__
 from studio.commands import command_modules
 from studio.commands.common import EXIT_BAD_INPUT, EXIT_FAILED, STACK_CHOICES, fail
 from studio.config import Settings, SettingsError, load_settings
+from studio.heap import tune_allocator
 
 
 def _parser(modules: list) -> argparse.ArgumentParser:
@@ -32,6 +33,7 @@ def _parser(modules: list) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, build the settings once, dispatch."""
+    tune_allocator()  # before any model runtime starts its worker threads
     modules = {module.__name__.rsplit(".", 1)[-1]: module for module in command_modules()}
     args = _parser(list(modules.values())).parse_args(argv)
     logging.basicConfig(

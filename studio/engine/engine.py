@@ -38,6 +38,7 @@ from studio.engine.reply import ReplySpeaker
 from studio.engine.supervisor_stack import StackSupervisor
 from studio.engine.trace import LatencyTrace, now
 from studio.engine.utterance import Utterance
+from studio.heap import release_free_heap
 from studio.voices.profile import VoiceProfile
 
 log = logging.getLogger(__name__)
@@ -377,6 +378,8 @@ class StudioEngine:
             )
             self.completed.append(completed)
             self.bus.publish(completed)
+            # The turn's buffers are garbage now: hand the pages back so a long show stays flat.
+            asyncio.get_running_loop().run_in_executor(None, release_free_heap)
 
     def _caption_reason(self) -> str:
         if self.supervisor.degraded("tts"):
