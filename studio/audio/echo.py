@@ -5,6 +5,10 @@ old sdists), so this predicts the echo's level instead of subtracting its wavefo
 feed that played alongside each mic frame is the reference; the speaker-to-mic delay and coupling
 are learned from the energy envelopes (cross-correlation of 8 ms log energies), and a mic frame
 counts as host speech only where its energy stands clearly above the predicted echo.
+The prediction takes the loudest reference within ±2 hops of the delay plus a fading tail, so it
+covers delay jitter; the coupling is a quantile of every strong hop's mic-minus-reference gap over
+the last ~16 s (clamped to -45..0 dB), never a statistic of the hops the gate already calls echo
+(that feeds on itself: it sank to -35 dB for a -20 dB leak and let the echo through).
 Threading: engine loop only (`push_reference` from the mic frame source, `is_echo` from the
 engine's frame handler, in the same frame order).
 """
@@ -19,6 +23,11 @@ HOPS_PER_FRAME = 4
 HISTORY_HOPS = 256  # ~2 s of 8 ms hops at 16 kHz / 512-sample frames
 FLOOR_DB = -90.0
 ACTIVE_DB = -55.0  # reference quieter than this plays no audible echo
+STRONG_DB = ACTIVE_DB + 15  # reference hops loud enough to show the echo's level in the mic
+GAP_HOPS = 2048  # the echo's level is learned from the last ~16 s of strong reference hops
+MIN_GAPS = 200
+COUPLING_QUANTILE = 75.0  # robust to the host talking over up to ~1/4 of those hops
+COUPLING_RANGE_DB = (-45.0, 0.0)
 
 
 def _hop_db(samples: np.ndarray, hops: int = HOPS_PER_FRAME) -> np.ndarray:
@@ -36,7 +45,7 @@ class EchoGate:
     def __init__(
         self,
         max_delay_ms: float = 400.0,
-        margin_db: float = 6.0,
+        margin_db: float = 3.0,
         default_coupling_db: float = -6.0,
         frame_ms: float = 32.0,
     ) -> None:
@@ -46,9 +55,12 @@ class EchoGate:
         self.margin_db = margin_db
         self.coupling_db = default_coupling_db  # until learned: assume a loud leak (Geigel-like)
         self.delay_hops: int | None = None
+        self._candidate_hops: int | None = None
         self._references: deque[np.ndarray] = deque(maxlen=64)
         self._mic = np.full(HISTORY_HOPS, FLOOR_DB)
         self._ref = np.full(HISTORY_HOPS, FLOOR_DB)
+        self._gaps: deque[float] = deque(maxlen=GAP_HOPS)
+        self._new_hops = 0
         self._frames = 0
         self.suppressed_frames = 0
 
@@ -65,6 +77,7 @@ class EchoGate:
         self._mic[-HOPS_PER_FRAME:] = mic
         self._ref[-HOPS_PER_FRAME:] = reference
         self._frames += 1
+        self._new_hops = min(HISTORY_HOPS, self._new_hops + HOPS_PER_FRAME)
         if self._ref[-(self.max_lag + self.tail_hops + HOPS_PER_FRAME) :].max() < ACTIVE_DB:
             return False  # nothing played lately: whatever the mic hears is the room or the host
         if self._frames % 4 == 0:
@@ -116,11 +129,27 @@ class EchoGate:
                 best_lag, best_corr = lag, corr
         if best_lag is None:
             return
+        if self.delay_hops is not None and abs(best_lag - self.delay_hops) > 2:
+            # The host talking over the anchor can make another lag win once: a new path must
+            # win twice in a row, and then the levels measured against the old one are dropped.
+            if self._candidate_hops is None or abs(best_lag - self._candidate_hops) > 1:
+                self._candidate_hops, best_lag = best_lag, self.delay_hops
+            else:
+                self._candidate_hops = None
+                self._gaps.clear()
+        else:
+            self._candidate_hops = None
         self.delay_hops = best_lag
-        raw = self._raw_prediction(best_lag)
-        gaps = self._mic - raw
-        # Hops the current model already calls host speech do not teach it the echo's level.
-        usable = (raw > ACTIVE_DB + 15) & (gaps < self.coupling_db + self.margin_db)
-        if usable.sum() < 20:
+        if not self._new_hops:
             return
-        self.coupling_db = 0.7 * self.coupling_db + 0.3 * float(np.median(gaps[usable]))
+        raw = self._raw_prediction(best_lag)[-self._new_hops :]
+        mic = self._mic[-self._new_hops :]
+        self._new_hops = 0
+        self._gaps.extend((mic - raw)[raw > STRONG_DB].tolist())
+        if len(self._gaps) < MIN_GAPS:
+            return
+        # Not a median of the hops the model still calls echo: that feeds on itself and sinks
+        # (-22 -> -35 dB seen), letting the echo through. Every strong hop counts; the host adds
+        # only to the top, so a mid-upper quantile plus the margin sits over the echo's spread.
+        low, high = COUPLING_RANGE_DB
+        self.coupling_db = min(high, max(low, float(np.percentile(self._gaps, COUPLING_QUANTILE))))

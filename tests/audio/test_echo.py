@@ -1,13 +1,30 @@
-"""The anchor's own voice leaking into the mic (-20 dB, room delay) never barges in; the host does."""
+"""The anchor's own voice leaking into the mic never barges in; the host still does.
+
+Piper draws noise, so every rendition of the anchor's lines differs; the bench seeds them and
+these four (10-13) include ones that let -20 dB echo through the previous gate 70 times per
+10 min. Each scenario runs 0.75 min of program per rendition, with and without the gate.
+"""
 
 from __future__ import annotations
 
-from studio.bench.echo_bench import measure
+import pytest
+
+from studio.bench.echo_bench import EchoScenario, measure
 from studio.config import load_settings
 
 
-def test_leaked_program_audio_causes_no_barge_in_but_the_host_still_does() -> None:
-    result = measure(load_settings(), minutes=1.5)
+@pytest.mark.parametrize(
+    ("scenario", "min_recall"),
+    [
+        (EchoScenario(leakage_db=-20.0, delay_ms=60.0), 0.6),
+        (EchoScenario(leakage_db=-15.0, delay_ms=120.0), 0.4),
+    ],
+    ids=["-20dB-60ms", "-15dB-120ms"],
+)
+def test_leaked_program_audio_causes_no_barge_in_but_the_host_still_does(
+    scenario: EchoScenario, min_recall: float
+) -> None:
+    result = measure(load_settings(), minutes=3.0, scenario=scenario, renditions=4, first_seed=10)
     assert result["false_barge_ins_per_10min_without_gate"] > 0  # the leak is audible to the VAD
-    assert result["false_barge_ins_per_10min"] == 0
-    assert result["true_barge_in_recall"] >= 0.6
+    assert result["false_barge_ins_per_10min"] == 0, result
+    assert result["true_barge_in_recall"] >= min_recall, result
