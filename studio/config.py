@@ -120,7 +120,9 @@ class Settings(BaseSettings):
     monitor_device: str | None = None  # the host's headphones; None: no monitor
     mic_device: str | None = None
     program_loudness_lufs: float = Field(-16.0, ge=-40, le=-5)  # true peak is limited to -1 dBTP
-    output_latency_ms: int = Field(0, ge=0, le=500)  # device buffer; 0: PortAudio's low latency
+    # Device buffer in ms (0: PortAudio's lowest, ~8 ms into a Pulse sink but underruns under load;
+    # 40 ms rides out a busy 2-core machine). See `bench --audio`.
+    output_latency_ms: int = Field(40, ge=0, le=500)
     echo_gate: bool = True  # the anchor's own voice in the mic never starts a turn or a barge-in
 
     # Resilience: how long each stage may take before it counts as failed, and the re-checks.

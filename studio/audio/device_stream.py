@@ -57,6 +57,7 @@ class DeviceStream:
         self._pulse_index: int | None = None
         self._died = False  # set by the finished callback when we did not stop the stream
         self._stopping = False
+        self.recreated = 0  # server streams re-created under us (ALSA underrun recovery), followed
         self.state: State = "idle"
 
     # ----- hooks for subclasses -----------------------------------------------------------------
@@ -88,6 +89,8 @@ class DeviceStream:
             before_start=self._on_restored,
         )
         self._stream, self._pulse_index = stream, index
+        if self._pulse is not None and index is not None:
+            self._pulse.claimed.add(index)
         self.state = "playing"
 
     def _finished(self) -> None:
@@ -101,6 +104,8 @@ class DeviceStream:
             self.state = "closed"
 
     def _drop_stream(self) -> None:
+        if self._pulse is not None and self._pulse_index is not None:
+            self._pulse.claimed.discard(self._pulse_index)
         stream, self._stream = self._stream, None
         if stream is None:
             return
@@ -165,6 +170,26 @@ class DeviceStream:
             return self._pulse.sink_exists(self.device.name)
         return self._pulse.source_exists(self.device.name)
 
+    def _adopt_recreated_stream(self, direction: str) -> bool:
+        """After an underrun ALSA's pulse plugin re-creates its server stream under a new index:
+        follow it (and move it back to our device) instead of reporting a lost device."""
+        assert self._pulse is not None and self._pulse_index is not None
+        if self._stream is None or self._died or not self._stream.active:
+            return False
+        own = self._pulse.own_streams(direction)  # type: ignore[arg-type]
+        unclaimed = sorted(set(own) - self._pulse.claimed)
+        if len(unclaimed) != 1:
+            return False
+        self._pulse.claimed.discard(self._pulse_index)
+        self._pulse_index = unclaimed[0]
+        self._pulse.claimed.add(self._pulse_index)
+        self.recreated += 1
+        log.info("%s stream re-created by the server after an underrun (index %d)", self.role, unclaimed[0])
+        target = self._pulse.device_index(self.device.name, direction)  # type: ignore[arg-type]
+        if target is not None and own[self._pulse_index] != target:
+            self._pulse.move_stream(self._pulse_index, self.device.name, direction)  # type: ignore[arg-type]
+        return True
+
     def _check_route(self) -> None:
         """Pulse moves a stream elsewhere when its device goes: report it and move it back later."""
         assert self._pulse is not None
@@ -176,6 +201,8 @@ class DeviceStream:
             target = self._pulse.device_index(self.device.name, direction)
         except PulseUnavailable:
             self.lose("the audio server went away; keeping time in silence")
+            return
+        if current is None and self._adopt_recreated_stream(direction):
             return
         if current is None:
             self.lose("the server dropped the stream; keeping time in silence")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -30,6 +31,8 @@ from studio.audio.scope import SampleScope
 from studio.audio.sink import OutputSink
 from studio.backends.contracts import INPUT_SAMPLE_RATE
 from studio.config import Settings
+
+CALLBACK_SWITCH_INTERVAL_S = 0.001
 
 WATCH_S = 0.25
 EventListener = Callable[[DeviceEvent], None]
@@ -55,6 +58,9 @@ class AudioIO:
         on_event: EventListener | None = None,
     ) -> None:
         self._listeners: list[EventListener] = [on_event] if on_event else []
+        # PortAudio's callbacks run Python: they must win the GIL within a millisecond, not wait
+        # out the default 5 ms switch interval behind a model thread (an underrun on a 10 ms buffer).
+        sys.setswitchinterval(min(sys.getswitchinterval(), CALLBACK_SWITCH_INTERVAL_S))
         self.events: deque[DeviceEvent] = deque(maxlen=50)
         self._pulse = PulseControl()
         self._closed = threading.Event()
@@ -182,6 +188,8 @@ class AudioIO:
             "rate": sink.rate,
             "underruns": sink.underruns,
             "callbacks": sink.callbacks,
+            "recreated": sink.recreated,
+            "realtime": sink.realtime,
         }
 
     @property

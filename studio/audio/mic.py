@@ -15,6 +15,7 @@ import soxr
 from studio.audio.device_stream import DeviceEvent, DeviceStream
 from studio.audio.devices import DeviceInfo
 from studio.audio.pulse import PulseControl
+from studio.audio.realtime import promote_callback_thread
 from studio.audio.ring import SampleRing
 from studio.backends.contracts import INPUT_SAMPLE_RATE
 
@@ -38,6 +39,7 @@ class MicInput(DeviceStream):
         self._resampler = soxr.ResampleStream(self.rate, INPUT_SAMPLE_RATE, 1, dtype="float32")
 
     def _callback(self, indata: np.ndarray, frames: int, _time: Any, status: Any) -> None:
+        promote_callback_thread()
         if status.input_overflow:
             self.overruns += 1
         if self.ring.write(indata[:, 0]) < frames:

@@ -20,6 +20,9 @@ from studio.audio.loudness import ProgramLoudness
 from studio.audio.scope import SampleScope
 from studio.audio.sink import OutputSink
 
+DRAIN_MARGIN_S = 0.05  # the server's own hand-over after the device buffer
+TAIL_LEAD_S = 0.04  # push the resampler's tail when less than this is left to play
+
 
 class _Feed:
     """One sink's resampler and the audio that did not fit in its ring yet."""
@@ -29,6 +32,7 @@ class _Feed:
         self.backlog: deque[np.ndarray] = deque()
         self.backlog_samples = 0
         self.resampler = self._new_resampler()
+        self._tail_pushed = True  # nothing held in the resampler yet
 
     def _new_resampler(self) -> soxr.ResampleStream | None:
         if self.sink.rate == self._program_rate:
@@ -36,6 +40,11 @@ class _Feed:
         return soxr.ResampleStream(self._program_rate, self.sink.rate, 1, dtype="float32", quality="HQ")
 
     def push(self, block: np.ndarray) -> None:
+        if self._tail_pushed and self.resampler is not None:
+            # Idle since the last tail went out: a fresh stream starts aligned, without the ~30 ms
+            # of silence the old one still holds in front of the next sample.
+            self.resampler = self._new_resampler()
+        self._tail_pushed = False
         converted = block if self.resampler is None else self.resampler.resample_chunk(block)
         if len(converted):
             self.backlog.append(converted)
@@ -52,10 +61,23 @@ class _Feed:
                 return
             self.backlog.popleft()
 
+    def push_tail(self) -> None:
+        """The writer went quiet: push silence through the resampler so the ~30 ms it holds plays."""
+        if self.resampler is None or self._tail_pushed:
+            return
+        self._tail_pushed = True
+        pad = int(np.ceil(self.resampler.delay() * self._program_rate / self.sink.rate)) + 16
+        tail = self.resampler.resample_chunk(np.zeros(pad, np.float32))
+        if len(tail):
+            self.backlog.append(tail)
+            self.backlog_samples += len(tail)
+        self.drain()
+
     def flush(self) -> None:
         self.backlog.clear()
         self.backlog_samples = 0
         self.resampler = self._new_resampler()
+        self._tail_pushed = True
         self.sink.request_flush()
 
     def pending(self) -> int:
@@ -84,6 +106,20 @@ class DeviceProgramOutput:
         self._queued = 0  # program samples written since open (flushed ones taken back)
         self._floor = 0  # nothing before this position can still be unplayed
         self._latency_s = 0.01
+        self._recording: list[np.ndarray] | None = None  # processed blocks, flushed audio cut off
+        self._recorded = 0
+
+    def keep_recording(self) -> None:
+        """From now on keep what airs (after loudness and limiter) for `recording()`."""
+        if self._recording is None:
+            self._recording, self._recorded = [], 0
+
+    def recording(self) -> np.ndarray:
+        """Everything that left the program output since `keep_recording()` (program rate)."""
+        if not self._recording:
+            return np.zeros(0, dtype=np.float32)
+        audio = np.concatenate(self._recording)
+        return audio[: max(0, len(audio) - (self._queued - self.played_samples()))]
 
     def played_samples(self) -> int:
         pending = round(self._feeds[0].pending() * self._ratio)
@@ -97,6 +133,9 @@ class DeviceProgramOutput:
             return now + ahead
         self.scope.write(block)
         self._queued += len(block)
+        if self._recording is not None:
+            self._recording.append(block)
+            self._recorded += len(block)
         for feed in self._feeds:
             feed.push(block)
         return now + ahead + self._latency_s
@@ -104,6 +143,9 @@ class DeviceProgramOutput:
     def flush(self) -> int:
         played = self.played_samples()
         dropped = self._queued - played
+        if self._recording is not None and dropped:
+            kept = np.concatenate(self._recording)[: max(0, self._recorded - dropped)]
+            self._recording, self._recorded = [kept], len(kept)
         for feed in self._feeds:
             feed.flush()
         self._queued = self._floor = played
@@ -116,10 +158,22 @@ class DeviceProgramOutput:
             for feed in self._feeds:
                 feed.drain()
             target = min(position, self._queued)
+            if position >= self._queued:  # the last audio written: let its resampler tail out in time
+                for feed in self._feeds:
+                    if feed.pending() < TAIL_LEAD_S * feed.sink.rate:
+                        feed.push_tail()
             played = self.played_samples()
             if played >= target:
                 return
-            await asyncio.sleep(min(0.05, max(0.005, (target - played) / self.sample_rate)))
+            await asyncio.sleep(min(0.02, max(0.005, (target - played) / self.sample_rate)))
+
+    async def drain(self) -> None:
+        """Wait until everything written has left the device's own buffer too (before closing)."""
+        await self.wait_played(self._queued)
+        await asyncio.sleep(max(sink.output_latency_s() for sink in self._sinks()) + DRAIN_MARGIN_S)
+
+    def _sinks(self) -> list[OutputSink]:
+        return [feed.sink for feed in self._feeds]
 
     def stats(self) -> dict[str, float | int]:
         return {

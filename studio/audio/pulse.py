@@ -56,6 +56,8 @@ class PulseControl:
         self._client_name = client_name
         self._lock = threading.RLock()
         self._pulse: Any = None
+        #: Stream indices our DeviceStreams own (so a re-created one can be told apart).
+        self.claimed: set[int] = set()
 
     # ----- connection -------------------------------------------------------------------------
     def _connected(self) -> Any:
@@ -144,7 +146,7 @@ class PulseControl:
         return self._call(unload)
 
     # ----- stream routing ---------------------------------------------------------------------
-    def _own_streams(self, direction: Direction) -> dict[int, int]:
+    def own_streams(self, direction: Direction) -> dict[int, int]:
         """Our process's sink-inputs (or source-outputs): index → the device index they play on."""
         pid = str(os.getpid())
 
@@ -166,12 +168,12 @@ class PulseControl:
 
     def stream_device(self, stream: int, direction: Direction) -> int | None:
         """The device index a stream of ours plays on/records from, None if it is gone."""
-        return self._own_streams(direction).get(stream)
+        return self.own_streams(direction).get(stream)
 
     def move_stream(self, stream: int, device: str, direction: Direction) -> bool:
         """Move our stream to the named device; False if either is gone."""
         target = self.device_index(device, direction)
-        if target is None or stream not in self._own_streams(direction):
+        if target is None or stream not in self.own_streams(direction):
             return False
         if direction == "sink":
             self._call(lambda pulse: pulse.sink_input_move(stream, target))
@@ -189,7 +191,7 @@ class PulseControl:
         variable = "PULSE_SINK" if direction == "sink" else "PULSE_SOURCE"
         created: list[int] = []
         with _ENV_LOCK:
-            before = set(self._own_streams(direction))
+            before = set(self.own_streams(direction))
             previous = os.environ.get(variable)
             os.environ[variable] = device
             try:
@@ -199,7 +201,7 @@ class PulseControl:
                     os.environ.pop(variable, None)
                 else:
                     os.environ[variable] = previous
-            new = sorted(set(self._own_streams(direction)) - before)
+            new = sorted(set(self.own_streams(direction)) - before)
             if new:
                 created.append(new[-1])
                 self.move_stream(new[-1], device, direction)  # PULSE_SINK ignored: still routed

@@ -17,6 +17,7 @@ import numpy as np
 from studio.audio.device_stream import DeviceEvent, DeviceStream
 from studio.audio.devices import DeviceInfo
 from studio.audio.pulse import PulseControl
+from studio.audio.realtime import promote_callback_thread
 from studio.audio.ring import SampleRing
 
 RING_SECONDS = 30.0
@@ -46,6 +47,7 @@ class OutputSink(DeviceStream):
         self._flush_target = 0
         self.underruns = 0  # PortAudio said the device ran dry (callback too late)
         self.callbacks = 0
+        self.realtime = False  # the callback thread got SCHED_FIFO
         self._clock_stop = threading.Event()
         self._clock: threading.Thread | None = None
 
@@ -59,8 +61,17 @@ class OutputSink(DeviceStream):
         self._flush_target = self.ring.written
         self._flush_requested += 1
 
+    def output_latency_s(self) -> float:
+        """How long a sample handed to the device takes to play out (PortAudio's figure, or asked)."""
+        stream = self._stream
+        latency = getattr(stream, "latency", None) if stream is not None else None
+        if isinstance(latency, (int, float)) and 0 < latency < 2.0:
+            return float(latency)
+        return max(self._latency_ms, 10) / 1000.0
+
     # ----- consumer side (PortAudio thread or the clock) ----------------------------------------
     def _callback(self, outdata: np.ndarray, frames: int, _time: Any, status: Any) -> None:
+        self.realtime = promote_callback_thread()  # once per thread; a dict lookup after that
         if status.output_underflow:
             self.underruns += 1
         self.callbacks += 1

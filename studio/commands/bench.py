@@ -31,6 +31,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="instead: false barge-ins from the anchor's voice leaking into the mic at -20 dB, per 10 min",
     )
     bench.add_argument(
+        "--audio",
+        type=float,
+        metavar="MINUTES",
+        help="instead: click latency into the AI_Anchor_Out sink and underruns over MINUTES of playback "
+        "while STT runs (starts a private PulseAudio; needs pulseaudio and parec)",
+    )
+    bench.add_argument(
+        "--audio-buffers",
+        metavar="MS[,MS...]",
+        help="with --audio: device buffer sizes to compare (default: the output_latency_ms setting)",
+    )
+    bench.add_argument(
         "--soak",
         metavar="DURATION",
         help="instead: a simulated show this long, e.g. 10m or 2h (memory, drift)",
@@ -54,6 +66,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     if args.faults is not None or args.soak is not None:
         return _resilience(settings, args)
+    if args.audio is not None:
+        return _audio(settings, args)
     try:
         return execute_bench(settings, args.turns, args.json)
     except BackendLoadError as exc:
@@ -84,6 +98,30 @@ def _resilience(settings: Settings, args: argparse.Namespace) -> int:
         return fail(str(exc), EXIT_FAILED)
     except KeyboardInterrupt:
         return fail("stopped by the user", 130)
+    print(json.dumps(result, indent=None if args.json else 2))
+    return 0
+
+
+def _audio(settings: Settings, args: argparse.Namespace) -> int:
+    """`--audio MINUTES`: program path latency and underruns, per device buffer size."""
+    import json
+
+    from studio.audio.devices import AudioDeviceError
+    from studio.backends.registry import BackendLoadError
+    from studio.bench.audio_bench import AudioBenchError, measure
+
+    if args.audio <= 0:
+        return fail("--audio needs a positive number of minutes", EXIT_BAD_INPUT)
+    try:
+        buffers = [int(v) for v in (args.audio_buffers or str(settings.output_latency_ms)).split(",")]
+    except ValueError:
+        return fail(f"--audio-buffers: whole milliseconds, comma-separated, not {args.audio_buffers!r}", 2)
+    if any(not 0 <= value <= 500 for value in buffers):
+        return fail("--audio-buffers: each value must be 0..500 ms (0: PortAudio's low)", EXIT_BAD_INPUT)
+    try:
+        result = measure(settings, args.audio, buffers)
+    except (AudioBenchError, AudioDeviceError, BackendLoadError) as exc:
+        return fail(str(exc), EXIT_FAILED)
     print(json.dumps(result, indent=None if args.json else 2))
     return 0
 

@@ -21,9 +21,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--session-log", type=Path, help="session log file (default: a new one in the data dir's sessions/)"
     )
     run.add_argument("--record", type=Path, help="also record the program audio here as it plays (WAV)")
+    run.add_argument(
+        "--output-device",
+        metavar="NAME",
+        help="play the anchor live to this output device, e.g. AI_Anchor_Out for OBS (see `devices`)",
+    )
+    run.add_argument(
+        "--monitor-device", metavar="NAME", help="with --output-device: also play to these headphones"
+    )
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    from studio.audio.devices import AudioDeviceError
     from studio.audio.recording import RecordingError, open_host_recording
     from studio.audio.wavwriter import OutputPathError, check_writable
     from studio.backends.registry import BackendLoadError
@@ -32,6 +41,11 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     from studio.voices.catalog import VoiceCatalog
     from studio.voices.profile import VoiceProfileError
 
+    if args.output_device and args.fast:
+        message = "--fast cannot play to a live device (it runs faster than real time); drop one of them"
+        return fail(message, EXIT_BAD_INPUT)
+    if args.monitor_device and not args.output_device:
+        return fail("--monitor-device needs --output-device (the program device)", EXIT_BAD_INPUT)
     try:
         recording = open_host_recording(args.input)
         for path in (args.output, args.record):
@@ -41,10 +55,20 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     except (RecordingError, OutputPathError, VoiceProfileError) as exc:
         return fail(str(exc), EXIT_BAD_INPUT)
     request = RunRequest(
-        recording, args.output, voice, args.fast, args.json, session_log=args.session_log, record=args.record
+        recording,
+        args.output,
+        voice,
+        args.fast,
+        args.json,
+        session_log=args.session_log,
+        record=args.record,
+        output_device=args.output_device,
+        monitor_device=args.monitor_device,
     )
     try:
         return execute(settings, request)
+    except AudioDeviceError as exc:
+        return fail(str(exc), EXIT_BAD_INPUT)
     except (BackendLoadError, ShowError, SessionLogError) as exc:
         return fail(str(exc), EXIT_FAILED)
     except OSError as exc:

@@ -1,0 +1,305 @@
+"""`bench --audio`: program path latency into the OBS sink (click test) and underruns under STT load.
+
+Runs on a private PulseAudio server (`pulseaudio -n`, its own runtime dir, with the AI_Anchor_Out
+null sink) so the user's own sound setup is never touched; the `pulseaudio` and `parec` binaries
+must be installed. For each device buffer size asked for: (a) clicks written to `AudioIO.program`
+are timed until they reach a low-latency `parec` reader attached to the sink's monitor first (a
+null sink nobody reads runs at ~2 s latency); (b) the anchor speaks continuously while Whisper
+transcribes in a loop, and PortAudio's underrun flags are counted.
+Threading: the bench's asyncio loop writes the program and awaits STT (which runs in its worker
+thread); a reader thread timestamps parec's output; PortAudio's callback thread plays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soxr
+
+from studio.audio.pulse import ANCHOR_SINK, ANCHOR_SINK_DESCRIPTION, PulseControl
+from studio.backends.contracts import INPUT_SAMPLE_RATE
+from studio.config import Settings
+
+READER_RATE = 48_000
+CLICK_GAP_S = 0.25  # between clicks: each one is found on its own in the recording
+CLICK_THRESHOLD = 0.02
+FEED_AHEAD_S = 0.5  # the program is kept this far ahead, as streaming TTS keeps it
+FEED_CHUNK_S = 0.1
+_ENV = ("PULSE_RUNTIME_PATH", "PULSE_SERVER", "PULSE_STATE_PATH", "PULSE_SINK", "PULSE_SOURCE")
+
+
+class AudioBenchError(RuntimeError):
+    """The bench cannot run here (no pulseaudio binary, server did not start); message for the user."""
+
+
+@contextlib.contextmanager
+def private_pulse_server(timeout_s: float = 10.0) -> Iterator[PulseControl]:
+    """A private PulseAudio with the AI_Anchor_Out sink, this process's env pointing at it."""
+    for binary in ("pulseaudio", "parec"):
+        if shutil.which(binary) is None:
+            raise AudioBenchError(
+                f"`bench --audio` needs the {binary} binary "
+                "(Debian: apt-get install pulseaudio pulseaudio-utils)"
+            )
+    runtime = Path(tempfile.mkdtemp(prefix="anchor-bench-pulse-"))
+    saved = {name: os.environ.get(name) for name in _ENV}
+    os.environ.update(
+        PULSE_RUNTIME_PATH=str(runtime), PULSE_SERVER=f"unix:{runtime}/native", PULSE_STATE_PATH=str(runtime)
+    )
+    os.environ.pop("PULSE_SINK", None)
+    os.environ.pop("PULSE_SOURCE", None)
+    control = PulseControl("studio-bench")
+    try:
+        command = [
+            "pulseaudio",
+            "--daemonize=yes",
+            "--exit-idle-time=-1",
+            "-n",
+            "--use-pid-file=yes",
+            f"--log-target=file:{runtime}/pa.log",
+            "--load=module-native-protocol-unix auth-anonymous=1",
+            f"--load=module-null-sink sink_name={ANCHOR_SINK} sink_properties=device.description="
+            f"{ANCHOR_SINK_DESCRIPTION}",
+        ]
+        started = subprocess.run(command, capture_output=True, text=True, timeout=30)
+        if started.returncode != 0:
+            raise AudioBenchError(f"private pulseaudio did not start: {started.stderr.strip()[-300:]}")
+        deadline = time.monotonic() + timeout_s
+        while not control.available():  # the daemon forks before its socket is up
+            if time.monotonic() > deadline:
+                raise AudioBenchError(f"private pulseaudio did not answer within {timeout_s:.0f} s")
+            time.sleep(0.05)
+        yield control
+    finally:
+        control.close()
+        subprocess.run(["pulseaudio", "--kill"], capture_output=True, timeout=30)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
+class MonitorReader:
+    """`parec --latency-msec=10` on a monitor source; every read is timestamped on arrival."""
+
+    def __init__(self, source: str, rate: int = READER_RATE) -> None:
+        self.rate = rate
+        command = ["parec", "--raw", "--latency-msec=10", "--format=float32le", "--channels=1"]
+        self._process = subprocess.Popen([*command, f"--rate={rate}", "-d", source], stdout=subprocess.PIPE)
+        self._chunks: list[bytes] = []
+        self.arrivals: list[tuple[float, int]] = []  # (perf_counter at arrival, samples up to then)
+        self.started = threading.Event()
+        self._thread = threading.Thread(target=self._read, name="bench-parec", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        assert self._process.stdout is not None
+        fd, total, spare = self._process.stdout.fileno(), 0, b""
+        while data := os.read(fd, 4096):
+            now = time.perf_counter()
+            data = spare + data
+            usable = len(data) - len(data) % 4
+            data, spare = data[:usable], data[usable:]
+            total += usable // 4
+            self._chunks.append(data)
+            self.arrivals.append((now, total))
+            self.started.set()
+
+    def stop(self) -> np.ndarray:
+        self._process.terminate()
+        self._process.wait(timeout=10)
+        self._thread.join(timeout=5)
+        return np.frombuffer(b"".join(self._chunks), dtype="<f4")
+
+    def arrival_of(self, index: int) -> tuple[float, int]:
+        """When the read holding sample `index` arrived, and how many samples it ended at."""
+        for arrived, until in self.arrivals:
+            if until > index:
+                return arrived, until
+        raise ValueError(f"sample {index} never arrived")
+
+
+def _settings_with(settings: Settings, buffer_ms: int) -> Settings:
+    return settings.model_copy(update={"output_latency_ms": buffer_ms})
+
+
+def _percentiles(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"median": None, "p95": None}
+    arr = np.asarray(values)
+    return {"median": round(float(np.median(arr)), 2), "p95": round(float(np.percentile(arr, 95)), 2)}
+
+
+async def _click_latency(settings: Settings, clicks: int) -> dict[str, Any]:
+    from studio.audio.io import AudioIO
+
+    reader = MonitorReader(f"{ANCHOR_SINK}.monitor")
+    if not await asyncio.to_thread(reader.started.wait, 5.0):
+        reader.stop()
+        raise AudioBenchError("parec delivered nothing from the sink's monitor")
+    audio = AudioIO(settings, program_device=ANCHOR_SINK, use_mic=False, use_monitor=False)
+    written: list[float] = []
+    try:
+        rate = audio.program.sample_rate
+        click = np.zeros(int(0.1 * rate), np.float32)  # a reply's first chunk: 1 ms click, then quiet
+        click[: int(0.001 * rate)] = 0.5
+        await asyncio.sleep(0.5)  # the stream settles (first callbacks, server buffer sizes)
+        for _ in range(clicks):
+            began = time.perf_counter()
+            written.append(began)
+            audio.program.write(click)
+            await audio.program.wait_played(audio.program.played_samples() + len(click))  # as the engine
+            await asyncio.sleep(max(0.0, CLICK_GAP_S - (time.perf_counter() - began)))
+        await asyncio.sleep(0.3)
+        stats = audio.stats()["program"]
+    finally:
+        audio.close()
+        recorded = reader.stop()
+    onsets: list[int] = []
+    for index in np.flatnonzero(np.abs(recorded) > CLICK_THRESHOLD):
+        if not onsets or index - onsets[-1] > CLICK_GAP_S / 2 * reader.rate:
+            onsets.append(int(index))
+    arrivals = [(reader.arrival_of(onset), onset) for onset in onsets]
+    arrival_ms, captured_ms = [], []
+    for wrote in written:  # each click is the first onset that arrived within a gap of its write
+        match = next(((a, u, o) for (a, u), o in arrivals if wrote <= a < wrote + CLICK_GAP_S), None)
+        if match is None:
+            continue
+        arrived, until, onset = match
+        arrival_ms.append(1000 * (arrived - wrote))
+        captured_ms.append(1000 * (arrived - (until - onset) / reader.rate - wrote))
+    return {
+        "clicks": clicks,
+        "clicks_lost": clicks - len(arrival_ms),  # dropped on the way, or later than a click gap
+        "arrival_ms": _percentiles(arrival_ms),
+        "captured_ms": _percentiles(captured_ms),
+        "underruns": stats["underruns"],
+        "callbacks": stats["callbacks"],
+    }
+
+
+async def _speech_clips(settings: Settings) -> list[np.ndarray]:
+    from studio.bench.echo_bench import ANCHOR_LINES, _speech
+
+    return await _speech(ANCHOR_LINES[:4], settings)
+
+
+def _start_repaint_load(seconds: float) -> subprocess.Popen[str]:
+    """The window's waveforms repainting at 30 fps in their own process (see repaint_load)."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    command = [sys.executable, "-m", "studio.bench.repaint_load", str(seconds)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+
+
+def _stop_repaint_load(process: subprocess.Popen[str]) -> float | None:
+    """The repaint load's frames per second (None if it did not report)."""
+    process.terminate()
+    try:
+        out, _ = process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return None
+    fields = out.split()
+    return round(int(fields[0]) / float(fields[1]), 1) if len(fields) == 2 and float(fields[1]) > 0 else None
+
+
+async def _underruns_under_load(
+    settings: Settings, seconds: float, clips: list[np.ndarray], with_stt: bool, with_gui: bool = True
+) -> dict[str, Any]:
+    from studio.audio.io import AudioIO
+
+    audio = AudioIO(settings, program_device=ANCHOR_SINK, use_mic=False, use_monitor=False)
+    program = audio.program
+    rate = program.sample_rate
+    speech = soxr.resample(np.concatenate(clips), INPUT_SAMPLE_RATE, rate).astype(np.float32)
+    stop = asyncio.Event()
+    transcriptions: list[float] = []
+
+    async def stt_loop() -> None:
+        from studio.backends.whisper_stt import WhisperSpeechToText
+
+        stt = await asyncio.to_thread(WhisperSpeechToText, settings)
+        line = np.concatenate(clips[:2])
+        try:
+            while not stop.is_set():
+                began = time.perf_counter()
+                await stt.transcribe(line)
+                transcriptions.append(time.perf_counter() - began)
+        finally:
+            await stt.aclose()
+
+    stt_task = asyncio.create_task(stt_loop()) if with_stt else None
+    repaint = _start_repaint_load(seconds + 30) if with_gui else None
+    chunk, position, written = int(FEED_CHUNK_S * rate), 0, 0
+    try:
+        if stt_task is not None:  # measure while Whisper really runs, not while it loads
+            while not transcriptions and not stt_task.done():
+                await asyncio.sleep(0.05)
+            if stt_task.done():
+                stt_task.result()
+        before = audio.stats()["program"]
+        began = time.perf_counter()
+        while time.perf_counter() - began < seconds:
+            while written - program.played_samples() < FEED_AHEAD_S * rate:
+                block = speech[position : position + chunk]
+                position = (position + chunk) % (len(speech) - chunk)
+                program.write(block)
+                written += len(block)
+            await asyncio.sleep(FEED_CHUNK_S / 4)
+        after = audio.stats()["program"]
+        elapsed = time.perf_counter() - began
+    finally:
+        stop.set()
+        if stt_task is not None:
+            await stt_task
+        audio.close()
+        repaint_fps = _stop_repaint_load(repaint) if repaint is not None else None
+    callbacks = after["callbacks"] - before["callbacks"]
+    return {
+        "seconds": round(elapsed, 1),
+        "underruns": after["underruns"] - before["underruns"],
+        "callbacks": callbacks,
+        "server_stream_recreated": after["recreated"] - before["recreated"],
+        "device_events": len(audio.events),
+        "frames_per_callback": round(elapsed * after["rate"] / max(1, callbacks), 1),
+        "stt_transcriptions": len(transcriptions),
+        "stt_seconds_median": round(float(np.median(transcriptions)), 3) if transcriptions else None,
+        "stt_threads": settings.stt_threads if with_stt else 0,
+        "gui_repaint_fps": repaint_fps,
+    }
+
+
+async def _measure(settings: Settings, minutes: float, buffers_ms: list[int], clicks: int) -> dict[str, Any]:
+    clips = await _speech_clips(settings)
+    runs = []
+    for buffer_ms in buffers_ms:
+        tuned = _settings_with(settings, buffer_ms)
+        latency = await _click_latency(tuned, clicks)
+        load = await _underruns_under_load(tuned, minutes * 60, clips, with_stt=True)
+        runs.append({"output_latency_ms": buffer_ms, "latency": latency, "playback_under_stt": load})
+    return {
+        "server": "private pulseaudio -n, AI_Anchor_Out null sink, parec --latency-msec=10 reader",
+        "load": "Whisper transcribing in a loop + the window's waveforms repainting at 30 fps (offscreen)",
+        "cpu_cores": os.cpu_count(),
+        "runs": runs,
+    }
+
+
+def measure(settings: Settings, minutes: float, buffers_ms: list[int], clicks: int = 20) -> dict[str, Any]:
+    """For each device buffer size: click latency into the sink, and underruns while STT loops."""
+    with private_pulse_server():
+        return asyncio.run(_measure(settings, minutes, buffers_ms, clicks))

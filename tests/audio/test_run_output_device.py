@@ -1,0 +1,109 @@
+"""`run --output-device`: the headless show plays live to a Pulse sink, as OBS would capture it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.signal
+import soundfile as sf
+import soxr
+
+from studio.audio.pulse import ANCHOR_SINK, PulseControl
+from studio.cli import main
+from studio.session.log import sessions_dir
+from tests.audio.recorder import MonitorRecording
+from tests.audio.test_pulse_io import align
+from tests.speech import piper_speech, silence
+
+QUESTION = "What is the weather like in Paris today?"
+
+
+def test_run_plays_the_reply_live_to_the_sink(anchor_sink: PulseControl, tmp_path) -> None:
+    host = tmp_path / "host.wav"
+    sf.write(host, np.concatenate([silence(0.5), piper_speech(QUESTION), silence(1.0)]), 16_000)
+    anchor_wav = tmp_path / "anchor.wav"
+    recorder = MonitorRecording(f"{ANCHOR_SINK}.monitor", tmp_path / "monitor.raw")
+    recorder.wait_started()
+    try:
+        result = subprocess.run(
+            [
+                *(sys.executable, "-m", "studio", "run", "--input", str(host), "--stack", "embedded"),
+                *("--output-device", "AI_Anchor_Out", "--output", str(anchor_wav), "--json"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "CHAT_BACKEND": "smollm2", "MAX_REPLY_TOKENS": "40"},  # the private server
+        )
+    finally:
+        recorded = recorder.stop()
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    program = report["output_device"]["program"]
+    assert program["device"] == ANCHOR_SINK and program["state"] == "playing"
+    assert report["turns"] and report["turns"][0]["reply"]
+    aired, rate = sf.read(anchor_wav, dtype="float32")
+    assert len(aired) > rate // 2, "the reply is at least half a second of audio"
+    expected = soxr.resample(aired, rate, recorder.rate)
+    matched, offsets = match_pieces(recorded, expected, recorder.rate)
+    assert matched >= 0.9, (matched, program)  # every clause aired, intact
+    assert offsets == sorted(offsets)  # in order; gaps between clauses are real-time waits for TTS
+    segment, _ = align(recorded, expected)
+    assert np.abs(segment).max() > 0.1  # on air at program loudness, not a whisper
+    silent_before = recorded[: int(0.2 * recorder.rate)]
+    assert np.abs(silent_before).max() < 1e-3  # nothing aired before the host spoke
+
+
+def match_pieces(recorded: np.ndarray, expected: np.ndarray, rate: int) -> tuple[float, list[int]]:
+    """Share of the voiced 0.5 s pieces of `expected` found intact in `recorded`, and where.
+
+    Live playback waits whenever the next clause is not synthesized yet, so the aired audio is the
+    reply with pauses inserted: each piece is aligned on its own instead of the whole at once.
+    """
+    piece = rate // 2
+    starts = range(0, len(expected) - piece, piece)
+    voiced = [i for i in starts if np.abs(expected[i : i + piece]).max() > 0.05]
+    found, offsets = 0, []
+    for start in voiced:
+        wanted = expected[start : start + piece]
+        lag = int(np.argmax(scipy.signal.correlate(recorded, wanted, mode="valid", method="fft")))
+        segment = recorded[lag : lag + piece]
+        norm = float(np.linalg.norm(segment) * np.linalg.norm(wanted)) + 1e-9
+        if float(np.dot(segment, wanted)) / norm > 0.9:
+            found += 1
+            offsets.append(lag)
+    return found / max(1, len(voiced)), offsets
+
+
+def test_unknown_output_device_is_one_line_exit_2_nothing_written(
+    anchor_sink: PulseControl, tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    host, out = tmp_path / "host.wav", tmp_path / "anchor.wav"
+    sf.write(host, piper_speech(QUESTION), 16_000)
+    code = main(["run", "--input", str(host), "--output-device", "No Such Sink", "--output", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and "No Such Sink" in err[0] and ANCHOR_SINK in err[0], err
+    assert not out.exists()
+    assert not sessions_dir().exists() or not any(sessions_dir().iterdir())
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--output-device", ANCHOR_SINK, "--fast"], "--fast cannot play to a live device"),
+        (["--monitor-device", ANCHOR_SINK], "--monitor-device needs --output-device"),
+    ],
+)
+def test_live_device_option_conflicts_are_refused(
+    tmp_path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    host = tmp_path / "host.wav"
+    sf.write(host, piper_speech(QUESTION), 16_000)
+    assert main(["run", "--input", str(host), *extra]) == 2
+    assert message in capsys.readouterr().err
