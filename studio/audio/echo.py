@@ -26,6 +26,7 @@ ACTIVE_DB = -55.0  # reference quieter than this plays no audible echo
 STRONG_DB = ACTIVE_DB + 15  # reference hops loud enough to show the echo's level in the mic
 GAP_HOPS = 2048  # the echo's level is learned from the last ~16 s of strong reference hops
 MIN_GAPS = 200
+SETTLE_LEARNS = 32  # a new delay must win this many learning steps in a row (one per 4 frames)
 COUPLING_QUANTILE = 75.0  # robust to the host talking over up to ~1/4 of those hops
 COUPLING_RANGE_DB = (-45.0, 0.0)
 
@@ -56,6 +57,7 @@ class EchoGate:
         self.coupling_db = default_coupling_db  # until learned: assume a loud leak (Geigel-like)
         self.delay_hops: int | None = None
         self._candidate_hops: int | None = None
+        self._candidate_wins = 0
         self._references: deque[np.ndarray] = deque(maxlen=64)
         self._mic = np.full(HISTORY_HOPS, FLOOR_DB)
         self._ref = np.full(HISTORY_HOPS, FLOOR_DB)
@@ -82,7 +84,10 @@ class EchoGate:
             return False  # nothing played lately: whatever the mic hears is the room or the host
         if self._frames % 4 == 0:
             self._learn()
-        predicted = self._raw_prediction(self.delay_hops)[-HOPS_PER_FRAME:] + self.coupling_db
+        raw = self._raw_prediction(self.delay_hops)[-HOPS_PER_FRAME:]
+        if self._candidate_hops is not None and self._candidate_wins > 1:
+            raw = np.maximum(raw, self._raw_prediction(self._candidate_hops)[-HOPS_PER_FRAME:])
+        predicted = raw + self.coupling_db
         host_hops = int(np.sum((mic > predicted + self.margin_db) & (mic > ACTIVE_DB)))
         echo = host_hops < HOPS_PER_FRAME // 2
         self.suppressed_frames += echo
@@ -130,13 +135,17 @@ class EchoGate:
         if best_lag is None:
             return
         if self.delay_hops is not None and abs(best_lag - self.delay_hops) > 2:
-            # The host talking over the anchor can make another lag win once: a new path must
-            # win twice in a row, and then the levels measured against the old one are dropped.
+            # Host speech over the anchor can make a wrong lag win for as long as it talks
+            # (seen: 39 hops for a true 8, for ~2 s): a new path is adopted only after winning
+            # for ~4 s running, and until then the echo is predicted along both paths.
             if self._candidate_hops is None or abs(best_lag - self._candidate_hops) > 1:
-                self._candidate_hops, best_lag = best_lag, self.delay_hops
+                self._candidate_hops, self._candidate_wins = best_lag, 0
+            self._candidate_wins += 1
+            if self._candidate_wins < SETTLE_LEARNS:
+                best_lag = self.delay_hops
             else:
                 self._candidate_hops = None
-                self._gaps.clear()
+                self._gaps.clear()  # levels measured against the old path
         else:
             self._candidate_hops = None
         self.delay_hops = best_lag
