@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.config import Settings, config_dir
+from studio.config import Settings, config_dir, data_dir
 from studio.engine.events import EngineEvent, ReplyCaptioned, TurnCompleted
 from studio.engine.qt_adapter import EngineThread
 from studio.ui import theme
@@ -42,9 +42,12 @@ from studio.ui.settings_dialog import SettingsDialog
 from studio.ui.stage_lights import StageLights, banner_text
 from studio.ui.transcript_model import TranscriptLog
 from studio.ui.transcript_view import TranscriptView
+from studio.ui.voice_manager import VoiceManagerDialog
 from studio.ui.watchdog import MainThreadWatchdog
 from studio.ui.waveforms import ScopeTrace, WaveformPanel
+from studio.voices.catalog import VoiceCatalog
 from studio.voices.profile import VoiceProfile
+from studio.voices.store import VoiceProfileStore
 
 REFRESH_MS = 33  # ≥ 30 fps waveforms
 EngineFactory = Callable[[Settings, VoiceProfile], EngineThread]
@@ -86,6 +89,11 @@ class StudioWindow(QMainWindow):
         self.voice_box.setCurrentText(engine.voice.name)
         self.voice_box.currentIndexChanged.connect(self._on_voice_chosen)
         self.voice_box.setToolTip("The anchor's voice and persona; a switch applies from the next reply")
+        self.voices_button = QPushButton("Voices…")
+        self.voices_button.setToolTip("Make, check and pick the anchor's voices")
+        self.voices_button.clicked.connect(self.open_voice_manager)
+        self.voice_manager: VoiceManagerDialog | None = None
+        self.voice_manager_options: dict = {}  # extra VoiceManagerDialog arguments (player, recorder_factory)
         self.settings_button = QPushButton("Settings…")
         self.settings_button.clicked.connect(self.open_settings)
         top = QHBoxLayout()
@@ -93,6 +101,7 @@ class StudioWindow(QMainWindow):
         top.addStretch(1)
         top.addWidget(QLabel("Voice"))
         top.addWidget(self.voice_box)
+        top.addWidget(self.voices_button)
         top.addWidget(self.settings_button)
         self.banner = QLabel()
         self.banner.setObjectName("banner")
@@ -233,6 +242,8 @@ class StudioWindow(QMainWindow):
         voice = self._current_voice() or old.voice
         new = self._engine_factory(settings, voice)
         self.engine = new
+        if self.voice_manager is not None:  # transcribe/preview go to the new stack
+            self.voice_manager.engine = new
         self._connect_engine(new)
         for signal in (old.stage_status_changed, old.engine_ready, old.engine_failed):
             signal.disconnect()
@@ -352,6 +363,34 @@ class StudioWindow(QMainWindow):
         names = [v.name for v in self._voices]
         self.voice_box.setCurrentIndex(names.index(keep) if keep in names else 0)
         self._on_voice_chosen(self.voice_box.currentIndex())
+
+    def open_voice_manager(self) -> VoiceManagerDialog:
+        """Show the voice manager; its changes reach the voice selector as soon as they are saved."""
+        if self.voice_manager is not None:
+            self.voice_manager.raise_()
+            self.voice_manager.activateWindow()
+            return self.voice_manager
+        dialog = VoiceManagerDialog(
+            VoiceProfileStore(data_dir() / "voices"), self.engine, self, **self.voice_manager_options
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.profile_renamed.connect(self._on_voice_renamed)
+        dialog.profiles_changed.connect(self.reload_voices)
+        dialog.finished.connect(self._on_voice_manager_closed)
+        self.voice_manager = dialog
+        dialog.open()
+        return dialog
+
+    def _on_voice_manager_closed(self, _result: int) -> None:
+        self.voice_manager = None
+
+    def reload_voices(self, select: str | None = None) -> None:
+        """Re-read the profiles (bundled and the host's own) into the selector, keeping the choice."""
+        self.set_voices(VoiceCatalog(data_dir() / "voices").profiles(), select)
+
+    def _on_voice_renamed(self, old: str, new: str) -> None:
+        if self.voice_box.currentText() == old:
+            self.reload_voices(select=new)
 
     def choose_host_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -553,6 +592,9 @@ class StudioWindow(QMainWindow):
         settings_action = QAction("Settings…", self)
         settings_action.triggered.connect(self.open_settings)
         studio_menu.addAction(settings_action)
+        voices_action = QAction("Voices…", self)
+        voices_action.triggered.connect(self.open_voice_manager)
+        studio_menu.addAction(voices_action)
         view_menu = menu.addMenu("&View")
         view_menu.addAction(self.debug_dock.toggleViewAction())
 
