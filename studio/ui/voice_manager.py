@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 import soxr
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QDialog,
@@ -133,6 +133,7 @@ class VoiceManagerDialog(QDialog):
         self._playing = False
         self._record_problem: str | None = "Checking for a microphone…"
         self.record_dialog: RecordReferenceDialog | None = None
+        self._reload_to: str | None = None
         self._build()
         self.reload()
         self._jobs.run(self._recorder_factory.problem, self._on_record_probe)
@@ -288,10 +289,16 @@ class VoiceManagerDialog(QDialog):
                 self.profile_list.blockSignals(False)
                 return
             if self._draft is not None:
+                # The draft's row goes away: rebuild the list after this signal, not inside it
+                # (clearing a QListWidget while it emits currentItemChanged frees the items it holds).
                 self._draft = None
-                self.reload(select=current.data(NAME_ROLE))
+                self._reload_to = current.data(NAME_ROLE)
+                QTimer.singleShot(0, self._reload_deferred)
                 return
         self._show_current()
+
+    def _reload_deferred(self) -> None:
+        self.reload(select=self._reload_to)
 
     def _show_current(self) -> None:
         self._dirty = False

@@ -495,3 +495,101 @@ def test_transcribe_before_the_models_are_loaded_says_so(qtbot, make_dialog, sto
     assert dialog.form.transcript_edit.toPlainText() == SPOKEN and dialog.transcribe_button.isEnabled()
     qtbot.mouseClick(dialog.preview_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Preview failed" in dialog.error_label.text(), timeout=5_000)
+
+
+def test_leaving_an_unsaved_import_asks_first(qtbot, make_dialog, store, tmp_path, monkeypatch):
+    path = _clip_file(tmp_path, np.array(espeak_speech(SPOKEN)), "take one.wav")
+    dialog = make_dialog()
+    _choose_file(monkeypatch, path)
+    qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.profile_list.item(0).text().endswith("(not saved)"), timeout=5_000)
+    asked = _answer(monkeypatch, yes=False)
+    dialog.select("Ava")
+    assert asked and "take one" in asked[0]
+    assert dialog.profile_list.currentRow() == 0 and dialog.form.name_edit.text() == "take one"
+    _answer(monkeypatch, yes=True)
+    dialog.select("Ava")
+    qtbot.waitUntil(lambda: not any(item.text().endswith("(not saved)") for item in _items(dialog)))
+    assert dialog.profile_list.currentItem().data(Qt.ItemDataRole.UserRole) == "Ava"
+    assert dialog.form.name_edit.text() == "Ava" and _user_folders(store) == []
+
+
+# ----- the studio window's "Voices…" button ---------------------------------------------------------
+@pytest.fixture
+def idle_window(qtbot):
+    """A studio window whose engine is never started (the selector and the dialog need no models)."""
+    from studio.config import data_dir, load_settings
+    from studio.engine.qt_adapter import EngineThread
+    from studio.ui.main_window import StudioWindow
+    from studio.voices.catalog import VoiceCatalog
+    from tests.ui.conftest import FAKE_DEVICES
+
+    windows = []
+
+    def make(voice: str):
+        settings = load_settings()
+        voices = VoiceCatalog(data_dir() / "voices").profiles()
+        chosen = next(v for v in voices if v.name == voice)
+        window = StudioWindow(settings, voices, EngineThread(settings, chosen), None, lambda: FAKE_DEVICES)
+        qtbot.addWidget(window)
+        windows.append(window)  # deleted by qtbot on the GUI thread, never by a stray GC
+        window.voice_manager_options = {
+            "recorder_factory": FileRecorderFactory(problem="no input devices in this test"),
+            "player": FakePlayer(),
+        }
+        return window
+
+    yield make
+
+
+def test_the_window_selector_follows_renames_and_deletes(qtbot, idle_window, store, tmp_path, monkeypatch):
+    _own_profile(store, tmp_path, "Robin")
+    window = idle_window("Robin")
+    assert window.voice_box.currentText() == "Robin"
+    qtbot.mouseClick(window.voices_button, Qt.MouseButton.LeftButton)
+    dialog = window.voice_manager
+    assert dialog is not None and dialog.isVisible() and dialog.engine is window.engine
+    qtbot.mouseClick(window.voices_button, Qt.MouseButton.LeftButton)
+    assert window.voice_manager is dialog  # one manager at a time
+
+    dialog.select("Robin")
+    _name_answer(monkeypatch, "Robin Late")
+    with qtbot.waitSignal(dialog.profiles_changed, timeout=5_000):
+        qtbot.mouseClick(dialog.rename_button, Qt.MouseButton.LeftButton)
+    names = [window.voice_box.itemText(i) for i in range(window.voice_box.count())]
+    assert "Robin Late" in names and "Robin" not in names
+    assert window.voice_box.currentText() == "Robin Late" and window.engine.voice.name == "Robin Late"
+
+    dialog.select("Max")  # a duplicate shows up in the selector without changing the choice
+    _name_answer(monkeypatch, "Max copy")
+    with qtbot.waitSignal(dialog.profiles_changed, timeout=5_000):
+        qtbot.mouseClick(dialog.duplicate_button, Qt.MouseButton.LeftButton)
+    assert window.voice_box.findText("Max copy") >= 0 and window.voice_box.currentText() == "Robin Late"
+
+    dialog.select("Robin Late")
+    _answer(monkeypatch, yes=True)
+    with qtbot.waitSignal(dialog.profiles_changed, timeout=5_000):
+        qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
+    assert window.voice_box.findText("Robin Late") < 0
+    assert window.engine.voice.name == window.voice_box.currentText() != ""
+    dialog.reject()
+    assert window.voice_manager is None
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"), [("", "name is empty"), ("news/late", "path separators"), ("Ava", "already exists")]
+)
+def test_a_bad_name_for_a_new_voice_is_refused_and_nothing_is_written(
+    qtbot, make_dialog, store, tmp_path, monkeypatch, name, expected
+):
+    path = _clip_file(tmp_path, np.array(espeak_speech(SPOKEN)), "clip.wav")
+    dialog = make_dialog()
+    _choose_file(monkeypatch, path)
+    qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.form.name_edit.text() == "clip", timeout=5_000)
+    dialog.form.name_edit.setText(name)
+    dialog.form.transcript_edit.setPlainText(SPOKEN)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dialog.error_label.isVisible, timeout=5_000)
+    assert expected in dialog.error_label.text() and "Not saved" in dialog.error_label.text()
+    assert _user_folders(store) == [] and dialog.profile_list.item(0).text().endswith("(not saved)")
