@@ -17,7 +17,12 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLa
 
 from studio.ui.level_meter import LevelMeter
 from studio.ui.main_thread import BackgroundJobs, FutureRelay
-from studio.ui.reference_recorder import Recorder, RecorderFactory, TakeBuffer, trim_silence
+from studio.ui.reference_recorder import (
+    Recorder,
+    RecorderFactory,
+    TakeBuffer,
+    trim_silence,
+)
 from studio.voices.reference import MAX_SECONDS, MIN_SECONDS, ReferenceClip, prepare_reference
 
 METER_MS = 33
@@ -84,7 +89,15 @@ class RecordReferenceDialog(QDialog):
         self._countdown_timer.setInterval(1000)
         self._countdown_timer.timeout.connect(self._on_countdown_tick)
         self.finished.connect(self._release)
-        self._jobs.run(factory.open, self._on_opened)
+        self._opened: list[Recorder] = []  # appended on the worker; closed there by _release's job
+        opened = self._opened
+
+        def open_input() -> Recorder:
+            recorder = factory.open()
+            opened.append(recorder)
+            return recorder
+
+        self._jobs.run(open_input, self._on_opened)
 
     # ----- flow ---------------------------------------------------------------------------------
     def _on_opened(self, future: concurrent.futures.Future[Recorder]) -> None:
@@ -95,9 +108,6 @@ class RecordReferenceDialog(QDialog):
             self._show_error(f"The microphone cannot be opened: {exc}")
             return
         recorder = future.result()
-        if self.state == "closed":  # the dialog was closed while the device opened
-            self._jobs.run(recorder.close, lambda _f: None)
-            return
         self._recorder, self._take = recorder, TakeBuffer(recorder.rate)
         self.state = "ready"
         self.status.setText("Ready")
@@ -188,12 +198,18 @@ class RecordReferenceDialog(QDialog):
         """Close the input off the GUI thread, whatever way the dialog ends."""
         self._meter_timer.stop()
         self._countdown_timer.stop()
-        recorder, self._recorder = self._recorder, None
+        self._recorder = None
         if self.state != "done":
             self.state = "closed"
-        if recorder is not None:
-            self._jobs.run(recorder.close, lambda _f: None)
+        opened = self._opened
+
+        def close_inputs() -> None:  # the worker runs jobs in order: an open in flight is done by now
+            for recorder in opened:
+                recorder.close()
+
+        self._jobs.run(close_inputs, lambda _f: None)
         self._jobs.shutdown()
+        self._relay.close()  # nothing comes back to a closed dialog
 
 
 def _save_and_check(samples: np.ndarray, rate: int, path: Path) -> ReferenceClip:

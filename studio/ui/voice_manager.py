@@ -686,6 +686,8 @@ class VoiceManagerDialog(QDialog):
         ):
             return
         self._dirty, self._draft = False, None
+        if self.record_dialog is not None and self.record_dialog.isVisible():
+            self.record_dialog.reject()  # releases the mic
         self._relay.close()
         self._jobs.shutdown()
         self.player.stop()
