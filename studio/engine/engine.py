@@ -71,6 +71,7 @@ class StudioEngine:
         self.stack = self.supervisor.wrap(stack)
         # Awaited before a clause's first sample airs (the session log makes its line durable).
         self.air_gate: Callable[[], Awaitable[None]] | None = None
+        self._speaker: ReplySpeaker | None = None  # the reply in progress (silenced on barge-in)
         # True for a mic frame that holds only the anchor's own voice (speaker leaking into the
         # mic): such a frame never starts a line or a barge-in. Set by the audio I/O; called once
         # per frame, in order.
@@ -146,6 +147,8 @@ class StudioEngine:
         task = self._reply_task
         if task is None or task.done():
             return False
+        if self._speaker is not None:
+            self._speaker.silence()  # before the flush: nothing may be queued behind it
         self.output.flush()
         task.cancel(reason)
         return True
@@ -353,6 +356,7 @@ class StudioEngine:
             ),
             air_gate=self.air_gate,
         )
+        self._speaker = speaker
         messages = self.conversation.messages_for(text, reply_language=reply_language)
         interrupted = False
         try:

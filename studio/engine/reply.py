@@ -98,6 +98,17 @@ class ReplySpeaker:
         self._max_reply_chars = max_reply_chars
         self.playout = ReplyPlayout(output.sample_rate)
         self._timers: list[asyncio.TimerHandle] = []
+        self._silenced = False
+
+    def silence(self) -> None:
+        """Barge-in: from now on nothing more reaches the output, even from a task not yet cancelled.
+
+        Cancelling `speak` reaches its TaskGroup's children only on their next step; a voicing task
+        whose TTS chunk is already ready would otherwise queue it after the output was flushed.
+        """
+        self._silenced = True
+        for timer in self._timers:
+            timer.cancel()
 
     async def speak(self, messages: Sequence[ChatMessage]) -> ReplyPlayout:
         """Generate and play the reply; returns once its last sample has been played."""
@@ -199,7 +210,7 @@ class ReplySpeaker:
         self, samples: np.ndarray, clause: str, start: int | None, position: int
     ) -> tuple[int | None, int]:
         """Queue samples on the output; the clause's first sample schedules its 'started' event."""
-        if not len(samples):
+        if not len(samples) or self._silenced:
             return start, position
         if start is None:
             position = max(position, self._output.played_samples())
