@@ -17,22 +17,19 @@ import threading
 log = logging.getLogger(__name__)
 
 CALLBACK_PRIORITY = 20  # SCHED_FIFO 1..99: above desktop work, below the audio server's own threads
-_promoted: dict[int, bool] = {}
-_lock = threading.Lock()
+_thread_state = threading.local()  # per thread, not per ident: idents are reused by new threads
 
 
 def promote_callback_thread() -> bool:
     """Make the calling thread SCHED_FIFO once; True if it now runs real time."""
-    ident = threading.get_ident()
-    done = _promoted.get(ident)
+    done = getattr(_thread_state, "promoted", None)
     if done is not None:
         return done
-    with _lock:
-        try:
-            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(CALLBACK_PRIORITY))  # 0: this thread
-            promoted = True
-        except (AttributeError, OSError) as exc:  # not Linux, or no rtprio allowance
-            log.info("audio callback thread stays at normal priority: %s", exc)
-            promoted = False
-        _promoted[ident] = promoted
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(CALLBACK_PRIORITY))  # 0: this thread
+        promoted = True
+    except (AttributeError, OSError) as exc:  # not Linux, or no rtprio allowance
+        log.info("audio callback thread stays at normal priority: %s", exc)
+        promoted = False
+    _thread_state.promoted = promoted
     return promoted
