@@ -16,6 +16,8 @@ from typing import Any, Protocol
 import numpy as np
 import soxr
 
+PREVIEW_LATENCY_MS = 120  # a preview may start late but must never stutter on a busy machine
+
 
 class PlaybackUnavailable(RuntimeError):
     """No output device could play the clip; the message says why."""
@@ -100,7 +102,12 @@ class ClipPlayer:
             playback = _Playback(frames, done, sounddevice.CallbackStop)
             pulse = self._pulse if device.backend == "pulse" else None
             playback.stream, _ = open_stream(
-                device, playback.callback, playback.finished, channels=channels, pulse=pulse
+                device,
+                playback.callback,
+                playback.finished,
+                channels=channels,
+                pulse=pulse,
+                latency_ms=PREVIEW_LATENCY_MS,
             )
         except (AudioDeviceError, OSError) as exc:
             done.set_exception(PlaybackUnavailable(str(exc)))
