@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import time
 
 import numpy as np
 import soxr
@@ -21,10 +22,11 @@ def test_preview_plays_the_clip_on_the_chosen_output(anchor_sink: PulseControl, 
     clip = piper_speech(LINE)
     recorder = MonitorRecording(f"{ANCHOR_SINK}.monitor", tmp_path / "monitor.raw")
     recorder.wait_started()
+    recording_since = time.monotonic()
     player = ClipPlayer(ANCHOR_SINK)
     try:
         player.play(clip, 16_000).result(timeout=30)  # resolves when the clip has played out
-        recorder.wait_recorded(len(clip) / 16_000 + 0.5)
+        recorder.wait_recorded(time.monotonic() - recording_since + 0.3)
     finally:
         player.shutdown()
         recorded = recorder.stop()
