@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from studio.audio.pulse import ANCHOR_SINK, ANCHOR_SINK_DESCRIPTION, PulseControl
+from studio.audio.private_pulse import PrivatePulseError, private_pulse_server
+from studio.audio.pulse import PulseControl
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any QApplication exists
 
@@ -27,41 +25,15 @@ def private_studio_dirs(tmp_path, monkeypatch):
 
 # A private PulseAudio server with the AI_Anchor_Out null sink (audio device and window tests).
 @pytest.fixture(scope="session")
-def pulse_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseControl]:
+def pulse_server() -> Iterator[PulseControl]:
     """Start `pulseaudio -n` with only what the tests need; stopped at the end of the session."""
-    if shutil.which("pulseaudio") is None:
-        pytest.skip("the pulseaudio binary is not installed (scripts/install.sh --test installs it)")
-    runtime = tmp_path_factory.mktemp("pulse")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PULSE_RUNTIME_PATH", str(runtime))
-        patch.setenv("PULSE_SERVER", f"unix:{runtime}/native")
-        patch.setenv("PULSE_STATE_PATH", str(runtime / "state"))
-        patch.delenv("PULSE_SINK", raising=False)
-        patch.delenv("PULSE_SOURCE", raising=False)
-        command = [
-            "pulseaudio",
-            "--daemonize=yes",
-            "--exit-idle-time=-1",
-            "-n",
-            "--use-pid-file=yes",
-            f"--log-target=file:{runtime}/pa.log",
-            "--load=module-native-protocol-unix auth-anonymous=1",
-            f"--load=module-null-sink sink_name={ANCHOR_SINK} "
-            f"sink_properties=device.description={ANCHOR_SINK_DESCRIPTION}",
-        ]
-        subprocess.run(command, check=True, timeout=30, env=os.environ.copy())
-        control = PulseControl("studio-tests")
-        deadline = time.monotonic() + 10
-        while not control.available():  # the daemon forks before its socket is up
-            if time.monotonic() > deadline:
-                log = (Path(runtime) / "pa.log").read_text(errors="replace")[-2000:]
-                pytest.fail(f"private PulseAudio did not come up: {log}")
-            time.sleep(0.05)
-        try:
+    try:
+        with private_pulse_server("studio-tests") as control:
             yield control
-        finally:
-            control.close()
-            subprocess.run(["pulseaudio", "--kill"], check=False, timeout=30, env=os.environ.copy())
+    except PrivatePulseError as exc:
+        if shutil.which("pulseaudio") is None:
+            pytest.skip(f"{exc} (scripts/install.sh --test installs it)")
+        pytest.fail(str(exc))
 
 
 @pytest.fixture

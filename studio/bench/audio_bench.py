@@ -18,17 +18,17 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import soxr
 
-from studio.audio.pulse import ANCHOR_SINK, ANCHOR_SINK_DESCRIPTION, PulseControl
+from studio.audio.private_pulse import PrivatePulseError
+from studio.audio.private_pulse import private_pulse_server as shared_private_pulse_server
+from studio.audio.pulse import ANCHOR_SINK, PulseControl
 from studio.backends.contracts import INPUT_SAMPLE_RATE
 from studio.config import Settings
 
@@ -37,7 +37,6 @@ CLICK_GAP_S = 0.25  # between clicks: each one is found on its own in the record
 CLICK_THRESHOLD = 0.02
 FEED_AHEAD_S = 0.5  # the program is kept this far ahead, as streaming TTS keeps it
 FEED_CHUNK_S = 0.1
-_ENV = ("PULSE_RUNTIME_PATH", "PULSE_SERVER", "PULSE_STATE_PATH", "PULSE_SINK", "PULSE_SOURCE")
 
 
 class AudioBenchError(RuntimeError):
@@ -45,52 +44,15 @@ class AudioBenchError(RuntimeError):
 
 
 @contextlib.contextmanager
-def private_pulse_server(timeout_s: float = 10.0) -> Iterator[PulseControl]:
-    """A private PulseAudio with the AI_Anchor_Out sink, this process's env pointing at it."""
-    for binary in ("pulseaudio", "parec"):
-        if shutil.which(binary) is None:
-            raise AudioBenchError(
-                f"`bench --audio` needs the {binary} binary "
-                "(Debian: apt-get install pulseaudio pulseaudio-utils)"
-            )
-    runtime = Path(tempfile.mkdtemp(prefix="anchor-bench-pulse-"))
-    saved = {name: os.environ.get(name) for name in _ENV}
-    os.environ.update(
-        PULSE_RUNTIME_PATH=str(runtime), PULSE_SERVER=f"unix:{runtime}/native", PULSE_STATE_PATH=str(runtime)
-    )
-    os.environ.pop("PULSE_SINK", None)
-    os.environ.pop("PULSE_SOURCE", None)
-    control = PulseControl("studio-bench")
+def private_pulse_server() -> Iterator[PulseControl]:
+    """The private server (see studio.audio.private_pulse), or AudioBenchError saying what is missing."""
+    if shutil.which("parec") is None:
+        raise AudioBenchError("`bench --audio` needs parec (Debian: apt-get install pulseaudio-utils)")
     try:
-        command = [
-            "pulseaudio",
-            "--daemonize=yes",
-            "--exit-idle-time=-1",
-            "-n",
-            "--use-pid-file=yes",
-            f"--log-target=file:{runtime}/pa.log",
-            "--load=module-native-protocol-unix auth-anonymous=1",
-            f"--load=module-null-sink sink_name={ANCHOR_SINK} sink_properties=device.description="
-            f"{ANCHOR_SINK_DESCRIPTION}",
-        ]
-        started = subprocess.run(command, capture_output=True, text=True, timeout=30)
-        if started.returncode != 0:
-            raise AudioBenchError(f"private pulseaudio did not start: {started.stderr.strip()[-300:]}")
-        deadline = time.monotonic() + timeout_s
-        while not control.available():  # the daemon forks before its socket is up
-            if time.monotonic() > deadline:
-                raise AudioBenchError(f"private pulseaudio did not answer within {timeout_s:.0f} s")
-            time.sleep(0.05)
-        yield control
-    finally:
-        control.close()
-        subprocess.run(["pulseaudio", "--kill"], capture_output=True, timeout=30)
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        shutil.rmtree(runtime, ignore_errors=True)
+        with shared_private_pulse_server("studio-bench") as control:
+            yield control
+    except PrivatePulseError as exc:
+        raise AudioBenchError(f"`bench --audio`: {exc}") from None
 
 
 class MonitorReader:
