@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -27,12 +26,11 @@ from studio.audio.echo import EchoGate
 from studio.audio.mic import MicInput
 from studio.audio.program import DeviceProgramOutput
 from studio.audio.pulse import PulseControl
+from studio.audio.realtime import shorten_gil_switch_interval
 from studio.audio.scope import SampleScope
 from studio.audio.sink import OutputSink
 from studio.backends.contracts import INPUT_SAMPLE_RATE
 from studio.config import Settings
-
-CALLBACK_SWITCH_INTERVAL_S = 0.001
 
 WATCH_S = 0.25
 EventListener = Callable[[DeviceEvent], None]
@@ -58,9 +56,7 @@ class AudioIO:
         on_event: EventListener | None = None,
     ) -> None:
         self._listeners: list[EventListener] = [on_event] if on_event else []
-        # PortAudio's callbacks run Python: they must win the GIL within a millisecond, not wait
-        # out the default 5 ms switch interval behind a model thread (an underrun on a 10 ms buffer).
-        sys.setswitchinterval(min(sys.getswitchinterval(), CALLBACK_SWITCH_INTERVAL_S))
+        shorten_gil_switch_interval()  # PortAudio's callbacks run Python
         self.events: deque[DeviceEvent] = deque(maxlen=50)
         self._pulse = PulseControl()
         self._closed = threading.Event()

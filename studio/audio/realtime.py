@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 
 log = logging.getLogger(__name__)
 
+GIL_SWITCH_INTERVAL_S = 0.001
 CALLBACK_PRIORITY = 20  # SCHED_FIFO 1..99: above desktop work, below the audio server's own threads
 _thread_state = threading.local()  # per thread, not per ident: idents are reused by new threads
 
@@ -33,3 +35,12 @@ def promote_callback_thread() -> bool:
         promoted = False
     _thread_state.promoted = promoted
     return promoted
+
+
+def shorten_gil_switch_interval() -> None:
+    """Let a waiting thread (an audio callback, the engine loop) win the GIL within 1 ms, not 5.
+
+    Model threads (tokenizers, generate loops) hold the GIL in Python code; with the default
+    interval a PortAudio callback on a 10 ms buffer can wait long enough to underrun.
+    """
+    sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))

@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Literal
 
 import numpy as np
 
 from studio.audio.outputs import AudioOutput
+from studio.audio.realtime import shorten_gil_switch_interval
 from studio.backends.contracts import INPUT_SAMPLE_RATE, ChatOptions
 from studio.backends.registry import BackendStack
 from studio.config import Settings
@@ -92,9 +92,7 @@ class StudioEngine:
         self._anchor_idle = asyncio.Event()
         self._anchor_idle.set()
         self.completed: list[TurnCompleted] = []
-        # Model threads (tokenizers, generate loops) hold the GIL in Python code; a 1 ms switch
-        # interval gets the engine loop back within a millisecond instead of the default five.
-        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
+        shorten_gil_switch_interval()  # the engine loop gets the GIL back from model threads fast
 
     # ----- commands (engine loop) -------------------------------------------------------------
     @property
