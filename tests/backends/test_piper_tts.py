@@ -7,10 +7,12 @@ import contextlib
 import threading
 
 import numpy as np
+import psutil
 import soxr
 
 from studio.backends.contracts import AudioChunk, SpeechSynthesizer
 from studio.backends.piper_tts import CEILING, split_sentences
+from studio.heap import release_free_heap
 from studio.voices.profile import SynthesisSettings, VoiceProfile
 from tests.speech import word_error_rate
 
@@ -134,3 +136,15 @@ def test_cancelling_the_task_stops_synthesis(piper) -> None:
     asyncio.run(scenario())
     assert piper._worker.pending == 0
     assert threading.active_count() == threads_before
+
+
+def test_a_long_sentence_leaves_no_pooled_memory_behind(piper) -> None:
+    """Piper's arena would keep the longest sentence's buffers (hundreds of MB) for the whole show."""
+    process = psutil.Process()
+    release_free_heap()
+    before = process.memory_info().rss
+    long_sentence = " ".join(["the quick brown fox jumps over the lazy dog"] * 7) + "."
+    stream = piper._synthesize_blocking([long_sentence], piper._config(VOICE), threading.Event())
+    assert sum(len(chunk) for chunk in stream) > 10 * piper.sample_rate  # it really was long
+    release_free_heap()
+    assert (process.memory_info().rss - before) / 2**20 < 60

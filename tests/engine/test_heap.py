@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 
@@ -18,6 +19,15 @@ def test_glibc_accepts_the_arena_cap_and_trims() -> None:
     blocks = [bytearray(256 * 1024) for _ in range(64)]  # 16 MB, then freed: something to trim
     del blocks
     heap.release_free_heap()  # returns whether pages went back; must not raise either way
+
+
+def test_onednn_kernel_cache_is_bounded_unless_the_user_chose(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(heap.ONEDNN_CACHE_ENV, raising=False)
+    heap.tune_allocator()
+    assert os.environ[heap.ONEDNN_CACHE_ENV] == str(heap.ONEDNN_CACHE_ENTRIES)
+    monkeypatch.setenv(heap.ONEDNN_CACHE_ENV, "512")
+    heap.tune_allocator()
+    assert os.environ[heap.ONEDNN_CACHE_ENV] == "512"
 
 
 def test_every_completed_turn_releases_the_heap_off_the_loop(monkeypatch: pytest.MonkeyPatch) -> None:
