@@ -44,6 +44,10 @@ class SmartTurnDetector:
     """Probability that the host's line is complete, judged from how its audio ends."""
 
     def __init__(self, settings: Settings | None = None) -> None:
+        # The package first, alone: importing the submodule directly takes its lock before the
+        # package's, and Whisper's loader thread, importing the package at the same time, takes
+        # them the other way round - Python then aborts one import ("deadlock detected").
+        import faster_whisper  # noqa: F401
         from faster_whisper.feature_extractor import FeatureExtractor
 
         path = smart_turn_model_path()
