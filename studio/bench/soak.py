@@ -2,8 +2,12 @@
 
 Host questions (synthesized by the stack's own TTS) are looped as the live mic in real time, the
 anchor answers through a real-time output, and the session log is written as on air. Resident
-memory is sampled after every turn; the median voice-to-voice of the first and the last window
-(10 minutes, or a tenth of the run when it is shorter than 100 minutes) are compared.
+memory is sampled after every turn, once the turn's free heap has gone back to the system (the
+engine does that after each turn; the soak waits for it so that no sample catches it half done).
+Memory growth is the median of the last window against the median of the first window after
+warm-up (every question heard once); single samples are reported too. The median voice-to-voice
+of the first and the last window (10 minutes, or a tenth of a run shorter than 100 minutes) are
+compared for drift.
 Threading: one asyncio loop in the main thread; backends use their own workers.
 """
 
@@ -24,6 +28,7 @@ from studio.bench.runner import synthesize_questions
 from studio.config import Settings
 from studio.engine.engine import StudioEngine
 from studio.engine.events import StageStatusChanged, TurnCompleted
+from studio.heap import release_free_heap
 from studio.session.log import SessionLog, new_session_path
 from studio.session.recorder import SessionRecorder
 from studio.voices.catalog import VoiceCatalog
@@ -82,6 +87,7 @@ async def run_soak(settings: Settings, seconds: float, progress: bool = True) ->
                 v2v = done[-1].latency_ms.get("voice_to_voice") if done else None
                 if turn == 0:
                     gc.collect()
+                await asyncio.to_thread(release_free_heap)
                 samples.append((elapsed, process.memory_info().rss / 2**20, v2v))
                 if progress and turn % 10 == 0:
                     print(
@@ -99,7 +105,12 @@ async def run_soak(settings: Settings, seconds: float, progress: bool = True) ->
     first = [v for t, _, v in samples if t < window and v is not None]
     last = [v for t, _, v in samples if t >= end - window and v is not None]
     rss = [mb for _, mb, _ in samples]
-    warm = rss[min(len(rss) - 1, DISTINCT_QUESTIONS)] if rss else None  # every question heard once
+    warm_index = min(len(rss) - 1, DISTINCT_QUESTIONS)  # every question heard once
+    warm = rss[warm_index] if rss else None
+    warm_at = samples[warm_index][0] if samples else 0.0
+    early_rss = [mb for t, mb, _ in samples[warm_index:] if t < warm_at + window]
+    late_rss = [mb for t, mb, _ in samples[warm_index:] if t >= end - window]
+    early_median, late_median = _median(early_rss), _median(late_rss)
     return {
         "seconds": round(end, 1),
         "turns": len(samples),
@@ -112,7 +123,13 @@ async def run_soak(settings: Settings, seconds: float, progress: bool = True) ->
             "max": round(max(rss), 1) if rss else None,
             "growth_since_first_turn": round(rss[-1] - rss[0], 1) if rss else None,
             "growth_since_warmup": round(rss[-1] - warm, 1) if warm is not None else None,
+            "first_window_after_warmup_median": early_median,
+            "last_window_median": late_median,
+            "growth_between_window_medians": round(late_median - early_median, 1)
+            if early_median is not None and late_median is not None
+            else None,
         },
+        "rss_mb_per_turn": [round(mb, 1) for mb in rss],
         "rss_mb_by_tenth": [  # the curve: a plateau is warm-up, a steady climb is a leak
             round(next((mb for t, mb, _ in samples if t >= end * k / 10), rss[-1]), 1) for k in range(11)
         ]
