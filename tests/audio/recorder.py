@@ -1,23 +1,27 @@
 """Records a Pulse source with parec (a low-latency reader, attached before playing starts).
 
-Threading: the parec process writes a file; the test thread starts, stops and reads it.
+Threading: parec writes to a pipe; a reader thread collects its bytes and wakes waiters through a
+condition; the test thread starts, waits on that condition, stops and reads.
 """
 
 from __future__ import annotations
 
 import subprocess
-import time
+import threading
 from pathlib import Path
 
 import numpy as np
 
+BYTES_PER_SAMPLE = 4  # float32
+
 
 class MonitorRecording:
-    """`parec` on `<sink>.monitor` as float32 mono at `rate`."""
+    """`parec` on `<sink>.monitor` as float32 mono at `rate`; the take is also saved to `path`."""
 
     def __init__(self, source: str, path: Path, rate: int = 48_000) -> None:
         self.rate, self.path = rate, path
-        self._file = path.open("wb")
+        self._data = bytearray()
+        self._grew = threading.Condition()
         self._process = subprocess.Popen(
             [
                 "parec",
@@ -29,26 +33,42 @@ class MonitorRecording:
                 "-d",
                 source,
             ],
-            stdout=self._file,
+            stdout=subprocess.PIPE,
         )
+        self._reader = threading.Thread(target=self._collect, name="parec-reader", daemon=True)
+        self._reader.start()
+
+    def _collect(self) -> None:
+        assert self._process.stdout is not None
+        while chunk := self._process.stdout.read1(65536):
+            with self._grew:
+                self._data += chunk
+                self._grew.notify_all()
+        with self._grew:  # parec ended: wake waiters so they can tell
+            self._grew.notify_all()
+
+    def _wait_for_bytes(self, count: int, timeout: float, failure: str) -> None:
+        with self._grew:
+            arrived = self._grew.wait_for(
+                lambda: len(self._data) >= count or not self._reader.is_alive(), timeout
+            )
+            assert len(self._data) >= count, failure if arrived else f"{failure} (timed out)"
 
     def wait_started(self, timeout: float = 5.0) -> None:
         """Wait until parec delivers data (the stream is connected)."""
-        deadline = time.monotonic() + timeout
-        while self.path.stat().st_size == 0:
-            assert self._process.poll() is None, "parec exited"
-            assert time.monotonic() < deadline, "parec delivered nothing"
-            time.sleep(0.01)
+        self._wait_for_bytes(1, timeout, "parec delivered nothing")
 
     def wait_recorded(self, seconds: float, timeout: float = 20.0) -> None:
-        """Wait until `seconds` of audio are on disk (the server's buffers have drained into it)."""
-        deadline = time.monotonic() + timeout
-        while self.path.stat().st_size < seconds * self.rate * 4:
-            assert time.monotonic() < deadline, "the recording stopped growing"
-            time.sleep(0.02)
+        """Wait until `seconds` of audio have arrived (the server's buffers have drained into it)."""
+        self._wait_for_bytes(
+            int(seconds * self.rate) * BYTES_PER_SAMPLE, timeout, "the recording stopped growing"
+        )
 
     def stop(self) -> np.ndarray:
         self._process.terminate()
         self._process.wait(timeout=10)
-        self._file.close()
-        return np.fromfile(self.path, dtype="<f4")
+        self._reader.join(timeout=10)
+        with self._grew:
+            take = bytes(self._data[: len(self._data) - len(self._data) % BYTES_PER_SAMPLE])
+        self.path.write_bytes(take)
+        return np.frombuffer(take, dtype="<f4").copy()
