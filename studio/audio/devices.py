@@ -9,6 +9,7 @@ Threading: any thread but an audio callback (queries block on the server).
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -35,6 +36,7 @@ class DeviceInfo:
     rate: int
     description: str = ""
     backend: Literal["pulse", "portaudio"] = "portaudio"
+    monitor_of: str = ""  # an input that is the monitor of this output (PulseAudio/PipeWire)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -90,6 +92,44 @@ def find_device(name: str | None, kind: Kind, devices: list[DeviceInfo]) -> Devi
     raise AudioDeviceError(f"no {kind} device named {name!r}; choose one of: {choices}")
 
 
+def find_mic(
+    name: str | None, devices: list[DeviceInfo], outputs: Sequence[DeviceInfo]
+) -> tuple[DeviceInfo | None, str]:
+    """The host mic, never the monitor of an output the studio plays to; returns (mic, why not).
+
+    Such an input hears the anchor itself, and the anchor would answer its own voice: a named one
+    is refused (mic off, with the reason), a default one is passed over for the next input that
+    is not a loop (or none, e.g. a machine whose only source is the program sink's monitor).
+    Raises AudioDeviceError for an unknown name, like `find_device`.
+    """
+    played = {o.name: o for o in outputs}
+
+    def loop_of(device: DeviceInfo) -> DeviceInfo | None:
+        return played.get(device.monitor_of) if device.monitor_of else None
+
+    inputs = [d for d in devices if d.kind == "input"]
+    if not inputs:
+        return None, "no audio input devices: connect a microphone and press ↻ in Devices"
+    chosen = find_device(name, "input", devices)
+    output = loop_of(chosen)
+    if output is None:
+        return chosen, ""
+    problem = (
+        f"host mic {chosen.description or chosen.name!r} is the monitor of "
+        f"{output.description or output.name!r}, where the anchor plays: it would hear and answer "
+        "itself"
+    )
+    if name:
+        return None, f"{problem}. The mic is off; pick your microphone in Devices"
+    other = next((d for d in inputs if loop_of(d) is None), None)
+    if other is None:
+        return None, (
+            f"no microphone: the only input, {problem}. The mic is off; connect one and press ↻ in "
+            "Devices (typed lines and 'Play file as host…' still work)"
+        )
+    return other, f"the system default input, {problem}; using {other.description or other.name!r}"
+
+
 def _from_pulse(device: Any) -> DeviceInfo:
     return DeviceInfo(
         name=device.name,
@@ -100,6 +140,7 @@ def _from_pulse(device: Any) -> DeviceInfo:
         rate=device.sample_rate,
         description=device.description,
         backend="pulse",
+        monitor_of=device.monitor_of,
     )
 
 

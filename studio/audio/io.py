@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable
 import numpy as np
 
 from studio.audio.device_stream import DeviceEvent
-from studio.audio.devices import DeviceInfo, find_device, list_devices
+from studio.audio.devices import DeviceInfo, find_device, find_mic, list_devices
 from studio.audio.echo import EchoGate
 from studio.audio.mic import MicInput
 from studio.audio.program import DeviceProgramOutput
@@ -40,8 +40,9 @@ class AudioIO:
     """Mic in, program (+ monitor) out, echo gate and device watch, opened from the settings.
 
     `program_device`/`monitor_device`/`mic_device` override the settings' names; `use_mic=False`
-    gives paced silence instead of a mic (headless runs). Raises AudioDeviceError with a message
-    for the user if a named device does not exist or cannot be opened.
+    gives paced silence instead of a mic (headless runs), as does a mic that would loop the
+    anchor back into itself (`mic_note` says why). Raises AudioDeviceError with a message for the
+    user if a named device does not exist or cannot be opened.
     """
 
     def __init__(
@@ -64,7 +65,10 @@ class AudioIO:
         program_info = find_device(program_device or settings.program_device, "output", devices)
         monitor_name = monitor_device or settings.monitor_device
         monitor_info = find_device(monitor_name, "output", devices) if monitor_name and use_monitor else None
-        mic_info = find_device(mic_device or settings.mic_device, "input", devices) if use_mic else None
+        outputs = [program_info, *([monitor_info] if monitor_info else [])]
+        mic_info, self.mic_note = (
+            find_mic(mic_device or settings.mic_device, devices, outputs) if use_mic else (None, "")
+        )
         latency = settings.output_latency_ms
         self._sinks = [OutputSink("program", program_info, self._emit, self._pulse, latency)]
         if monitor_info is not None:
@@ -162,6 +166,7 @@ class AudioIO:
             "program": self._sink_stats(self._sinks[0]),
             "monitor": self._sink_stats(self._sinks[1]) if len(self._sinks) > 1 else None,
             "mic": None,
+            "mic_note": self.mic_note,  # why the mic is off or not the default one ('' if neither)
             "echo_suppressed_frames": self.echo_gate.suppressed_frames if self.echo_gate else 0,
             "last_event": self.events[-1].message() if self.events else None,
             **self.program.stats(),

@@ -47,6 +47,7 @@ class PulseDevice:
     is_monitor: bool
     is_null: bool
     is_default: bool
+    monitor_of: str = ""  # for a monitor source: the sink it listens to
 
 
 class PulseControl:
@@ -225,4 +226,5 @@ def _describe(item: Any, direction: Direction, default_name: str) -> PulseDevice
         is_monitor=is_monitor,
         is_null=is_null,
         is_default=item.name == default_name,
+        monitor_of=(getattr(item, "monitor_of_sink_name", None) or "") if is_monitor else "",
     )

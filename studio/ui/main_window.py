@@ -454,6 +454,9 @@ class StudioWindow(QMainWindow):
         program = (stats.get("program") or {}).get("device", "?")
         mic = (stats.get("mic") or {}).get("device") or "no mic"
         self.statusBar().showMessage(f"Audio: program → {program}, mic ← {mic}", 8000)
+        if stats.get("mic_note"):
+            self.log.note(f"Host mic: {stats['mic_note']}.")
+            self.transcript.refresh()
         self._update_device_status()
 
     def on_audio_failed(self, message: str) -> None:
@@ -487,6 +490,8 @@ class StudioWindow(QMainWindow):
         mic = stats.get("mic")
         if mic:
             parts.append(f"mic: {mic['device']} {mic['state']}, {mic['overruns']} overruns")
+        elif stats.get("mic_note"):
+            parts.append("mic: off")
         self.devices.status.setText(" · ".join(parts))
 
     # ----- transcript export ------------------------------------------------------------------

@@ -79,6 +79,41 @@ def test_unknown_device_name_says_which_exist(anchor_sink: PulseControl) -> None
         AudioIO(load_settings(), program_device="No Such Speaker", use_mic=False)
 
 
+def test_the_program_sinks_monitor_is_never_the_host_mic(anchor_sink: PulseControl) -> None:
+    """The only source here is the anchor's own monitor: the mic stays off and says why."""
+    monitor = devices_by_name()[(f"{ANCHOR_SINK}.monitor", "input")]
+    assert monitor.monitor_of == ANCHOR_SINK
+    for named in (None, f"{ANCHOR_SINK}.monitor"):
+        io = AudioIO(load_settings(), program_device=ANCHOR_SINK, mic_device=named)
+        try:
+            stats = io.stats()
+        finally:
+            io.close()
+        assert io.mic is None and stats["mic"] is None
+        assert "monitor of 'AI_Anchor_Out'" in stats["mic_note"] and "answer itself" in stats["mic_note"]
+
+
+def test_a_default_loop_is_passed_over_for_a_real_input(anchor_sink: PulseControl) -> None:
+    """Default source = the program's monitor, another input exists: that one is the mic."""
+    anchor_sink.create_anchor_sink("studio_desk_mic", "Desk_Mic")
+    try:
+        anchor_sink._call(lambda pulse: pulse.source_default_set(f"{ANCHOR_SINK}.monitor"))
+        assert devices_by_name()[(f"{ANCHOR_SINK}.monitor", "input")].default
+        io = AudioIO(load_settings(), program_device=ANCHOR_SINK)
+        try:
+            stats = io.stats()
+        finally:
+            io.close()
+        assert stats["mic"]["device"] == "studio_desk_mic.monitor"
+        assert "using 'Monitor of Desk_Mic'" in stats["mic_note"]
+    finally:
+        anchor_sink.remove_anchor_sink("studio_desk_mic")
+
+
+def devices_by_name() -> dict:
+    return {(d.name, d.kind): d for d in list_devices()}
+
+
 def test_reply_arrives_on_the_monitor_at_the_target_loudness(anchor_sink: PulseControl, tmp_path) -> None:
     recorder = MonitorRecording(f"{ANCHOR_SINK}.monitor", tmp_path / "monitor.raw")
     recorder.wait_started()

@@ -43,12 +43,16 @@ def test_pickers_list_what_the_audio_server_reports_and_the_reply_plays_on_the_s
     assert window.devices.names(window.devices.mic)[1:] == [d.name for d in reported if d.kind == "input"]
     assert window.devices.chosen()[1] == ANCHOR_SINK
     assert window.engine.audio is not None
+    # The server's only input is the program sink's monitor: as the mic the anchor would answer
+    # itself, so the mic stays off and the window says why.
+    assert window.engine.audio.mic is None
+    assert "answer itself" in window.transcript.toPlainText()
     with qtbot.waitSignal(window.engine.turn_completed, timeout=20_000) as done:
         window.engine.submit_text("Are we on air?")
-    assert done.args[0].audio_seconds > 1.0
+    assert not done.args[0].interrupted and done.args[0].audio_seconds > 1.0
     stats = window.engine.audio.stats()
     assert stats["program"]["device"] == ANCHOR_SINK and stats["program"]["callbacks"] > 10
-    assert ANCHOR_SINK in window.devices.status.text()
+    assert ANCHOR_SINK in window.devices.status.text() and "mic: off" in window.devices.status.text()
 
 
 def test_losing_the_program_sink_is_reported_and_recovers(qtbot, device_window, anchor_sink):
