@@ -36,7 +36,12 @@ class DeviceInfo:
     rate: int
     description: str = ""
     backend: Literal["pulse", "portaudio"] = "portaudio"
-    monitor_of: str = ""  # an input that is the monitor of this output (PulseAudio/PipeWire)
+    monitor_of: str = ""  # for a monitor input: the output it hears (PulseAudio/PipeWire)
+
+    @property
+    def label(self) -> str:
+        """The name a user recognises (the server's description, else the device name)."""
+        return self.description or self.name
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,9 +120,8 @@ def find_mic(
     if output is None:
         return chosen, ""
     problem = (
-        f"host mic {chosen.description or chosen.name!r} is the monitor of "
-        f"{output.description or output.name!r}, where the anchor plays: it would hear and answer "
-        "itself"
+        f"host mic {chosen.label!r} is the monitor of {output.label!r}, where the anchor plays: "
+        "it would hear and answer itself"
     )
     if name:
         return None, f"{problem}. The mic is off; pick your microphone in Devices"
@@ -127,7 +131,7 @@ def find_mic(
             f"no microphone: the only input, {problem}. The mic is off; connect one and press ↻ in "
             "Devices (typed lines and 'Play file as host…' still work)"
         )
-    return other, f"the system default input, {problem}; using {other.description or other.name!r}"
+    return other, f"the system default input, {problem}; using {other.label!r}"
 
 
 def _from_pulse(device: Any) -> DeviceInfo:

@@ -126,5 +126,19 @@ class DevicePickers(QWidget):
             items = [(label, name) for label, name in items if not label.endswith("(not connected)")]
             self._fill(combo, items, value)
 
+    def show_audio(self, stats: dict) -> None:
+        """The status line: each open device's state and counters (`AudioIO.stats()`)."""
+        parts = []
+        for role in ("program", "monitor"):
+            sink = stats.get(role)
+            if sink:
+                parts.append(f"{role}: {sink['device']} {sink['state']}, {sink['underruns']} underruns")
+        mic = stats.get("mic")
+        if mic:
+            parts.append(f"mic: {mic['device']} {mic['state']}, {mic['overruns']} overruns")
+        elif stats.get("mic_note"):
+            parts.append("mic: off")
+        self.status.setText(" · ".join(parts))
+
     def _emit(self, _index: int = 0) -> None:
         self.devices_chosen.emit(*self.chosen())

@@ -482,17 +482,7 @@ class StudioWindow(QMainWindow):
             stats = audio.stats()
         except Exception:  # closing between the check and the call
             return
-        parts = []
-        for role in ("program", "monitor"):
-            sink = stats.get(role)
-            if sink:
-                parts.append(f"{role}: {sink['device']} {sink['state']}, {sink['underruns']} underruns")
-        mic = stats.get("mic")
-        if mic:
-            parts.append(f"mic: {mic['device']} {mic['state']}, {mic['overruns']} overruns")
-        elif stats.get("mic_note"):
-            parts.append("mic: off")
-        self.devices.status.setText(" · ".join(parts))
+        self.devices.show_audio(stats)
 
     # ----- transcript export ------------------------------------------------------------------
     def copy_transcript(self) -> None:
