@@ -5,8 +5,6 @@ Threading: Qt main thread only; it never touches files or models (the voice mana
 
 from __future__ import annotations
 
-import dataclasses
-
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -20,7 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.voices.profile import SynthesisSettings, VoiceProfile
+from studio.ui.voice_manager_state import FormValues
+from studio.voices.profile import VoiceProfile
 
 LANGUAGES = ("en", "es", "fr", "de", "it", "pt", "nl", "hi")  # what the GPU stack's STT understands
 
@@ -124,27 +123,27 @@ class VoiceDetailsForm(QWidget):
         """Put a transcription in the (still editable) transcript field; counts as an edit."""
         self.transcript_edit.setPlainText(text)
 
+    def values(self) -> FormValues:
+        """The fields as the host left them; FormValues turns them into store arguments."""
+        return FormValues(
+            name=self.name_edit.text(),
+            anchor_name=self.anchor_edit.text(),
+            language=self.language_box.currentText(),
+            persona=self.persona_edit.toPlainText(),
+            show_notes=self.notes_edit.toPlainText(),
+            transcript=self.transcript_edit.toPlainText(),
+            embedded_voice=self.embedded_edit.text(),
+            temperature=self.temperature_spin.value(),
+            seed=self.seed_spin.value(),
+        )
+
     def changes(self, base: VoiceProfile) -> dict[str, object]:
         """The edited fields, as keyword arguments for VoiceProfileStore.update/create."""
-        return {
-            "anchor_name": self.anchor_edit.text().strip() or base.anchor_name,
-            "language": self.language_box.currentText().strip(),
-            "persona": self.persona_edit.toPlainText().strip() or base.persona,
-            "show_notes": self.notes_edit.toPlainText().strip(),
-            "reference_transcript": " ".join(self.transcript_edit.toPlainText().split()),
-            "embedded_voice": self.embedded_edit.text().strip() or base.embedded_voice,
-            "synthesis": SynthesisSettings(
-                temperature=round(self.temperature_spin.value(), 3),
-                seed=self.seed_spin.value(),
-                speaking_rate=base.synthesis.speaking_rate,
-            ),
-        }
+        return self.values().changes(base)
 
     def profile(self, base: VoiceProfile) -> VoiceProfile:
         """`base` as the form shows it now (for a preview before saving)."""
-        return dataclasses.replace(
-            base, name=self.name_edit.text().strip() or base.name, **self.changes(base)
-        )
+        return self.values().profile(base)
 
     def _on_edited(self, *_args: object) -> None:
         if not self._loading:

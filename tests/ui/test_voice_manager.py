@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from studio.audio.ring import SampleRing
+from studio.ui.clip_player import ClipPlayer, PlaybackUnavailable
 from studio.ui.reference_recorder import RING_SECONDS, RecorderUnavailable, TakeBuffer, trim_silence
 from studio.ui.voice_manager import VoiceManagerDialog
 from studio.voices.reference import REFERENCE_RATE, prepare_reference
@@ -358,6 +359,63 @@ def test_no_input_device_disables_record_and_says_why(qtbot, make_dialog):
     dialog = make_dialog(recorder_factory=FileRecorderFactory(problem="no audio input devices found"))
     qtbot.waitUntil(lambda: "no audio input devices found" in dialog.record_button.toolTip(), timeout=5_000)
     assert not dialog.record_button.isEnabled()
+
+
+class ThreadNotingFactory(FileRecorderFactory):
+    """Notes the thread each call that may block on the audio server runs on."""
+
+    def __init__(self, audio: np.ndarray) -> None:
+        super().__init__(audio)
+        self.calls: list[tuple[str, int]] = []
+
+    def problem(self) -> str | None:
+        self.calls.append(("problem", threading.get_ident()))
+        return super().problem()
+
+    def open(self) -> FileRecorder:
+        self.calls.append(("open", threading.get_ident()))
+        return super().open()
+
+
+def test_the_mic_is_probed_and_opened_off_the_gui_thread(qtbot, make_dialog):
+    factory = ThreadNotingFactory(noise(5.0, 0.002))
+    dialog = make_dialog(recorder_factory=factory)
+    qtbot.waitUntil(dialog.record_button.isEnabled, timeout=5_000)
+    qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
+    recorder_dialog = dialog.record_dialog
+    qtbot.waitUntil(lambda: recorder_dialog.state == "ready", timeout=5_000)
+    assert [call for call, _thread in factory.calls] == ["problem", "open"]
+    assert all(thread != threading.get_ident() for _call, thread in factory.calls)
+    recorder_dialog.reject()
+    qtbot.waitUntil(factory.recorders[0]._closed.is_set, timeout=5_000)
+
+
+def test_previews_look_up_their_output_device_off_the_gui_thread(monkeypatch):
+    import studio.audio.devices as devices
+    import studio.audio.pulse as pulse
+
+    calls: list[tuple[str, int]] = []
+
+    class NoServer:
+        def __init__(self, *_args: object) -> None:
+            calls.append(("connect", threading.get_ident()))
+
+        def close(self) -> None:
+            pass
+
+    def no_devices(_pulse: object = None) -> list:
+        calls.append(("list", threading.get_ident()))
+        raise devices.AudioDeviceError("no audio devices in this test")
+
+    monkeypatch.setattr(pulse, "PulseControl", NoServer)
+    monkeypatch.setattr(devices, "list_devices", no_devices)
+    player = ClipPlayer("Headphones")
+    played = player.play(np.zeros(2_400, np.float32), 24_000)
+    with pytest.raises(PlaybackUnavailable, match="no audio devices in this test"):
+        played.result(timeout=10)
+    player.shutdown()
+    assert "list" in [call for call, _thread in calls]
+    assert all(thread != threading.get_ident() for _call, thread in calls)
 
 
 def test_record_from_a_mic_counts_down_trims_and_saves(qtbot, make_dialog, store):
