@@ -50,7 +50,19 @@ class RecordReferenceDialog(QDialog):
         self._takes = 0
         self._relay = FutureRelay(self)
         self._jobs = BackgroundJobs(self._relay, "record-reference")
+        self._build()
+        self._meter_timer = QTimer(self)
+        self._meter_timer.setInterval(METER_MS)
+        self._meter_timer.timeout.connect(self._on_meter_tick)
+        self._countdown_timer = QTimer(self)
+        self._countdown_timer.setInterval(1000)
+        self._countdown_timer.timeout.connect(self._on_countdown_tick)
+        self.finished.connect(self._release)
+        self._opened: list[Recorder] = []  # appended on the worker; closed there by _release's job
+        self._open_input()
 
+    def _build(self) -> None:
+        """Prompt, big status line, meter and buttons; only Cancel works until the mic is open."""
         self.prompt = QLabel(
             f"Read a few natural sentences ({MIN_SECONDS:.0f}–{MAX_SECONDS:.0f} s) in the voice the anchor "
             "should have. Quiet room, mic at a hand's width."
@@ -82,15 +94,9 @@ class RecordReferenceDialog(QDialog):
             layout.addWidget(widget)
         layout.addLayout(buttons)
 
-        self._meter_timer = QTimer(self)
-        self._meter_timer.setInterval(METER_MS)
-        self._meter_timer.timeout.connect(self._on_meter_tick)
-        self._countdown_timer = QTimer(self)
-        self._countdown_timer.setInterval(1000)
-        self._countdown_timer.timeout.connect(self._on_countdown_tick)
-        self.finished.connect(self._release)
-        self._opened: list[Recorder] = []  # appended on the worker; closed there by _release's job
-        opened = self._opened
+    def _open_input(self) -> None:
+        """Open the mic on the worker (it may block on the audio server); _release closes it there."""
+        factory, opened = self._factory, self._opened
 
         def open_input() -> Recorder:
             recorder = factory.open()
