@@ -13,6 +13,7 @@ import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -150,6 +151,21 @@ def _short(exc: BaseException) -> str:
 def prepare_reference(path: Path | str) -> ReferenceClip:
     """Check `path` as a reference clip and convert it; raise ReferenceClipError with one clear line."""
     path = Path(path)
+    kind = _check_file(path)
+    data, rate, info = _read_audio(path, kind)
+    _check_samples(path, data, rate)
+    mono = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
+    if rate != REFERENCE_RATE:
+        mono = soxr.resample(mono, rate, REFERENCE_RATE, quality="HQ")
+    mono = np.clip(np.ascontiguousarray(mono, dtype=np.float32), -1.0, 1.0)
+    mono_peak = float(np.max(np.abs(mono))) if len(mono) else 0.0
+    if _dbfs(mono_peak) < SILENCE_DBFS:  # channels that cancel each other out when mixed down
+        raise ReferenceClipError(f"{path}: the clip is silent once its channels are mixed to mono")
+    return ReferenceClip(mono, path, kind, int(rate), info.channels, info.subtype, _dbfs(mono_peak))
+
+
+def _check_file(path: Path) -> str:
+    """The container `path` holds, refusing what is not a plausible audio file before decoding it."""
     if not path.exists():
         raise ReferenceClipError(f"{path}: file not found")
     if not path.is_file():
@@ -165,6 +181,11 @@ def prepare_reference(path: Path | str) -> ReferenceClip:
     if kind is None:
         raise ReferenceClipError(f"{path}: not an audio file (expected WAV, FLAC, OGG, AIFF or MP3 content)")
     _check_wav_complete(path, head, size)
+    return kind
+
+
+def _read_audio(path: Path, kind: str) -> tuple[np.ndarray, int, Any]:
+    """Decode the whole clip (frames × channels, float32); a long file is refused before decoding."""
     try:
         info = sf.info(str(path))
         if info.frames <= 0 or info.samplerate <= 0 or info.channels <= 0:
@@ -182,6 +203,11 @@ def prepare_reference(path: Path | str) -> ReferenceClip:
         raise ReferenceClipError(
             f"{path}: the {kind} data is damaged or unreadable ({_short(exc)})"
         ) from None
+    return data, int(rate), info
+
+
+def _check_samples(path: Path, data: np.ndarray, rate: int) -> None:
+    """Refuse audio that cannot clone a voice: empty, invalid, too short or long, silent or clipped."""
     if len(data) == 0:
         raise ReferenceClipError(f"{path}: the file holds no audio")
     if not np.all(np.isfinite(data)):
@@ -204,14 +230,6 @@ def prepare_reference(path: Path | str) -> ReferenceClip:
             f"{path}: the clip is distorted ({clipped:.1%} of samples clipped at full scale); "
             "record it again at a lower level"
         )
-    mono = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
-    if rate != REFERENCE_RATE:
-        mono = soxr.resample(mono, rate, REFERENCE_RATE, quality="HQ")
-    mono = np.clip(np.ascontiguousarray(mono, dtype=np.float32), -1.0, 1.0)
-    mono_peak = float(np.max(np.abs(mono))) if len(mono) else 0.0
-    if _dbfs(mono_peak) < SILENCE_DBFS:  # channels that cancel each other out when mixed down
-        raise ReferenceClipError(f"{path}: the clip is silent once its channels are mixed to mono")
-    return ReferenceClip(mono, path, kind, int(rate), info.channels, info.subtype, _dbfs(mono_peak))
 
 
 def reference_seconds(path: Path | None) -> float:
