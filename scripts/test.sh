@@ -6,5 +6,7 @@ bash scripts/install.sh --test
 export QT_QPA_PLATFORM=offscreen
 echo "==> ruff"
 .venv/bin/ruff check studio tests scripts
+echo "==> lint-imports (layer contracts in pyproject.toml)"
+.venv/bin/lint-imports
 echo "==> pytest"
 .venv/bin/python -m pytest -q "$@"

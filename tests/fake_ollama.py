@@ -1,4 +1,4 @@
-"""A real local HTTP server that speaks Ollama's documented API (`/api/chat` NDJSON, tags, ps, pull).
+"""A real local HTTP server that speaks Ollama's documented API (`/api/chat` NDJSON, tags, ps, show, pull).
 
 Tests point the real `ollama` client at it. In paced mode each streamed line waits for `release`,
 so a test can prove that pieces arrive one by one; the server notices when the client hangs up.
@@ -112,6 +112,13 @@ class FakeOllama:
             ]
         }
 
+    def _show(self, model: str) -> tuple[int, dict[str, Any]]:
+        """(status, body) of /api/show: a pulled model's details, or 404 as Ollama answers."""
+        if _tagged(model) not in {_tagged(name) for name in self.models}:
+            return 404, {"error": f"model '{model}' not found"}
+        details = {"format": "gguf", "family": "llama", "quantization_level": "Q4"}
+        return 200, {"modelfile": "", "parameters": "", "template": "", "details": details, "model_info": {}}
+
     def _pull_lines(self, model: str) -> list[dict[str, Any]]:
         if model in self.pull_failures:
             return [
@@ -202,6 +209,9 @@ class FakeOllama:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
                 if self.path == "/api/pull":
                     self._stream_pull(str(body.get("model") or body.get("name") or ""))
+                    return
+                if self.path == "/api/show":
+                    self._json(*fake._show(str(body.get("model") or "")))
                     return
                 if self.path != "/api/chat":
                     self._json(404, {"error": "not found"})

@@ -23,13 +23,13 @@ import numpy as np
 from studio.audio.device_stream import DeviceEvent
 from studio.audio.devices import DeviceInfo, find_device, find_mic, list_devices
 from studio.audio.echo import EchoGate
+from studio.audio.formats import INPUT_SAMPLE_RATE
 from studio.audio.mic import MicInput
 from studio.audio.program import DeviceProgramOutput
 from studio.audio.pulse import PulseControl
 from studio.audio.realtime import shorten_gil_switch_interval
 from studio.audio.scope import SampleScope
 from studio.audio.sink import OutputSink
-from studio.backends.contracts import INPUT_SAMPLE_RATE
 from studio.config import Settings
 
 WATCH_S = 0.25

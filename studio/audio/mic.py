@@ -14,10 +14,10 @@ import soxr
 
 from studio.audio.device_stream import DeviceEvent, DeviceStream
 from studio.audio.devices import DeviceInfo
+from studio.audio.formats import INPUT_SAMPLE_RATE
 from studio.audio.pulse import PulseControl
 from studio.audio.realtime import promote_callback_thread
 from studio.audio.ring import SampleRing
-from studio.backends.contracts import INPUT_SAMPLE_RATE
 
 RING_SECONDS = 5.0
 

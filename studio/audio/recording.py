@@ -15,7 +15,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from studio.backends.contracts import INPUT_SAMPLE_RATE
+from studio.audio.formats import INPUT_SAMPLE_RATE
 
 MAX_RECORDING_SECONDS = 4 * 3600
 SILENCE_PEAK = 1e-3  # below -60 dBFS everywhere: nothing to transcribe

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 import numpy as np
 
-from studio.backends.contracts import INPUT_SAMPLE_RATE
+from studio.audio.formats import INPUT_SAMPLE_RATE
 
 Gate = Callable[[], Awaitable[None]]
 

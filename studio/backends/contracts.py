@@ -13,10 +13,8 @@ from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
+from studio.audio.formats import INPUT_SAMPLE_RATE as INPUT_SAMPLE_RATE  # the contracts' input rate
 from studio.voices.profile import VoiceProfile
-
-#: Every audio array that crosses a contract into the engine's input side is mono float32 at this rate.
-INPUT_SAMPLE_RATE = 16_000
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,9 @@ import httpx
 import numpy as np
 
 from studio.backends.contracts import AudioChunk, BackendInfo
-from studio.backends.openai_http import client_timeout, probe, raise_for_answer, unreachable
+from studio.backends.openai_http import client_timeout, raise_for_answer, unreachable
 from studio.config import Settings
+from studio.probe import probe
 from studio.voices.profile import VoiceProfile
 
 HIGGS_SAMPLE_RATE = 24_000

@@ -1,26 +1,28 @@
-"""Ollama housekeeping: is it up, which models are pulled, pull one with progress, what is resident.
+"""Ollama housekeeping on the `ollama` library: is it up, is a model pulled, pull one, what is resident.
 
-`/api/version` (reachability), `/api/tags` (pulled models), `/api/pull` (NDJSON status lines
-with total/completed bytes; resumable), `/api/ps` (loaded models with size and size_vram).
+`show` answers whether a model is pulled (Ollama resolves the name itself: `llama3` means
+`llama3:latest`), `list` names the pulled models, `ps` the resident ones, `pull` streams progress
+(resumable). Only `/api/version` has no library call, so `version` asks it over plain HTTP.
 Threading: the blocking calls (`pull` above all) run in the caller's worker thread — the GUI's
-model manager or the supervisor, never the engine loop; `has_model` is the async health probe.
+model manager, the supervisor, preset resolution — never the engine loop; `has_model` is the
+async health probe the chat backend awaits on the engine loop.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import httpx
+import ollama
 
-from studio.backends.openai_http import HEALTH_TIMEOUT_S, client_timeout
+from studio.backends.openai_http import client_timeout
+from studio.probe import HEALTH_TIMEOUT_S
 
-
-def with_tag(name: str) -> str:
-    """`llama3` → `llama3:latest`; names that carry a tag (`hf.co/u/r:Q4_K_M`) stay as they are."""
-    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+PULL_READ_TIMEOUT_S = 60.0  # the longest gap between two status lines of a pull
+NOT_FOUND = 404
 
 
 class OllamaError(RuntimeError):
@@ -42,7 +44,7 @@ class PullProgress:
 
 @dataclass(frozen=True, slots=True)
 class ResidentModel:
-    """A model Ollama holds in memory now (`/api/ps`)."""
+    """A model Ollama holds in memory now (`ps`)."""
 
     name: str
     size_bytes: int
@@ -56,45 +58,75 @@ class OllamaAdmin:
     def __init__(self, host: str) -> None:
         self.host = host.rstrip("/")
 
-    def _get(self, path: str, timeout_s: float) -> dict:
+    @contextlib.contextmanager
+    def _asking(self, action: str) -> Iterator[None]:
+        """Turns the library's and httpx's failures into one OllamaError naming the host and the fix."""
         try:
-            response = httpx.get(f"{self.host}{path}", timeout=timeout_s)
-            response.raise_for_status()
-            return response.json()
+            yield
+        except ollama.ResponseError as exc:
+            raise OllamaError(f"Ollama at {self.host} refused to {action}: {exc.error}") from None
         except httpx.HTTPStatusError as exc:
-            raise OllamaError(
-                f"Ollama at {self.host} answered HTTP {exc.response.status_code} to {path}"
-            ) from None
-        except (httpx.HTTPError, ValueError) as exc:
+            code = exc.response.status_code
+            raise OllamaError(f"Ollama at {self.host} answered HTTP {code} when asked to {action}") from None
+        except (ConnectionError, httpx.HTTPError, ValueError) as exc:
             raise OllamaError(
                 f"Ollama at {self.host} is unreachable ({exc}); run `ollama serve` or set OLLAMA_HOST"
             ) from None
 
+    def _client(self, timeout: float | httpx.Timeout) -> ollama.Client:
+        return ollama.Client(host=self.host, timeout=timeout)
+
     def version(self, timeout_s: float = HEALTH_TIMEOUT_S) -> str:
         """The server's version (raises OllamaError when it is not reachable)."""
-        return str(self._get("/api/version", timeout_s).get("version", "?"))
+        with self._asking("tell its version"):
+            response = httpx.get(f"{self.host}/api/version", timeout=timeout_s)
+            response.raise_for_status()
+            return str(response.json().get("version", "?"))
 
     def models(self, timeout_s: float = HEALTH_TIMEOUT_S) -> list[str]:
         """Names of the pulled models."""
-        listed = self._get("/api/tags", timeout_s).get("models") or []
-        return [str(entry.get("name") or entry.get("model")) for entry in listed if isinstance(entry, dict)]
+        with self._asking("list its models"), self._client(timeout_s) as client:
+            return [str(entry.model) for entry in client.list().models if entry.model]
 
     def has(self, model: str, timeout_s: float = HEALTH_TIMEOUT_S) -> bool:
-        """True when `model` is pulled (":latest" implied for untagged names)."""
-        return with_tag(model) in {with_tag(name) for name in self.models(timeout_s)}
+        """True when `model` is pulled; raises OllamaError when Ollama cannot be asked."""
+        with self._asking(f"show {model!r}"), self._client(timeout_s) as client:
+            try:
+                client.show(model)
+            except ollama.ResponseError as exc:
+                if exc.status_code != NOT_FOUND:
+                    raise
+                return False
+        return True
+
+    def serves(self, model: str, timeout_s: float = HEALTH_TIMEOUT_S) -> bool:
+        """True when the server answers and has `model` pulled (never raises)."""
+        try:
+            return self.has(model, timeout_s)
+        except OllamaError:
+            return False
+
+    async def has_model(self, model: str, timeout_s: float = HEALTH_TIMEOUT_S) -> bool:
+        """`serves` for the engine loop: reachable and `model` pulled (never raises)."""
+        try:
+            async with ollama.AsyncClient(host=self.host, timeout=timeout_s) as client:
+                await client.show(model)
+        except (ollama.ResponseError, ConnectionError, httpx.HTTPError, ValueError):
+            return False
+        return True
 
     def resident(self, timeout_s: float = HEALTH_TIMEOUT_S) -> list[ResidentModel]:
         """Models loaded now, with their total and GPU-resident sizes."""
-        return [
-            ResidentModel(
-                str(entry.get("name") or entry.get("model")),
-                int(entry.get("size") or 0),
-                int(entry.get("size_vram") or 0),
-                str(entry.get("expires_at") or ""),
-            )
-            for entry in self._get("/api/ps", timeout_s).get("models") or []
-            if isinstance(entry, dict)
-        ]
+        with self._asking("list its resident models"), self._client(timeout_s) as client:
+            return [
+                ResidentModel(
+                    str(entry.model or entry.name),
+                    int(entry.size or 0),
+                    int(entry.size_vram or 0),
+                    entry.expires_at.isoformat() if entry.expires_at else "",
+                )
+                for entry in client.ps().models
+            ]
 
     def pull(
         self,
@@ -107,51 +139,21 @@ class OllamaAdmin:
         A stopped pull can be resumed later (Ollama keeps the downloaded layers).
         """
         try:
-            with httpx.stream(
-                "POST",
-                f"{self.host}/api/pull",
-                json={"model": model, "stream": True},
-                timeout=client_timeout(60.0),
-            ) as response:
-                if not response.is_success:
-                    response.read()
-                    raise OllamaError(
-                        f"Ollama at {self.host} refused to pull {model!r}: {response.text.strip()}"
-                    )
-                for line in response.iter_lines():
+            with (
+                self._client(client_timeout(PULL_READ_TIMEOUT_S)) as client,
+                contextlib.closing(client.pull(model, stream=True)) as lines,
+            ):
+                for line in lines:
                     if stop is not None and stop.is_set():
                         return
-                    if not line.strip():
-                        continue
-                    event = json.loads(line)
-                    if "error" in event:
-                        raise OllamaError(f"pulling {model!r} failed: {event['error']}")
-                    progress = PullProgress(
-                        str(event.get("status", "")),
-                        int(event.get("completed") or 0),
-                        int(event.get("total") or 0),
-                    )
+                    progress = PullProgress(line.status or "", line.completed or 0, line.total or 0)
                     if on_progress is not None:
                         on_progress(progress)
                     if progress.status == "success":
                         return
-        except httpx.HTTPError as exc:
-            raise OllamaError(
-                f"pulling {model!r} from {self.host} broke off ({exc}); run the pull again"
-            ) from None
+        except ollama.ResponseError as exc:
+            raise OllamaError(f"pulling {model!r} failed: {exc.error}") from None
+        except (ConnectionError, httpx.HTTPError) as exc:
+            broke = f"pulling {model!r} from {self.host} broke off ({exc}); run the pull again"
+            raise OllamaError(broke) from None
         raise OllamaError(f"Ollama at {self.host} ended the pull of {model!r} without 'success'")
-
-    async def has_model(self, model: str, timeout_s: float = HEALTH_TIMEOUT_S) -> bool:
-        """Async health probe: reachable and `model` pulled (never raises)."""
-        try:
-            async with httpx.AsyncClient(timeout=timeout_s) as client:
-                response = await client.get(f"{self.host}/api/tags")
-            listed = response.json().get("models") or [] if response.is_success else []
-        except (httpx.HTTPError, ValueError, AttributeError):
-            return False
-        wanted = with_tag(model)
-        return any(
-            wanted in {with_tag(str(entry.get(key))) for key in ("name", "model") if entry.get(key)}
-            for entry in listed
-            if isinstance(entry, dict)
-        )

@@ -18,29 +18,6 @@ from studio.config import Settings
 CONTEXT_TOKENS = 4096  # the settings' default; num_ctx is always sent: Ollama's own differs by version/VRAM
 
 
-def _with_tag(name: str) -> str:
-    """`llama3` → `llama3:latest`; names that carry a tag (`hf.co/u/r:Q4_K_M`) stay as they are."""
-    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
-
-
-def ollama_serves_model(host: str, model: str, timeout_s: float = 1.0) -> bool:
-    """True when an Ollama server answers at `host` within `timeout_s` and has `model` pulled."""
-    try:
-        response = httpx.get(f"{host.rstrip('/')}/api/tags", timeout=timeout_s)
-        response.raise_for_status()
-        listed = response.json().get("models") or []
-    except (httpx.HTTPError, ValueError, AttributeError):
-        return False
-    wanted = _with_tag(model)
-    for entry in listed:
-        if not isinstance(entry, dict):
-            continue
-        names = {str(entry.get(key)) for key in ("name", "model") if entry.get(key)}
-        if any(_with_tag(name) == wanted for name in names):
-            return True
-    return False
-
-
 class OllamaChat:
     """The anchor's replies from whichever model an Ollama server holds."""
 
@@ -84,7 +61,7 @@ class OllamaChat:
             await stream.aclose()  # closes the HTTP response: Ollama stops generating
 
     async def health(self) -> bool:
-        """True when the server answers /api/tags and has the model (cheap: no generation)."""
+        """True when the server answers and has the model pulled (cheap: no generation)."""
         from studio.backends.ollama_admin import OllamaAdmin
 
         return await OllamaAdmin(self._host).has_model(self._model)

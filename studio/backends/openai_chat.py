@@ -17,12 +17,12 @@ from studio.backends.contracts import BackendInfo, ChatMessage, ChatOptions
 from studio.backends.openai_http import (
     ServerError,
     client_timeout,
-    probe,
     raise_for_answer,
     sse_events,
     unreachable,
 )
 from studio.config import Settings
+from studio.probe import probe
 
 FIX = "start the server or point OPENAI_CHAT_URL at one"
 

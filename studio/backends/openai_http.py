@@ -1,4 +1,4 @@
-"""Shared plumbing for the GPU stack's HTTP clients: SSE lines, error messages, cheap health probes.
+"""Shared plumbing for the GPU stack's HTTP clients: SSE lines, error messages (probes: studio.probe).
 
 Threading: coroutines awaited on the engine loop (httpx async client), no threads.
 """
@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 
-HEALTH_TIMEOUT_S = 1.0
 CONNECT_TIMEOUT_S = 3.0
 
 
@@ -61,20 +60,3 @@ async def sse_events(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
                 raise ServerError(f"server error mid-stream: {message}")
             yield event
 
-
-async def probe(url: str, timeout_s: float = HEALTH_TIMEOUT_S) -> bool:
-    """True when `url` answers 2xx within `timeout_s` (a health endpoint or a model list)."""
-    try:
-        async with httpx.AsyncClient(timeout=timeout_s) as client:
-            response = await client.get(url)
-    except httpx.HTTPError:
-        return False
-    return response.is_success
-
-
-def probe_blocking(url: str, timeout_s: float = HEALTH_TIMEOUT_S) -> bool:
-    """`probe` for threads without a loop (doctor, the supervisor, preset resolution)."""
-    try:
-        return httpx.get(url, timeout=timeout_s).is_success
-    except httpx.HTTPError:
-        return False

@@ -128,7 +128,7 @@ def resolve_preset(settings: Settings) -> str:
         return settings.stack
     if "gpu" not in PRESETS:
         return "embedded"
-    from studio.gpu.reachability import gpu_servers_ready
+    from studio.backends.reachability import gpu_servers_ready
 
     return "gpu" if gpu_servers_ready(settings) else "embedded"
 

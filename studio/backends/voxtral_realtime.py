@@ -20,9 +20,11 @@ from typing import Any
 import aiohttp
 import numpy as np
 
+from studio.audio.wavwriter import pcm16
 from studio.backends.contracts import INPUT_SAMPLE_RATE, BackendInfo, Transcript
-from studio.backends.openai_http import ServerError, probe
+from studio.backends.openai_http import ServerError
 from studio.config import Settings
+from studio.probe import probe
 
 FIX = "start the realtime Voxtral server, or point VOXTRAL_URL at one"
 _END = object()

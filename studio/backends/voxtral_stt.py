@@ -23,12 +23,12 @@ from studio.backends.contracts import INPUT_SAMPLE_RATE, BackendInfo, Transcript
 from studio.backends.openai_http import (
     ServerError,
     client_timeout,
-    probe,
     raise_for_answer,
     sse_events,
     unreachable,
 )
 from studio.config import Settings
+from studio.probe import probe
 
 #: The languages Voxtral-Mini-3B transcribes (ISO-639-1).
 VOXTRAL_LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "hi")

@@ -43,7 +43,7 @@ def _gpu() -> dict[str, Any]:
 
 
 def _ollama(settings: Settings) -> dict[str, Any]:
-    from studio.backends.ollama_admin import OllamaAdmin, OllamaError, with_tag
+    from studio.backends.ollama_admin import OllamaAdmin, OllamaError
 
     admin = OllamaAdmin(settings.OLLAMA_HOST)
     try:
@@ -51,9 +51,9 @@ def _ollama(settings: Settings) -> dict[str, Any]:
         resident = [
             {"name": m.name, "vram_gb": round(m.vram_bytes / 1e9, 2)} for m in admin.resident(PROBE_S)
         ]
+        has = admin.has(settings.OLLAMA_MODEL_NAME, PROBE_S)
     except OllamaError as exc:
         return {"ok": False, "url": settings.OLLAMA_HOST, "problem": str(exc)}
-    has = with_tag(settings.OLLAMA_MODEL_NAME) in {with_tag(m) for m in models}
     result: dict[str, Any] = {"ok": has, "url": settings.OLLAMA_HOST, "version": version, "models": models}
     result["resident"] = resident
     if not has:
@@ -64,10 +64,9 @@ def _ollama(settings: Settings) -> dict[str, Any]:
 def _endpoint(name: str, url: str, health: str, listing: str, key: str, fix: str) -> dict[str, Any]:
     import httpx
 
-    try:
-        up = httpx.get(f"{url}{health}", timeout=PROBE_S).is_success
-    except httpx.HTTPError:
-        up = False
+    from studio.probe import probe_blocking
+
+    up = probe_blocking(f"{url}{health}", PROBE_S)
     found: Any = {}
     if up:
         try:

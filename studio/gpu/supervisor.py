@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from studio.backends.openai_http import probe_blocking
 from studio.config import Settings
 from studio.gpu.planner import GB, START_ORDER, MemoryPlan, ModelBudget, shrink_model, vllm_memory_flags
+from studio.probe import probe_blocking
 
 log = logging.getLogger(__name__)
 

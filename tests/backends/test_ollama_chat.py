@@ -11,7 +11,8 @@ import pytest
 
 from studio.backends.chat_selection import select_embedded_chat
 from studio.backends.contracts import ChatMessage, ChatModel, ChatOptions
-from studio.backends.ollama_chat import OllamaChat, ollama_serves_model
+from studio.backends.ollama_admin import OllamaAdmin
+from studio.backends.ollama_chat import OllamaChat
 from studio.config import load_settings
 from tests.fake_ollama import FakeOllama
 
@@ -139,17 +140,18 @@ def test_unreachable_server_raises_connection_error() -> None:
 
 
 def test_serves_model_matches_names_with_and_without_latest(fake) -> None:
-    assert ollama_serves_model(fake.url, "llama3.2")
-    assert ollama_serves_model(fake.url, "llama3.2:latest")
-    assert ollama_serves_model(fake.url + "/", "hf.co/org/repo-GGUF:Q4_K_M")
-    assert not ollama_serves_model(fake.url, "hf.co/org/repo-GGUF")  # that would be :latest
-    assert not ollama_serves_model(fake.url, "mistral")
-    assert not ollama_serves_model(fake.url, "llama3.2:1b")
+    admin = OllamaAdmin(fake.url)
+    assert admin.serves("llama3.2")
+    assert admin.serves("llama3.2:latest")
+    assert OllamaAdmin(fake.url + "/").serves("hf.co/org/repo-GGUF:Q4_K_M")
+    assert not admin.serves("hf.co/org/repo-GGUF")  # that would be :latest
+    assert not admin.serves("mistral")
+    assert not admin.serves("llama3.2:1b")
 
 
 def test_serves_model_is_false_quickly_without_a_server() -> None:
     started = time.perf_counter()
-    assert not ollama_serves_model(closed_port_url(), "llama3.2", timeout_s=1.0)
+    assert not OllamaAdmin(closed_port_url()).serves("llama3.2", timeout_s=1.0)
     assert time.perf_counter() - started < 1.5
 
 

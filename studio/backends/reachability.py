@@ -10,18 +10,15 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from studio.backends.ollama_admin import OllamaAdmin, OllamaError
-from studio.backends.openai_http import probe_blocking
+from studio.backends.ollama_admin import OllamaAdmin
 from studio.config import Settings
+from studio.probe import probe_blocking
 
 PROBE_TIMEOUT_S = 0.5
 
 
 def _ollama_ready(settings: Settings) -> bool:
-    try:
-        return OllamaAdmin(settings.OLLAMA_HOST).has(settings.OLLAMA_MODEL_NAME, PROBE_TIMEOUT_S)
-    except OllamaError:
-        return False
+    return OllamaAdmin(settings.OLLAMA_HOST).serves(settings.OLLAMA_MODEL_NAME, PROBE_TIMEOUT_S)
 
 
 def server_health(settings: Settings) -> dict[str, bool]:
