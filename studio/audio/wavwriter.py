@@ -1,16 +1,25 @@
-"""Writes a WAV all-or-nothing: into a temp file beside the target, renamed into place at the end.
+"""WAV writing for the whole studio: the one 16-bit mono header and PCM encoder, and whole files.
 
+`wav_header` + `pcm16` serve the crash-safe program recording and the speech server's streamed
+WAV; `write_wav_atomic` writes a finished recording all-or-nothing.
 Threading: any thread; one writer per file.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import struct
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+
+from studio.fileio import write_atomic
+
+WAV_HEADER_BYTES = 44
+OPEN_SIZE = 0xFFFFFFFF  # what a streamed WAV's size fields say: "unknown, read to the end"
 
 
 class OutputPathError(ValueError):
@@ -33,13 +42,28 @@ def check_writable(path: Path) -> None:
         raise OutputPathError(f"{path}: file exists and is read-only")
 
 
+def pcm16(samples: np.ndarray) -> bytes:
+    """float32 [-1, 1] → little-endian signed 16-bit PCM bytes (NaN → silence, overs clipped)."""
+    clean = np.clip(np.nan_to_num(np.asarray(samples, dtype=np.float32)), -1.0, 1.0)
+    return (clean * 32767.0).astype("<i2").tobytes()
+
+
+def wav_header(sample_rate: int, data_bytes: int | None = None) -> bytes:
+    """The 44-byte header of a mono 16-bit PCM WAV; `data_bytes=None` for a stream of open length."""
+    riff = OPEN_SIZE if data_bytes is None else 36 + data_bytes
+    data = OPEN_SIZE if data_bytes is None else data_bytes
+    return (
+        b"RIFF"
+        + struct.pack("<I", riff)
+        + b"WAVEfmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, sample_rate, sample_rate * 2, 2, 16)
+        + b"data"
+        + struct.pack("<I", data)
+    )
+
+
 def write_wav_atomic(path: Path, samples: np.ndarray, sample_rate: int) -> None:
     """Write 16-bit PCM mono; the target appears only once the file is complete."""
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    os.close(fd)
-    try:
-        sf.write(temp_name, np.clip(samples, -1.0, 1.0), sample_rate, subtype="PCM_16", format="WAV")
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    encoded = io.BytesIO()
+    sf.write(encoded, np.clip(samples, -1.0, 1.0), sample_rate, subtype="PCM_16", format="WAV")
+    write_atomic(path, encoded.getvalue())

@@ -32,8 +32,7 @@ _END = object()
 
 def pcm16_base64(audio: np.ndarray) -> str:
     """float32 [-1, 1] → base64 of little-endian PCM16, as the realtime API expects."""
-    pcm = (np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2")
-    return base64.b64encode(pcm.tobytes()).decode("ascii")
+    return base64.b64encode(pcm16(audio)).decode("ascii")
 
 
 def websocket_url(http_url: str) -> str:

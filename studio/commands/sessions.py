@@ -7,6 +7,7 @@ from pathlib import Path
 
 from studio.commands.common import EXIT_BAD_INPUT, EXIT_FAILED, fail
 from studio.config import Settings
+from studio.fileio import write_atomic
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -68,7 +69,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         print(text, end="")
         return 0
     try:
-        output.write_text(text, encoding="utf-8")
+        write_atomic(output, text)
     except OSError as exc:
         return fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_FAILED)
     print(f"wrote {output}")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import struct
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +19,8 @@ from typing import Any, Protocol
 
 import numpy as np
 from aiohttp import web
+
+from studio.audio.wavwriter import pcm16, wav_header
 
 log = logging.getLogger(__name__)
 
@@ -39,24 +40,6 @@ class SpeechEngine(Protocol):
 
 class UnknownVoice(KeyError):
     """The request named a voice the engine does not have."""
-
-
-def pcm16(samples: np.ndarray) -> bytes:
-    """float32 [-1, 1] → little-endian signed 16-bit PCM bytes."""
-    return (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
-
-
-def streaming_wav_header(sample_rate: int) -> bytes:
-    """A mono 16-bit WAV header whose sizes say "unknown" (0xFFFFFFFF), for a stream of PCM."""
-    open_size = 0xFFFFFFFF
-    return (
-        b"RIFF"
-        + struct.pack("<I", open_size)
-        + b"WAVEfmt "
-        + struct.pack("<IHHIIHH", 16, 1, 1, sample_rate, sample_rate * 2, 2, 16)
-        + b"data"
-        + struct.pack("<I", open_size)
-    )
 
 
 class SpeechServer:
@@ -142,7 +125,7 @@ class SpeechServer:
                 return _error(500, f"synthesis failed: {first}")
             await response.prepare(request)
             if form == "wav":
-                await response.write(streaming_wav_header(rate))
+                await response.write(wav_header(rate))
             item = first
             while item is not end:
                 if isinstance(item, BaseException):

@@ -19,21 +19,11 @@ from typing import Any
 import numpy as np
 
 from studio.audio.outputs import AudioOutput
+from studio.audio.wavwriter import WAV_HEADER_BYTES, pcm16, wav_header
 
-HEADER_BYTES = 44
+HEADER_BYTES = WAV_HEADER_BYTES
 MAX_GAP_S = 3600.0  # a longer idle stretch is recorded as this much silence
 MIN_GAP_S = 0.02  # below this a start time is rounding, not an idle stretch
-
-
-def _header(sample_rate: int, data_bytes: int) -> bytes:
-    return (
-        b"RIFF"
-        + struct.pack("<I", 36 + data_bytes)
-        + b"WAVEfmt "
-        + struct.pack("<IHHIIHH", 16, 1, 1, sample_rate, sample_rate * 2, 2, 16)
-        + b"data"
-        + struct.pack("<I", data_bytes)
-    )
 
 
 class CrashSafeWav:
@@ -42,14 +32,13 @@ class CrashSafeWav:
     def __init__(self, path: Path, sample_rate: int) -> None:
         self.path, self.sample_rate = path, sample_rate
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
-        os.write(self._fd, _header(sample_rate, 0))
+        os.write(self._fd, wav_header(sample_rate, 0))
         self.samples = 0
 
     def append(self, samples: np.ndarray) -> None:
         if not len(samples):
             return
-        pcm = (np.clip(np.nan_to_num(samples), -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
-        os.pwrite(self._fd, pcm, HEADER_BYTES + 2 * self.samples)
+        os.pwrite(self._fd, pcm16(samples), HEADER_BYTES + 2 * self.samples)
         self.samples += len(samples)
         self._write_sizes()
 

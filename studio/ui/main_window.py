@@ -502,13 +502,12 @@ class StudioWindow(QMainWindow):
                 return None
             path = Path(chosen)
         from studio.audio.wavwriter import check_writable
+        from studio.fileio import write_atomic
 
         text = self.log.to_srt() if kind == "srt" else self.log.to_text()
         try:
             check_writable(path)
-            temp = path.with_name(f".{path.name}.part")
-            temp.write_text(text, encoding="utf-8")
-            temp.replace(path)
+            write_atomic(path, text)
         except (OSError, ValueError) as exc:
             QMessageBox.warning(self, "Export failed", f"Cannot write {path}: {exc}")
             return None

@@ -5,8 +5,6 @@ Threading: Qt main thread (a tiny file); no Qt here so it is testable on its own
 
 from __future__ import annotations
 
-import os
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ from typing import Any
 import tomli_w
 
 from studio.config import Settings, SettingsError, load_settings, settings_file
+from studio.fileio import write_atomic
 
 
 def read_settings_file(path: Path | None = None) -> dict[str, Any]:
@@ -38,12 +37,7 @@ def save_settings(changes: dict[str, Any], path: Path | None = None) -> Settings
     text = tomli_w.dumps(merged)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".toml")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
+        write_atomic(path, text)
     except OSError as exc:
         raise SettingsError(f"cannot write {path}: {exc.strerror or exc}") from None
     return settings

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from studio.fileio import write_atomic
 
 DEFAULT_PERSONA = (
     "You are the AI co-anchor of a live broadcast, talking on air with the human host. "
@@ -130,15 +131,7 @@ def profile_toml(profile: VoiceProfile) -> str:
 
 
 def save_profile(profile: VoiceProfile, folder: Path) -> Path:
-    """Write `folder/profile.toml` atomically (temp file + fsync + rename); return its path."""
+    """Write `folder/profile.toml` atomically (never half a profile on disk); return its path."""
     target = folder / "profile.toml"
-    temp = folder / f".profile.toml.{os.getpid()}.tmp"
-    try:
-        with temp.open("w", encoding="utf-8", newline="\n") as handle:
-            handle.write(profile_toml(profile))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    finally:
-        temp.unlink(missing_ok=True)
+    write_atomic(target, profile_toml(profile))
     return target

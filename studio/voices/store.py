@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from studio.fileio import fsync_path, write_atomic
 from studio.voices.catalog import DEFAULT_FILE, VoiceCatalog, read_default_name
 from studio.voices.profile import (
     DEFAULT_PERSONA,
@@ -210,7 +211,7 @@ class VoiceProfileStore:
             return None
         profile = self.catalog.get(name)
         self.user_dir.mkdir(parents=True, exist_ok=True)
-        _write_text_atomic(path, profile.name + "\n")
+        write_atomic(path, profile.name + "\n")
         return profile.name
 
     # Internals.
@@ -239,12 +240,12 @@ class VoiceProfileStore:
             write_reference(temp)
             save_profile(profile, temp)
             for child in temp.iterdir():
-                _fsync_path(child)
-            _fsync_path(temp)
+                fsync_path(child)
+            fsync_path(temp)
             if target.exists():  # someone else took the name meanwhile
                 raise VoiceProfileError(f"{target} already exists; remove it or pick another name")
             os.rename(temp, target)
-            _fsync_path(self.user_dir)
+            fsync_path(self.user_dir)
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)
             raise
@@ -277,29 +278,3 @@ def validate_language(language: str) -> str:
     ):
         raise VoiceProfileError(f"bad language {language!r}; use a code like en, fr, de or pt-BR")
     return parts[0].lower() + "".join(f"-{part}" for part in parts[1:])
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with temp.open("w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
-
-
-def _fsync_path(path: Path) -> None:
-    """Flush a file or directory to disk where the OS allows it (directories: POSIX only)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import soxr
 
+from studio.audio.wavwriter import wav_header
 from studio.backends.higgs_tts import HiggsSynthesizer, PcmAssembler
 from studio.config import load_settings
-from studio.hosts.speech_server import streaming_wav_header
 from studio.voices.profile import VoiceProfile
 from tests.gpu.servers import PiperEngine, recognise, speech_server
 from tests.speech import word_error_rate
@@ -134,5 +134,5 @@ def test_pcm_assembler_carries_odd_bytes_and_wav_header_is_open_ended():
     parts = [pcm.feed(data[:3]), pcm.feed(data[3:])]
     assert [len(p) for p in parts] == [1, 2]
     assert np.allclose(np.concatenate(parts) * 32768, [1000, -2000, 3000])
-    header = streaming_wav_header(24_000)
+    header = wav_header(24_000)
     assert len(header) == 44 and header[:4] == b"RIFF" and header[40:44] == b"\xff\xff\xff\xff"
