@@ -305,7 +305,8 @@ class StudioWindow(QMainWindow):
         self.transcript.refresh()
 
     def on_engine_event(self, event: EngineEvent) -> None:
-        """Events without a dedicated signal: captions shown instead of speech."""
+        """Every event is kept for export; those without a dedicated signal are shown here."""
+        self.log.record(event)
         if isinstance(event, ReplyCaptioned):
             self.log.anchor_clause(event.turn_id, event.clause)
             self.transcript.refresh()

@@ -1,5 +1,8 @@
 """The show's transcript as the window knows it: host and anchor lines with times, exportable.
 
+Export goes through the session exporter (`studio.session.export`): the window keeps the same
+records the session log writes (`record_of` each engine event), so a text or SRT saved from the
+window reads exactly like `ai-anchor-studio sessions export` of the same show.
 Threading: Qt main thread (fed by engine signals); the model itself is plain Python, no Qt.
 Times are seconds since the session started, so an SRT lines up with a recording of the show.
 """
@@ -9,9 +12,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from studio.session.export import srt_timestamp
+from studio.engine.events import EngineEvent
+from studio.session.export import session_srt, session_text
+from studio.session.recorder import record_of
 
 Speaker = Literal["host", "anchor", "note"]
 
@@ -38,6 +43,14 @@ class TranscriptLog:
         self._origin = clock()
         self.entries: list[TranscriptEntry] = []
         self._index: dict[tuple[int, Speaker], TranscriptEntry] = {}
+        self.records: list[dict[str, Any]] = []  # as the session log keeps them, for export
+
+    def record(self, event: EngineEvent) -> None:
+        """Keep `event` as the session log would (what the exports are made from)."""
+        kept = record_of(event)
+        if kept is not None:
+            kind, fields = kept
+            self.records.append({"t": round(self.elapsed(), 3), "kind": kind, **fields})
 
     def elapsed(self) -> float:
         return self._clock() - self._origin
@@ -53,6 +66,12 @@ class TranscriptLog:
         entry = self._index.get((turn_id, "host")) or self._open(turn_id, "host")
         entry.text, entry.end_s = text, self.elapsed()
         entry.final = entry.final or final
+        return entry
+
+    def host_resumed(self, turn_id: int) -> TranscriptEntry:
+        """The host went on after a pause: their line is open again (greyed until its new final)."""
+        entry = self._index.get((turn_id, "host")) or self._open(turn_id, "host")
+        entry.final = False
         return entry
 
     def anchor_clause(self, turn_id: int, clause: str) -> TranscriptEntry:
@@ -92,20 +111,9 @@ class TranscriptLog:
         return [e for e in self.entries if e.speaker != "note" and e.text.strip()]
 
     def to_text(self) -> str:
-        """Plain text: one `[hh:mm:ss] HOST: …` line per entry."""
-        lines = []
-        for entry in self.spoken():
-            stamp = entry.wall_time.strftime("%H:%M:%S")
-            cut = " —" if entry.interrupted else ""
-            lines.append(f"[{stamp}] {entry.speaker.upper()}: {entry.text}{cut}")
-        return "\n".join(lines) + ("\n" if lines else "")
+        """The session exporter's readable transcript of what was said and aired."""
+        return session_text(self.records)
 
     def to_srt(self) -> str:
-        """SubRip subtitles of the spoken lines, timed from the session start."""
-        blocks = []
-        for number, entry in enumerate(self.spoken(), start=1):
-            end = max(entry.end_s, entry.start_s + 0.5)
-            speaker = "Host" if entry.speaker == "host" else "Anchor"
-            timing = f"{srt_timestamp(entry.start_s)} --> {srt_timestamp(end)}"
-            blocks.append(f"{number}\n{timing}\n{speaker}: {entry.text}\n")
-        return "\n".join(blocks)
+        """The session exporter's SubRip subtitles, timed from the session start."""
+        return session_srt(self.records)

@@ -8,6 +8,14 @@ import tomllib
 import pytest
 
 from studio.config import settings_file
+from studio.engine.events import (
+    AnchorInterrupted,
+    AnchorLineQueued,
+    HostSpeechStarted,
+    ReplyClauseStarted,
+    TranscriptUpdated,
+)
+from studio.session.export import session_srt, session_text
 from studio.ui.resource_gauge import MemoryReading, ResourceGauge
 from studio.ui.settings_dialog import SettingsDialog
 from studio.ui.settings_file import save_settings
@@ -30,25 +38,33 @@ def test_partials_are_replaced_and_srt_is_timed_from_the_session_start(qtbot):
     view = TranscriptView(log)
     qtbot.addWidget(view)
     clock.now += 1.0
+    log.record(HostSpeechStarted(1))
     log.host_started(1)
     log.host_text(1, "what is the", False)
     view.refresh()
     assert "what is the" in view.toPlainText()
     clock.now += 1.5
+    log.record(TranscriptUpdated(1, "What is the news?", True))
     log.host_text(1, "What is the news?", True)
     view.refresh()
     assert "what is the\n" not in view.toPlainText() and "What is the news?" in view.toPlainText()
     clock.now += 0.4
-    log.anchor_clause(1, "Good evening,")
+    for clause in ("Good evening,", "here is the news."):
+        log.record(AnchorLineQueued(1, clause, "Ava"))
+        log.record(ReplyClauseStarted(1, clause))
+        log.anchor_clause(1, clause)
+        clock.now += 1.0
     clock.now += 1.0
-    log.anchor_clause(1, "here is the news.")
-    clock.now += 2.0
+    log.record(AnchorInterrupted(1, "Good evening, here", "host spoke"))
     log.anchor_done(1, heard="Good evening, here", reply="Good evening, here is the news.", interrupted=True)
     view.refresh()
     assert view.toPlainText().count("HOST") == 1 and "Good evening, here —" in view.toPlainText()
+    assert log.to_srt() == session_srt(log.records) and log.to_text() == session_text(log.records)
     srt = log.to_srt().split("\n\n")
-    assert srt[0] == "1\n00:00:01,000 --> 00:00:02,500\nHost: What is the news?"
-    assert srt[1].startswith("2\n00:00:02,900 --> 00:00:05,900\nAnchor: Good evening, here")
+    assert srt[0] == "1\n00:00:01,000 --> 00:00:02,900\nHost: What is the news?"
+    assert srt[1].startswith("2\n00:00:02,900 --> 00:00:03,900\nAnchor: Good evening,")
+    assert srt[2].startswith("3\n00:00:03,900 --> ") and srt[2].endswith("Anchor: here is the news.\n")
+    assert "(interrupted; heard: 'Good evening, here')" in log.to_text()
 
 
 def test_settings_are_merged_validated_and_written_atomically(tmp_path):

@@ -87,7 +87,7 @@ def test_typed_line_interrupt_and_exports(qtbot, studio, tmp_path):
     assert blocks[0].splitlines()[0] == "1" and " --> " in blocks[0].splitlines()[1]
     assert blocks[0].splitlines()[2] == "Host: Give me the headlines"
     assert blocks[1].splitlines()[2].startswith("Anchor: ")
-    assert "HOST: Give me the headlines" in text.read_text(encoding="utf-8")
+    assert "host:   Give me the headlines" in text.read_text(encoding="utf-8")  # the session exporter
 
 
 def test_voice_switch_applies_from_the_next_reply(qtbot, studio):
