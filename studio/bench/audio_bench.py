@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import soxr
@@ -31,6 +31,9 @@ from studio.audio.private_pulse import private_pulse_server as shared_private_pu
 from studio.audio.pulse import ANCHOR_SINK, PulseControl
 from studio.backends.contracts import INPUT_SAMPLE_RATE
 from studio.config import Settings
+
+if TYPE_CHECKING:
+    from studio.audio.program import DeviceProgramOutput
 
 READER_RATE = 48_000
 CLICK_GAP_S = 0.25  # between clicks: each one is found on its own in the recording
@@ -179,6 +182,37 @@ def _stop_repaint_load(process: subprocess.Popen[str]) -> float | None:
     return round(int(fields[0]) / float(fields[1]), 1) if len(fields) == 2 and float(fields[1]) > 0 else None
 
 
+async def _transcribe_in_a_loop(
+    settings: Settings, clips: list[np.ndarray], stop: asyncio.Event, durations: list[float]
+) -> None:
+    """The STT load: Whisper transcribes the first two clips again and again until `stop`."""
+    from studio.backends.whisper_stt import WhisperSpeechToText
+
+    stt = await asyncio.to_thread(WhisperSpeechToText, settings)
+    line = np.concatenate(clips[:2])
+    try:
+        while not stop.is_set():
+            began = time.perf_counter()
+            await stt.transcribe(line)
+            durations.append(time.perf_counter() - began)
+    finally:
+        await stt.aclose()
+
+
+async def _speak_continuously(program: DeviceProgramOutput, speech: np.ndarray, seconds: float) -> None:
+    """Keep the program FEED_AHEAD_S ahead of playback, looping `speech`, as streaming TTS does."""
+    rate = program.sample_rate
+    chunk, position, written = int(FEED_CHUNK_S * rate), 0, 0
+    began = time.perf_counter()
+    while time.perf_counter() - began < seconds:
+        while written - program.played_samples() < FEED_AHEAD_S * rate:
+            block = speech[position : position + chunk]
+            position = (position + chunk) % (len(speech) - chunk)
+            program.write(block)
+            written += len(block)
+        await asyncio.sleep(FEED_CHUNK_S / 4)
+
+
 async def _underruns_under_load(
     settings: Settings, seconds: float, clips: list[np.ndarray], with_stt: bool, with_gui: bool = True
 ) -> dict[str, Any]:
@@ -186,27 +220,15 @@ async def _underruns_under_load(
 
     audio = AudioIO(settings, program_device=ANCHOR_SINK, use_mic=False, use_monitor=False)
     program = audio.program
-    rate = program.sample_rate
-    speech = soxr.resample(np.concatenate(clips), INPUT_SAMPLE_RATE, rate).astype(np.float32)
+    speech = soxr.resample(np.concatenate(clips), INPUT_SAMPLE_RATE, program.sample_rate).astype(np.float32)
     stop = asyncio.Event()
     transcriptions: list[float] = []
-
-    async def stt_loop() -> None:
-        from studio.backends.whisper_stt import WhisperSpeechToText
-
-        stt = await asyncio.to_thread(WhisperSpeechToText, settings)
-        line = np.concatenate(clips[:2])
-        try:
-            while not stop.is_set():
-                began = time.perf_counter()
-                await stt.transcribe(line)
-                transcriptions.append(time.perf_counter() - began)
-        finally:
-            await stt.aclose()
-
-    stt_task = asyncio.create_task(stt_loop()) if with_stt else None
+    stt_task = (
+        asyncio.create_task(_transcribe_in_a_loop(settings, clips, stop, transcriptions))
+        if with_stt
+        else None
+    )
     repaint = _start_repaint_load(seconds + 30) if with_gui else None
-    chunk, position, written = int(FEED_CHUNK_S * rate), 0, 0
     try:
         if stt_task is not None:  # measure while Whisper really runs, not while it loads
             while not transcriptions and not stt_task.done():
@@ -215,13 +237,7 @@ async def _underruns_under_load(
                 stt_task.result()
         before = audio.stats()["program"]
         began = time.perf_counter()
-        while time.perf_counter() - began < seconds:
-            while written - program.played_samples() < FEED_AHEAD_S * rate:
-                block = speech[position : position + chunk]
-                position = (position + chunk) % (len(speech) - chunk)
-                program.write(block)
-                written += len(block)
-            await asyncio.sleep(FEED_CHUNK_S / 4)
+        await _speak_continuously(program, speech, seconds)
         after = audio.stats()["program"]
         elapsed = time.perf_counter() - began
     finally:
