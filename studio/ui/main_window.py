@@ -529,23 +529,11 @@ class StudioWindow(QMainWindow):
         self.hotkeys.set_keys(new.ptt_hotkey, new.interrupt_hotkey)
         self.controls.set_talk_key(new.ptt_hotkey)
         self.latency.set_alert_ms(new.max_latency_ms)
-        devices = ("mic_device", "program_device", "monitor_device")  # the dialog leaves them as they are
-        self.reload_settings(new.model_copy(update={key: getattr(self.settings, key) for key in devices}))
+        if dialog.needs_restart():
+            self.restart_engine(new)
+        else:
+            self.settings = new
         self.statusBar().showMessage("Settings saved", 4000)
-
-    def reload_settings(self, settings: Settings) -> None:
-        """New settings for the running show: it rebuilds only what they change, the show goes on."""
-        self.settings = settings
-        self.engine.reload_settings(settings)
-
-    def on_settings_applied(self, rebuilt: tuple) -> None:
-        if rebuilt:
-            self.statusBar().showMessage(f"Settings applied (rebuilt: {', '.join(rebuilt)})", 5000)
-
-    def on_reload_failed(self, message: str) -> None:
-        self.log.note(f"New settings not applied: {message}")
-        self.transcript.refresh()
-        self.statusBar().showMessage(message, 15_000)
 
     # ----- periodic work ----------------------------------------------------------------------
     def _refresh(self) -> None:
