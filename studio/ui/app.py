@@ -10,17 +10,16 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from studio.config import Settings, data_dir
 from studio.engine.qt_adapter import EngineThread
+from studio.ui.icon import app_icon
 from studio.ui.main_window import StudioWindow, window_state
 from studio.ui.theme import apply_theme
 from studio.voices.catalog import VoiceCatalog
 
 log = logging.getLogger(__name__)
-ICON = Path(__file__).resolve().parents[2] / "resources" / "icon.png"
 SCREENSHOT_SETTLE_MS = 1500  # let the waveforms and gauge draw a few frames first
 
 
@@ -50,8 +49,7 @@ def run_app(settings: Settings, screenshot: Path | None = None) -> int:
     """Open the window at once, load models in the background; with `screenshot`, save and exit."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("AI Anchor Studio")
-    if ICON.exists():
-        app.setWindowIcon(QIcon(str(ICON)))
+    app.setWindowIcon(app_icon())  # every window shows it too
     apply_theme(app)
     catalog = VoiceCatalog(data_dir() / "voices")
     voices = catalog.profiles()
