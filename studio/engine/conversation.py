@@ -60,5 +60,9 @@ class Conversation:
         if reply:
             self._lines.append(ChatMessage("assistant", reply))
 
+    def set_limits(self, max_turns: int, max_chars: int) -> None:
+        """New history bounds (settings changed mid-show); the lines so far are kept."""
+        self._max_turns, self._max_chars = max_turns, max_chars
+
     def clear(self) -> None:
         self._lines.clear()

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -25,6 +26,7 @@ from studio.engine.events import (
     AnchorInterrupted,
     AnchorLineQueued,
     EventBus,
+    HostLineResumed,
     HostSpeechStarted,
     ReplyCaptioned,
     ReplyClauseStarted,
@@ -33,7 +35,7 @@ from studio.engine.events import (
     TurnDecided,
     TurnDiscarded,
 )
-from studio.engine.policies import AutoTurnPolicy
+from studio.engine.policies import POLICY_SETTINGS, AutoTurnPolicy
 from studio.engine.reply import ReplySpeaker
 from studio.engine.supervisor_stack import StackSupervisor
 from studio.engine.trace import LatencyTrace, now
@@ -43,6 +45,17 @@ from studio.voices.profile import VoiceProfile
 
 log = logging.getLogger(__name__)
 TurnMode = Literal["auto", "push_to_talk"]
+RESUMED_REASON = "host went on before the anchor spoke: the line continues, its pending reply is dropped"
+
+
+@dataclass(slots=True)
+class _Answer:
+    """The turn being answered: the host line it answers and, once it talks, the anchor's speaker."""
+
+    turn_id: int
+    line: Utterance | None = None  # None for a typed line
+    speaker: ReplySpeaker | None = None
+    resumed: bool = False  # the host went on: the line continues, this answer is dropped unheard
 
 
 def _ends_sentence(text: str) -> bool:
@@ -61,7 +74,12 @@ class StudioEngine:
         output: AudioOutput,
         voice: VoiceProfile,
         bus: EventBus | None = None,
+        *,
+        echo_filter: Callable[[np.ndarray], bool] | None = None,
+        air_gate: Callable[[], Awaitable[None]] | None = None,
+        voice_for_language: Callable[[str], VoiceProfile | None] | None = None,
     ) -> None:
+        """The hooks come from whoever assembles the show (studio.show), never set from outside."""
         self.settings, self.output = settings, output
         self.bus = bus or EventBus()
         self.mode: TurnMode = settings.turn_mode
@@ -70,15 +88,15 @@ class StudioEngine:
         self.supervisor = StackSupervisor(settings, self.bus.publish, lambda: self._voice)
         self.stack = self.supervisor.wrap(stack)
         # Awaited before a clause's first sample airs (the session log makes its line durable).
-        self.air_gate: Callable[[], Awaitable[None]] | None = None
-        self._speaker: ReplySpeaker | None = None  # the reply in progress (silenced on barge-in)
+        self.air_gate = air_gate
+        self._answer: _Answer | None = None  # the turn being answered (silenced on barge-in)
         # True for a mic frame that holds only the anchor's own voice (speaker leaking into the
-        # mic): such a frame never starts a line or a barge-in. Set by the audio I/O; called once
-        # per frame, in order.
-        self.echo_filter: Callable[[np.ndarray], bool] | None = None
+        # mic): such a frame never starts a line or a barge-in. The audio I/O's echo gate; called
+        # once per frame, in order.
+        self.echo_filter = echo_filter
         # The voice profile to answer with when the STT detects the host speaking another language
         # (the GPU stack's Voxtral detects 8); None keeps the current voice.
-        self.voice_for_language: Callable[[str], VoiceProfile | None] | None = None
+        self.voice_for_language = voice_for_language
         self.conversation = Conversation(
             self._system_prompt(voice), settings.history_turns, settings.history_max_chars
         )
@@ -113,7 +131,7 @@ class StudioEngine:
         """Switch between auto-turn and push-to-talk; a line in progress is dropped."""
         if mode != self.mode:
             self.mode = mode
-            self._drop_line()
+            self._drop_line("turn mode switched during the line")
 
     def push_to_talk(self, pressed: bool) -> None:
         """Host pressed or released the talk key. Pressing while the anchor talks is a barge-in."""
@@ -121,8 +139,7 @@ class StudioEngine:
             return
         self._ptt_held = pressed
         if pressed:
-            self.interrupt("host pressed talk")
-            self._start_line()
+            self._start_line("host pressed talk")
         elif self._utterance is not None:
             self._decide_turn("talk key released", speech_end=now())
 
@@ -130,6 +147,12 @@ class StudioEngine:
         """A typed host line (no mic, or STT down): answered like a spoken one."""
         text = text.strip()
         if not text:
+            return
+        previous = self._resumable_line()
+        if previous is not None:  # the host's spoken line is still unanswered: the typed words end it
+            self._drop_answer_for_resume()
+            line = Utterance.continuing(previous, self.stack.stt)
+            self._answer_line(line, LatencyTrace(), "typed after a pause", typed=text)
             return
         self.interrupt("host typed a line")
         turn_id = self._take_turn_id()
@@ -145,8 +168,8 @@ class StudioEngine:
         task = self._reply_task
         if task is None or task.done():
             return False
-        if self._speaker is not None:
-            self._speaker.silence()  # before the flush: nothing may be queued behind it
+        if self._answer is not None and self._answer.speaker is not None:
+            self._answer.speaker.silence()  # before the flush: nothing may be queued behind it
         self.output.flush()
         task.cancel(reason)
         return True
@@ -154,6 +177,26 @@ class StudioEngine:
     @property
     def anchor_busy(self) -> bool:
         return self._reply_task is not None and not self._reply_task.done()
+
+    def _resumable_line(self) -> Utterance | None:
+        """The host's spoken line being answered, while no sample or caption of the answer has aired."""
+        answer = self._answer
+        if not self.anchor_busy or answer is None or answer.line is None or answer.resumed:
+            return None
+        if answer.speaker is not None and answer.speaker.has_aired(self.output.played_samples()):
+            return None
+        return answer.line
+
+    def _anchor_audible(self) -> bool:
+        """The anchor's answer has aired: a new host line is a barge-in (and echo may reach the mic)."""
+        return self.anchor_busy and self._resumable_line() is None
+
+    def _drop_answer_for_resume(self) -> None:
+        """The host went on: cancel the unaired answer; its line continues under the same turn id."""
+        assert self._answer is not None and self._answer.line is not None
+        self._answer.resumed = True
+        self.interrupt("host went on")
+        self.bus.publish(HostLineResumed(self._answer.line.turn_id, RESUMED_REASON))
 
     async def wait_anchor_idle(self) -> None:
         """Wait until no reply is being generated or played."""
@@ -172,6 +215,34 @@ class StudioEngine:
             await self._anchor_idle.wait()
             if (self._evaluation is None or self._evaluation.done()) and self._anchor_idle.is_set():
                 return
+
+    # ----- reconfiguration mid-show (engine loop; called by the show) --------------------------
+    def apply_settings(self, settings: Settings) -> None:
+        """New settings mid-show, read from the next frame on; the policy is rebuilt if its timing changed."""
+        old, self.settings = self.settings, settings
+        self.conversation.system_prompt = self._system_prompt(self._voice)
+        self.conversation.set_limits(settings.history_turns, settings.history_max_chars)
+        self._partial_interval = int(settings.partial_interval_ms * INPUT_SAMPLE_RATE / 1000)
+        if any(getattr(old, key) != getattr(settings, key) for key in POLICY_SETTINGS):
+            self._drop_line("turn settings changed during the line")
+            self._policy = AutoTurnPolicy(settings, self.stack.vad.frame_samples)
+
+    async def replace_stack(self, stack: BackendStack) -> None:
+        """New backends mid-show (models or supervision changed): conversation, turn ids and voice stay."""
+        self.interrupt("the models are being replaced")
+        await self.wait_anchor_idle()
+        await self.supervisor.aclose()
+        self.interrupt("the models are being replaced")  # a reply that began meanwhile
+        self._drop_line("the models are being replaced")
+        self.supervisor = StackSupervisor(self.settings, self.bus.publish, lambda: self._voice)
+        self.stack = self.supervisor.wrap(stack)
+        self._policy = AutoTurnPolicy(self.settings, stack.vad.frame_samples)
+
+    async def replace_output(self, output: AudioOutput) -> None:
+        """A new program device mid-show: the reply on air is cut (its audio went to the old one)."""
+        self.interrupt("the audio devices changed")
+        await self.wait_anchor_idle()
+        self.output = output
 
     # ----- the input side ---------------------------------------------------------------------
     async def run(self, frames: AsyncIterator[np.ndarray]) -> None:
@@ -192,11 +263,9 @@ class StudioEngine:
                 self._utterance.append(frame, voiced, at)
                 self._utterance.maybe_start_partial(self._partial_interval, self._publish_partial)
             return
-        verdict = self._policy.on_frame(frame, voiced, self.anchor_busy)
+        verdict = self._policy.on_frame(frame, voiced, self._anchor_audible())
         if verdict.start_line:
-            if verdict.barge_in:
-                self.interrupt("host barge-in")
-            self._start_line()
+            self._start_line("host barge-in")
             for early in self._policy.preroll:
                 self._utterance.append(early, True, at)  # type: ignore[union-attr]
             return
@@ -215,21 +284,48 @@ class StudioEngine:
         if verdict.end_turn:
             self._decide_turn(verdict.end_turn, speech_end=line.last_voiced_at)
 
-    def _start_line(self) -> None:
-        self._discard_utterance()
+    def _start_line(self, barge_in_reason: str) -> None:
+        """The host starts talking: a new line, or, if the anchor has not aired yet, the same one again.
+
+        A host who pauses between two sentences may be taken as done; when they go on before the
+        anchor said anything, the pending answer is dropped and its audio starts the new line.
+        """
+        self._discard_utterance("a new line started over it")
+        previous = self._resumable_line()
+        if previous is not None:
+            self._drop_answer_for_resume()
+            self._utterance = Utterance.continuing(previous, self.stack.stt)
+            return
+        self.interrupt(barge_in_reason)
         fixed = self.settings.stt_language
         self._utterance = Utterance(self._take_turn_id(), self.stack.stt, None if fixed == "auto" else fixed)
         self.bus.publish(HostSpeechStarted(self._utterance.turn_id))
 
-    def _drop_line(self) -> None:
-        self._discard_utterance()
+    def _drop_line(self, reason: str) -> None:
+        self._discard_utterance(reason)
         self._policy.line_ended()
 
-    def _discard_utterance(self) -> None:
+    def _discard_utterance(self, reason: str) -> None:
+        """Drop the line in progress; what the host said in it still reaches the transcript and log."""
         self._cancel_evaluation()
         if self._utterance is not None:
             line, self._utterance = self._utterance, None
-            asyncio.get_running_loop().create_task(line.discard())
+            asyncio.get_running_loop().create_task(self._log_discarded(line, reason))
+
+    async def _log_discarded(self, line: Utterance, reason: str) -> None:
+        """Transcribe a dropped line so its words are kept, then log the discard with its reason."""
+        text = ""
+        try:
+            if line.voiced_samples:
+                text = (await line.finalize()).text.strip()
+        except Exception:  # the STT failed: the partial text is the best record there is
+            log.exception("final transcript of a discarded line failed")
+            text = line.latest_text
+        finally:
+            await line.discard()
+        if text:
+            self.bus.publish(TranscriptUpdated(line.turn_id, text, True))
+        self.bus.publish(TurnDiscarded(line.turn_id, reason))
 
     def _publish_partial(self, text: str) -> None:
         if self._utterance is not None:
@@ -273,23 +369,32 @@ class StudioEngine:
             asyncio.get_running_loop().create_task(line.discard())
             self.bus.publish(TurnDiscarded(line.turn_id, "no speech in the line"))
             return
+        self._answer_line(line, trace, reason)
+
+    def _answer_line(self, line: Utterance, trace: LatencyTrace, reason: str, typed: str = "") -> None:
+        """Start answering a finished host line (its final transcript first, then the reply)."""
         self._anchor_idle.clear()
-        task = asyncio.get_running_loop().create_task(self._finish_line(line, trace, reason))
-        self._reply_task = task
+        answer = _Answer(line.turn_id, line)
+        task = asyncio.get_running_loop().create_task(self._finish_line(answer, trace, reason, typed))
+        self._answer, self._reply_task = answer, task
         task.add_done_callback(self._on_reply_done)
 
-    async def _finish_line(self, line: Utterance, trace: LatencyTrace, reason: str) -> None:
-        transcript = await line.finalize()
+    async def _finish_line(self, answer: _Answer, trace: LatencyTrace, reason: str, typed: str) -> None:
+        line = answer.line
+        assert line is not None
+        try:
+            transcript = await line.finalize()
+        finally:
+            await line.discard()  # close its session, also when the host went on during the final
         trace.mark("stt_final")
-        await line.session.aclose()
-        text = transcript.text.strip()
+        text = f"{transcript.text.strip()} {typed}".strip()
         self.bus.publish(TranscriptUpdated(line.turn_id, text, True))
         if not text:
             stt_down = self.supervisor.degraded("stt")
             reason = "speech-to-text unavailable; type the line" if stt_down else "empty transcript"
             self.bus.publish(TurnDiscarded(line.turn_id, reason))
             return
-        await self._reply(line.turn_id, text, trace, reason, transcript.language)
+        await self._reply(answer, text, trace, reason, transcript.language)
 
     # ----- the output side --------------------------------------------------------------------
     def _take_turn_id(self) -> int:
@@ -298,13 +403,14 @@ class StudioEngine:
 
     def _start_reply(self, turn_id: int, text: str, trace: LatencyTrace, reason: str) -> None:
         self._anchor_idle.clear()
-        task = asyncio.get_running_loop().create_task(self._reply(turn_id, text, trace, reason))
-        self._reply_task = task
+        answer = _Answer(turn_id)
+        task = asyncio.get_running_loop().create_task(self._reply(answer, text, trace, reason))
+        self._answer, self._reply_task = answer, task
         task.add_done_callback(self._on_reply_done)
 
     def _on_reply_done(self, task: asyncio.Task[None]) -> None:
         if task is self._reply_task:
-            self._reply_task = None
+            self._reply_task, self._answer = None, None
             self._anchor_idle.set()
         if not task.cancelled() and task.exception() is not None:
             log.error("turn failed", exc_info=task.exception())
@@ -323,8 +429,9 @@ class StudioEngine:
         return language
 
     async def _reply(
-        self, turn_id: int, text: str, trace: LatencyTrace, reason: str, language: str | None = None
+        self, answer: _Answer, text: str, trace: LatencyTrace, reason: str, language: str | None = None
     ) -> None:
+        turn_id = answer.turn_id
         self.bus.publish(TurnDecided(turn_id, text, reason))
         reply_language = self._follow_language(language)
         voice = self._voice
@@ -354,7 +461,7 @@ class StudioEngine:
             ),
             air_gate=self.air_gate,
         )
-        self._speaker = speaker
+        answer.speaker = speaker
         messages = self.conversation.messages_for(text, reply_language=reply_language)
         interrupted = False
         try:
@@ -363,25 +470,33 @@ class StudioEngine:
             interrupted = True
             raise
         finally:
-            played = self.output.played_samples()
-            heard = speaker.playout.heard_text(played)
-            self.conversation.record_turn(text, heard, interrupted)
-            if interrupted:
-                self.bus.publish(AnchorInterrupted(turn_id, heard, "barge-in"))
-            completed = TurnCompleted(
-                turn_id=turn_id,
-                transcript=text,
-                reply=speaker.playout.reply_text,
-                heard=heard,
-                interrupted=interrupted,
-                audio_seconds=round(speaker.playout.played_seconds(played), 3),
-                latency_ms=trace.report(),
-                backends=self.supervisor.describe(self.stack),
-            )
-            self.completed.append(completed)
-            self.bus.publish(completed)
-            # The turn's buffers are garbage now: hand the pages back so a long show stays flat.
-            asyncio.get_running_loop().run_in_executor(None, release_free_heap)
+            self._close_answer(answer, text, trace, interrupted)
+
+    def _close_answer(self, answer: _Answer, text: str, trace: LatencyTrace, interrupted: bool) -> None:
+        """Record what the audience heard of a finished or cut answer (nothing if the host went on)."""
+        speaker = answer.speaker
+        assert speaker is not None
+        if answer.resumed:  # the line continues: it is answered (and recorded) once it ends
+            return
+        played = self.output.played_samples()
+        heard = speaker.playout.heard_text(played)
+        self.conversation.record_turn(text, heard, interrupted)
+        if interrupted:
+            self.bus.publish(AnchorInterrupted(answer.turn_id, heard, "barge-in"))
+        completed = TurnCompleted(
+            turn_id=answer.turn_id,
+            transcript=text,
+            reply=speaker.playout.reply_text,
+            heard=heard,
+            interrupted=interrupted,
+            audio_seconds=round(speaker.playout.played_seconds(played), 3),
+            latency_ms=trace.report(),
+            backends=self.supervisor.describe(self.stack),
+        )
+        self.completed.append(completed)
+        self.bus.publish(completed)
+        # The turn's buffers are garbage now: hand the pages back so a long show stays flat.
+        asyncio.get_running_loop().run_in_executor(None, release_free_heap)
 
     def _caption_reason(self) -> str:
         if self.supervisor.degraded("tts"):
@@ -394,9 +509,9 @@ class StudioEngine:
         if self._reply_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reply_task
-        await self.supervisor.aclose()
         self._cancel_evaluation()
         self._policy.line_ended()
         line, self._utterance = self._utterance, None
-        if line is not None:
-            await line.discard()
+        if line is not None:  # the host was mid-line: keep their words before the models close
+            await self._log_discarded(line, "studio closed during the line")
+        await self.supervisor.aclose()

@@ -34,6 +34,14 @@ class HostSpeechStarted:
 
 
 @dataclass(frozen=True, slots=True)
+class HostLineResumed:
+    """The host went on before the anchor aired a word: the line continues, its reply is dropped."""
+
+    turn_id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class TranscriptUpdated:
     """New text for the host's current line; partials are replaced by the final."""
 
@@ -113,6 +121,7 @@ class TurnCompleted:
 EngineEvent = (
     StageStatusChanged
     | HostSpeechStarted
+    | HostLineResumed
     | TranscriptUpdated
     | TurnDecided
     | TurnDiscarded

@@ -19,6 +19,8 @@ from studio.config import Settings
 
 ONSET_FRAMES = 2  # consecutive voiced frames that make a line start (~64 ms)
 PREROLL_FRAMES = 10  # audio kept from before the onset (~320 ms) so first syllables survive
+#: The settings a policy is built from: a change mid-show rebuilds the policy.
+POLICY_SETTINGS = ("turn_min_silence_ms", "turn_max_silence_ms", "stt_speculate_ms", "barge_in_ms")
 
 
 @dataclass(slots=True)

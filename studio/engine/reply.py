@@ -99,6 +99,12 @@ class ReplySpeaker:
         self.playout = ReplyPlayout(output.sample_rate)
         self._timers: list[asyncio.TimerHandle] = []
         self._silenced = False
+        self._first_sample: int | None = None  # output position of the reply's first queued sample
+        self._captioned = False
+
+    def has_aired(self, played: int) -> bool:
+        """Whether the audience got anything of this reply yet: a played sample or a shown caption."""
+        return self._captioned or (self._first_sample is not None and played > self._first_sample)
 
     def silence(self) -> None:
         """Barge-in: from now on nothing more reaches the output, even from a task not yet cancelled.
@@ -193,6 +199,9 @@ class ReplySpeaker:
         self.playout.spans.append(SpokenSpan(clause, position, position))
         if self._air_gate is not None:
             await self._air_gate()
+        if self._silenced:
+            return
+        self._captioned = True
         if self._on_caption is not None:
             self._on_caption(clause)
 
@@ -218,6 +227,8 @@ class ReplySpeaker:
         self._trace.mark("first_output_sample", play_at)
         if start is None:
             start = position
+            if self._first_sample is None:
+                self._first_sample = position
             delay = max(0.0, play_at - now())
             loop = asyncio.get_running_loop()
             self._timers.append(loop.call_later(delay, self._on_clause_started, clause))

@@ -22,11 +22,13 @@ class Utterance:
 
     def __init__(self, turn_id: int, stt: SpeechToText, language: str | None) -> None:
         self.turn_id = turn_id
+        self.language = language
         self.session: TranscriptionSession = stt.start_session(language)
         self.samples = 0
         self.voiced_samples = 0
         self.last_voiced_at: float | None = None
         self.latest_text = ""
+        self._line_frames: list[np.ndarray] = []  # the whole line, so a resumed line can carry it
         self._frames: deque[np.ndarray] = deque()
         self._kept_samples = 0
         self._max_kept_samples = int(MAX_TURN_AUDIO_SECONDS * INPUT_SAMPLE_RATE)
@@ -34,9 +36,25 @@ class Utterance:
         self._partial_at_samples = 0
         self._rerun_when_free = False
 
+    @classmethod
+    def continuing(cls, previous: Utterance, stt: SpeechToText) -> Utterance:
+        """The host went on after a pause: a new line with the same turn id that starts with `previous`.
+
+        The new recognition session hears the whole line again, so the final text holds both parts
+        (Whisper transcribes a pause between sentences well; joining two texts would not).
+        """
+        line = cls(previous.turn_id, stt, previous.language)
+        for frame in previous._line_frames:
+            line.append(frame, voiced=False, at=0.0)
+        line.voiced_samples = previous.voiced_samples
+        line.last_voiced_at = previous.last_voiced_at
+        line.latest_text = previous.latest_text
+        return line
+
     def append(self, frame: np.ndarray, voiced: bool, at: float) -> None:
         """Add a frame of the host's voice (or of a pause inside the line)."""
         self.session.append(frame)
+        self._line_frames.append(frame)
         self._frames.append(frame)
         self._kept_samples += len(frame)
         self.samples += len(frame)

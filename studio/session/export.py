@@ -85,8 +85,19 @@ def _spoken_seconds(text: str) -> float:
     return min(MAX_CUE_S, max(MIN_CUE_S, len(text.split()) / WORDS_PER_SECOND))
 
 
+def _superseded_host_lines(records: list[dict[str, Any]]) -> set[int]:
+    """Indexes of host lines a later one of the same turn replaces (the host went on after a pause)."""
+    last: dict[int, int] = {}
+    for index, record in enumerate(records):
+        if record["kind"] == "host_line":
+            last[record["turn"]] = index
+    kept = set(last.values())
+    return {i for i, r in enumerate(records) if r["kind"] == "host_line" and i not in kept}
+
+
 def cues(records: list[dict[str, Any]]) -> list[tuple[float, float, str]]:
     """(start s, end s, text) per line said: host lines and anchor lines as they aired (or captions)."""
+    superseded = _superseded_host_lines(records)
     spoken_at: dict[int, float] = {}
     aired: dict[tuple[int, str], float] = {}
     heard: dict[int, str] = {}
@@ -98,9 +109,9 @@ def cues(records: list[dict[str, Any]]) -> list[tuple[float, float, str]]:
         elif record["kind"] == "turn_completed":
             heard[record["turn"]] = record.get("heard", "")
     raw: list[tuple[float, str]] = []
-    for record in records:
+    for index, record in enumerate(records):
         kind, t = record["kind"], float(record.get("t", 0.0))
-        if kind == "host_line":
+        if kind == "host_line" and index not in superseded:
             raw.append(
                 (
                     spoken_at.get(record["turn"], t - _spoken_seconds(record["text"])),
@@ -147,9 +158,10 @@ def session_srt(records: list[dict[str, Any]]) -> str:
 def session_text(records: list[dict[str, Any]]) -> str:
     """A readable transcript: who said what, plus interruptions and degraded stages."""
     lines = []
-    for record in records:
+    superseded = _superseded_host_lines(records)
+    for index, record in enumerate(records):
         kind, stamp = record["kind"], srt_timestamp(float(record.get("t", 0.0)))[:8]
-        if kind == "host_line":
+        if kind == "host_line" and index not in superseded:
             lines.append(f"[{stamp}] host:   {record['text']}")
         elif kind in ("anchor_line", "anchor_caption"):
             mark = " (caption)" if kind == "anchor_caption" else ""

@@ -13,6 +13,7 @@ from studio.engine.events import (
     AnchorInterrupted,
     AnchorLineQueued,
     EngineEvent,
+    HostLineResumed,
     HostSpeechStarted,
     ReplyCaptioned,
     ReplyClauseStarted,
@@ -30,6 +31,8 @@ def record_of(event: EngineEvent) -> tuple[str, dict[str, Any]] | None:
     match event:
         case HostSpeechStarted(turn_id):
             return "host_speech_started", {"turn": turn_id}
+        case HostLineResumed(turn_id, reason):
+            return "host_line_resumed", {"turn": turn_id, "reason": reason}
         case TranscriptUpdated(turn_id, text, True) if text:
             return "host_line", {"turn": turn_id, "text": text}
         case TurnDecided(turn_id, _, reason):

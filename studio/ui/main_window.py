@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.config import Settings, config_dir, data_dir
-from studio.engine.events import EngineEvent, ReplyCaptioned, TurnCompleted
+from studio.engine.events import EngineEvent, HostLineResumed, ReplyCaptioned, TurnCompleted
 from studio.engine.qt_adapter import EngineThread
 from studio.ui import theme
 from studio.ui.controls import ControlPanel
@@ -311,6 +311,9 @@ class StudioWindow(QMainWindow):
             self.log.anchor_clause(event.turn_id, event.clause)
             self.transcript.refresh()
             self.statusBar().showMessage(f"Caption only: {event.reason}", 5000)
+        elif isinstance(event, HostLineResumed):
+            self.log.host_resumed(event.turn_id)
+            self.transcript.refresh()
 
     def on_anchor_interrupted(self, turn_id: int, heard: str) -> None:
         self.statusBar().showMessage("Anchor interrupted", 3000)
