@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ import pytest
 
 from studio.audio.private_pulse import PrivatePulseError, private_pulse_server
 from studio.audio.pulse import PulseControl
+from studio.engine.events import SUBSCRIBER_FAILED
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any QApplication exists
 
@@ -21,6 +23,32 @@ def private_studio_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("AI_ANCHOR_DATA_DIR", str(tmp_path / "data"))
     for name in ("STACK", "SAMPLE_RATE", "OLLAMA_HOST", "VOICE", "TURN_MODE"):
         monkeypatch.delenv(name, raising=False)
+
+
+class _SubscriberFailures(logging.Handler):
+    """Collects the event bus's 'subscriber failed' records, from any thread."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.failures: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith(SUBSCRIBER_FAILED):
+            self.failures.append(self.format(record))
+
+
+@pytest.fixture(autouse=True)
+def event_consumers_never_raise(request: pytest.FixtureRequest) -> Iterator[None]:
+    """An event consumer that raises is a bug (DESIGN.md): the bus keeps the show going, the test fails."""
+    handler = _SubscriberFailures()
+    logger = logging.getLogger("studio.engine.events")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    if request.node.get_closest_marker("subscriber_failure_expected") is None:
+        assert not handler.failures, "an event subscriber raised:\n" + "\n".join(handler.failures)
 
 
 # A private PulseAudio server with the AI_Anchor_Out null sink (audio device and window tests).

@@ -134,8 +134,14 @@ EngineEvent = (
 Subscriber = Callable[[EngineEvent], None]
 
 
+SUBSCRIBER_FAILED = "event subscriber failed"  # the log message the test suite fails on
+
+
 class EventBus:
-    """Fan-out of engine events; a failing subscriber is logged and never breaks the show."""
+    """Fan-out of engine events; a failing subscriber is a bug, logged loudly, that never stops the show.
+
+    The test suite turns every such log record into a failure (tests/conftest.py).
+    """
 
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
@@ -148,4 +154,4 @@ class EventBus:
             try:
                 subscriber(event)
             except Exception:  # a UI bug must not stop the broadcast
-                log.exception("event subscriber failed on %s", type(event).__name__)
+                log.exception("%s on %s: %r", SUBSCRIBER_FAILED, type(event).__name__, subscriber)
