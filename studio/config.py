@@ -23,6 +23,13 @@ from pydantic_settings import (
 APP_NAME = "ai-anchor-studio"
 StackName = Literal["auto", "embedded", "gpu"]
 PROGRAM_SAMPLE_RATES = (16000, 22050, 24000, 44100, 48000)
+#: Seed settings that were never read, removed (README "Settings"): what to use instead.
+REMOVED = {
+    "audio_chunk_size": "audio blocks are sized by the VAD frame and the device; use output_latency_ms",
+    "buffer_size_ms": "use output_latency_ms (the device buffer)",
+    "max_concurrent_sessions": "the studio runs one show per process",
+    "stt_batch_size": "speech is transcribed one utterance at a time",
+}
 
 
 def config_dir() -> Path:
@@ -66,13 +73,9 @@ class Settings(BaseSettings):
     OLLAMA_MODEL_NAME: str = "hf.co/huihui-ai/Mistral-Small-24B-Instruct-2501-abliterated-GGUF:Q4_K_M"
     GPU_MEMORY_LIMIT_GB: float = Field(48.0, gt=0, le=1024)
     SAMPLE_RATE: int = 24000
-    AUDIO_CHUNK_SIZE: int = Field(480, ge=64, le=8192)
-    BUFFER_SIZE_MS: int = Field(40, ge=5, le=1000)
-    MAX_CONCURRENT_SESSIONS: int = Field(1, ge=1, le=16)
-    STT_BATCH_SIZE: int = Field(1, ge=1, le=64)
-    TTS_STREAM_CHUNK_SIZE: int = Field(25, ge=1, le=1000)
-    max_latency_ms: int = Field(2000, ge=100, le=60000)
-    enable_voice_cloning: bool = True
+    TTS_STREAM_CHUNK_SIZE: int = Field(25, ge=1, le=1000)  # higgs host: audio-code frames per decode
+    max_latency_ms: int = Field(2000, ge=100, le=60000)  # the window marks a slower turn red
+    enable_voice_cloning: bool = True  # false: the gpu stack speaks with the profile's Piper voice
 
     # Endpoints.
     OLLAMA_HOST: str = "http://127.0.0.1:11434"
@@ -167,6 +170,8 @@ def _describe_error(error: dict[str, Any]) -> str:
     name = ".".join(str(part) for part in error["loc"]) or "settings"
     if error["type"] == "extra_forbidden":
         return f"unknown setting {name!r} in {settings_file()} (remove it or fix the spelling)"
+    if error["type"] == "extra_forbidden" and name.lower() in REMOVED:
+        return f"setting {name!r} was removed ({REMOVED[name.lower()]}); delete it from {settings_file()}"
     value = error.get("input")
     allowed = error["msg"].removeprefix("Value error, ")
     if error["type"] == "literal_error":

@@ -1,7 +1,7 @@
 """Whether the GPU stack's model servers answer, so `stack = "auto"` can choose it safely.
 
 `auto` picks the gpu preset only when all three servers (Voxtral at VOXTRAL_URL, Ollama with the
-configured model at OLLAMA_HOST, higgs at HIGGS_AUDIO_URL) answer their health checks; on a
+configured model at OLLAMA_HOST, higgs at HIGGS_AUDIO_URL unless voice cloning is off) answer; on a
 machine without them it stays on the embedded stack. Probes run in parallel with a short timeout.
 Threading: blocking; called from the registry's loader thread (never on the engine loop).
 """
@@ -26,8 +26,9 @@ def server_health(settings: Settings) -> dict[str, bool]:
     checks = {
         "stt": lambda: probe_blocking(f"{settings.VOXTRAL_URL}/health", PROBE_TIMEOUT_S),
         "chat": lambda: _ollama_ready(settings),
-        "tts": lambda: probe_blocking(f"{settings.HIGGS_AUDIO_URL}/health", PROBE_TIMEOUT_S),
     }
+    if settings.enable_voice_cloning:  # else the gpu stack speaks with Piper and needs no higgs server
+        checks["tts"] = lambda: probe_blocking(f"{settings.HIGGS_AUDIO_URL}/health", PROBE_TIMEOUT_S)
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="gpu-probe") as pool:
         futures = {stage: pool.submit(check) for stage, check in checks.items()}
         return {stage: future.result() for stage, future in futures.items()}

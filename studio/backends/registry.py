@@ -89,6 +89,9 @@ _REGISTRY: dict[Stage, dict[str, Factory]] = {
     },
 }
 
+#: Speech synthesizers that clone the profile's reference clip (off with enable_voice_cloning=false).
+CLONING_TTS = frozenset({"higgs"})
+
 #: Which backend name each stack preset uses for each stage.
 PRESETS: dict[str, dict[Stage, str]] = {
     "embedded": {
@@ -142,6 +145,8 @@ def backend_names(settings: Settings, preset: str | None = None) -> dict[Stage, 
             f"(known: {', '.join(sorted(PRESETS))}); install the 'gpu' extra or use --stack embedded"
         )
     names = dict(PRESETS[preset])
+    if names["tts"] in CLONING_TTS and not settings.enable_voice_cloning:
+        names["tts"] = "piper"  # the profile's own preset voice (embedded_voice): no reference clip used
     if settings.chat_backend != "auto":
         names["chat"] = settings.chat_backend
     if settings.stt_backend != "auto":

@@ -50,7 +50,9 @@ def _higgs(settings: Settings, args: argparse.Namespace) -> int:
     from studio.hosts.higgs_host import serve
 
     if importlib.util.find_spec("boson_multimodal") is not None:
-        return serve(args, default_model=settings.HIGGS_AUDIO_MODEL_PATH)
+        return serve(
+            args, default_model=settings.HIGGS_AUDIO_MODEL_PATH, chunk_frames=settings.TTS_STREAM_CHUNK_SIZE
+        )
     if not settings.HIGGS_AUDIO_PYTHON:
         return fail(
             "boson_multimodal is not installed here; create the higgs environment and set "
@@ -60,6 +62,7 @@ def _higgs(settings: Settings, args: argparse.Namespace) -> int:
     forwarded = ["--host", args.host, "--port", str(args.port), "--tokenizer", args.tokenizer]
     forwarded += ["--model", args.model or settings.HIGGS_AUDIO_MODEL_PATH, "--device", args.device]
     forwarded += ["--kv-lengths", args.kv_lengths]
+    forwarded += ["--chunk-frames", str(args.chunk_frames or settings.TTS_STREAM_CHUNK_SIZE)]
     if args.voices_dir:
         forwarded += ["--voices-dir", str(args.voices_dir)]
     try:

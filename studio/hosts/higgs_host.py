@@ -16,6 +16,7 @@ from pathlib import Path
 DEFAULT_PORT = 8100
 DEFAULT_MODEL = "bosonai/higgs-audio-v2-generation-3B-base"
 DEFAULT_TOKENIZER = "bosonai/higgs-audio-v2-tokenizer"
+DEFAULT_CHUNK_FRAMES = 25  # the TTS_STREAM_CHUNK_SIZE default: one second of audio codes per decode
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--voices-dir", type=Path, default=None, help="voice profiles (default: the studio's)"
     )
     parser.add_argument("--device", default="cuda", help="torch device (cuda, cuda:1, cpu)")
+    parser.add_argument(
+        "--chunk-frames",
+        type=int,
+        default=None,
+        help=f"audio-code frames per streamed decode after the first (default TTS_STREAM_CHUNK_SIZE, "
+        f"{DEFAULT_CHUNK_FRAMES})",
+    )
     parser.add_argument(
         "--kv-lengths",
         default="1024,4096,8192",
@@ -48,8 +56,14 @@ def parse_lengths(text: str) -> tuple[int, ...]:
     return lengths
 
 
-def serve(args: argparse.Namespace, default_model: str = DEFAULT_MODEL) -> int:
-    """Load the engine and serve until interrupted; returns the exit code."""
+def serve(
+    args: argparse.Namespace, default_model: str = DEFAULT_MODEL, chunk_frames: int = DEFAULT_CHUNK_FRAMES
+) -> int:
+    """Load the engine and serve until interrupted; returns the exit code.
+
+    `chunk_frames` (TTS_STREAM_CHUNK_SIZE) sets how many audio-code frames each streamed decode
+    covers after the first: smaller streams sooner, larger decodes less often.
+    """
     from aiohttp import web
 
     from studio.hosts.higgs_engine import HiggsEngine, HiggsUnavailable, voices_from_profiles
@@ -71,7 +85,14 @@ def serve(args: argparse.Namespace, default_model: str = DEFAULT_MODEL) -> int:
         )
         return 1
     try:
-        engine = HiggsEngine(args.model or default_model, args.tokenizer, voices, args.device, lengths)
+        engine = HiggsEngine(
+            args.model or default_model,
+            args.tokenizer,
+            voices,
+            args.device,
+            lengths,
+            chunk_frames=args.chunk_frames or chunk_frames,
+        )
     except HiggsUnavailable as exc:
         print(f"higgs host: error: {exc}", file=sys.stderr)
         return 1

@@ -45,3 +45,13 @@ def test_bad_toml_file_is_named():
     settings_file().write_text('stack = "gpu\n', encoding="utf-8")
     with pytest.raises(SettingsError, match=r"cannot read .*settings\.toml"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    "name", ["BUFFER_SIZE_MS", "AUDIO_CHUNK_SIZE", "MAX_CONCURRENT_SESSIONS", "STT_BATCH_SIZE"]
+)
+def test_removed_seed_settings_say_what_to_use_instead(name):
+    settings_file().parent.mkdir(parents=True, exist_ok=True)
+    settings_file().write_text(f"{name} = 1\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match=rf"setting '{name}' was removed \(.+\); delete it from"):
+        load_settings()

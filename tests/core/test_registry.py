@@ -58,3 +58,18 @@ def test_build_stack_reports_progress_per_stage(monkeypatch):
     stack = asyncio.run(build_stack(load_settings(stack="embedded"), lambda *a: seen.append(a)))
     assert stack.describe()["tts"] == "tts-dummy"
     assert sorted(s for s, _, state in seen if state == "ready") == sorted(registry.STAGES)
+
+
+def test_voice_cloning_off_makes_the_gpu_stack_speak_with_the_profiles_piper_voice():
+    assert backend_names(load_settings(stack="gpu"))["tts"] == "higgs"
+    names = backend_names(load_settings(stack="gpu", enable_voice_cloning=False))
+    assert names["tts"] == "piper" and names["stt"] == "voxtral" and names["chat"] == "ollama"
+
+
+def test_voice_cloning_off_needs_no_higgs_server_for_auto():
+    from studio.backends.reachability import server_health
+
+    down = "http://127.0.0.1:9"  # discard port: nothing answers
+    urls = {"VOXTRAL_URL": down, "OLLAMA_HOST": down, "HIGGS_AUDIO_URL": down}
+    assert set(server_health(load_settings(**urls))) == {"stt", "chat", "tts"}
+    assert set(server_health(load_settings(enable_voice_cloning=False, **urls))) == {"stt", "chat"}

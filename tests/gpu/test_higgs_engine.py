@@ -19,6 +19,7 @@ import pytest
 import soundfile
 import torch
 
+from studio.config import load_settings
 from studio.hosts.delay_pattern import HIGGS_BOS, HIGGS_EOS, apply_delay_pattern
 from studio.hosts.higgs_engine import HiggsEngine, HiggsUnavailable, HiggsVoice, voices_from_profiles
 from studio.hosts.higgs_host import main as host_main
@@ -141,3 +142,51 @@ def test_without_boson_the_engine_and_host_say_how_to_install_it(tmp_path, monke
     soundfile.write(voices / "reference.wav", np.zeros(16_000, np.float32), 16_000)
     assert host_main(["--voices-dir", str(tmp_path / "voices"), "--device", "cpu"]) == 1
     assert "boson_multimodal" in capsys.readouterr().err
+
+
+def _voices_dir(tmp_path):
+    folder = tmp_path / "voices" / "ava"
+    folder.mkdir(parents=True)
+    (folder / "profile.toml").write_text('name = "Ava"\ntranscript = "Hello, I am Ava."\n')
+    soundfile.write(folder / "reference.wav", np.zeros(16_000, np.float32), 16_000)
+    return tmp_path / "voices"
+
+
+def test_host_streams_in_chunks_of_tts_stream_chunk_size_frames(boson, tmp_path, monkeypatch, capsys):
+    import argparse
+
+    from studio.hosts import higgs_host, speech_server
+
+    served = []
+    monkeypatch.setattr(speech_server.SpeechServer, "__init__", lambda self, engine: served.append(engine))
+    monkeypatch.setattr(speech_server.SpeechServer, "app", None, raising=False)
+    monkeypatch.setattr("aiohttp.web.run_app", lambda *args, **kwargs: None)
+    parser = argparse.ArgumentParser()
+    higgs_host.add_arguments(parser)
+    args = parser.parse_args(["--voices-dir", str(_voices_dir(tmp_path)), "--device", "cpu"])
+    assert higgs_host.serve(args, chunk_frames=10) == 0
+    chunks = list(served[0].stream("Good evening.", "Ava", threading.Event()))
+    assert [len(chunk) // 960 for chunk in chunks] == [8, 10, 10, 10, 2]  # first 8, then 10 at a time
+
+
+def test_host_command_hands_tts_stream_chunk_size_to_the_higgs_environment(tmp_path, monkeypatch):
+    from studio.commands import host
+
+    calls = []
+    monkeypatch.setattr(host.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(host.subprocess, "call", lambda command: calls.append(command) or 0)
+    settings = load_settings(HIGGS_AUDIO_PYTHON="/opt/higgs/bin/python", TTS_STREAM_CHUNK_SIZE=12)
+    assert host.run(settings, host_args(["higgs"])) == 0
+    command = calls[0]
+    assert command[command.index("--chunk-frames") + 1] == "12"
+
+
+def host_args(argv):
+    """`ai-anchor-studio host …` parsed as the CLI parses it."""
+    import argparse
+
+    from studio.commands import host
+
+    parser = argparse.ArgumentParser()
+    host.add_parser(parser.add_subparsers(dest="command"))
+    return parser.parse_args(["host", *argv])
