@@ -53,8 +53,12 @@ def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 1) if values else None
 
 
-async def run_soak(settings: Settings, seconds: float, progress: bool = True) -> dict[str, object]:
-    """Run the show for `seconds`; report memory and latency of the start against the end."""
+async def run_soak(
+    settings: Settings, seconds: float | None, progress: bool = True, turns: int | None = None
+) -> dict[str, object]:
+    """Run the show for `seconds`, or for exactly `turns` turns (tests: however slow the machine)."""
+    if (seconds is None) == (turns is None):
+        raise ValueError("a soak runs either for `seconds` or for `turns`")
     stack = await build_stack(settings)
     voice = VoiceCatalog(None).get(settings.voice)
     process = psutil.Process()
@@ -75,7 +79,8 @@ async def run_soak(settings: Settings, seconds: float, progress: bool = True) ->
         started = time.monotonic()
         turn = 0
         try:
-            while (elapsed := time.monotonic() - started) < seconds:
+            while (turn < turns) if turns is not None else (time.monotonic() - started < seconds):
+                elapsed = time.monotonic() - started
                 clip = clips[turn % len(clips)]
                 before = len(engine.completed)
                 async for frame in paced_frames(
@@ -98,9 +103,11 @@ async def run_soak(settings: Settings, seconds: float, progress: bool = True) ->
         finally:
             await engine.aclose()
             recorder.finish()
+        ran = time.monotonic() - started
     finally:
         await stack.aclose()
-    window = WINDOW_S if seconds >= 10 * WINDOW_S else seconds / 10
+    span = seconds if seconds is not None else ran
+    window = WINDOW_S if span >= 10 * WINDOW_S else span / 10
     end = samples[-1][0] if samples else 0.0
     first = [v for t, _, v in samples if t < window and v is not None]
     last = [v for t, _, v in samples if t >= end - window and v is not None]
