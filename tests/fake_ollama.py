@@ -35,7 +35,7 @@ class FakeOllama:
         self.reply = list(reply) or ["Good", " evening", ",", " everyone", "."]
         self.paced = False
         self.chat_requests: list[dict[str, Any]] = []
-        self.pieces_sent = 0
+        self.pieces_sent = 0  # reply pieces handed to the socket (paced: one per `release`)
         self.client_disconnected = threading.Event()
         self.pull_bytes = 3_000_000  # /api/pull reports this layer size in three steps
         self.pull_failures: set[str] = set()  # models whose pull ends with an error line
@@ -230,11 +230,13 @@ class FakeOllama:
                         if fake.paced and not fake._await_permit(self.connection):
                             fake.client_disconnected.set()
                             return
+                        if not line["done"]:
+                            # counted before the write: a client that has read piece n must see
+                            # n here (counted after it, the test thread could read it first)
+                            fake.pieces_sent += 1
                         data = json.dumps(line).encode() + b"\n"
                         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
                         self.wfile.flush()
-                        if not line["done"]:
-                            fake.pieces_sent += 1
                     self.wfile.write(b"0\r\n\r\n")
                     self.wfile.flush()
                     fake.reply_finished.set()
