@@ -13,8 +13,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from studio.config import load_settings
-from studio.engine.qt_adapter import EngineThread
 from studio.ui.main_window import StudioWindow
+from studio.ui.show_thread import ShowThread
 from studio.ui.theme import apply_theme
 from studio.voices.catalog import VoiceCatalog
 
@@ -26,7 +26,7 @@ def main(target: Path) -> int:
     apply_theme(app)
     settings = load_settings()
     voices = VoiceCatalog(None).profiles()
-    window = StudioWindow(settings, voices, EngineThread(settings, voices[0]))
+    window = StudioWindow(settings, voices, ShowThread(settings, voices[0]))
     window.resize(1400, 860)
     pending = list(LINES)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -135,7 +135,9 @@ class Settings(BaseSettings):
     tts_timeout_s: float = Field(10.0, gt=0, le=600)  # the first audio chunk, then each next one
     health_check_s: float = Field(1.0, gt=0, le=600)  # first re-check of a failed stage; doubles
     health_check_max_s: float = Field(30.0, gt=0, le=3600)  # the longest wait between re-checks
-    faults: str = ""  # fault injection for tests and demos, e.g. "chat:fail:0.3,tts:hang:0.1"
+    # Fault injection for tests and demos, e.g. "chat:fail:0.3,tts:hang:0.1" (studio.faults); the
+    # environment may also name it AI_ANCHOR_FAULTS, which wins over FAULTS and the file.
+    faults: str = Field("", validation_alias=AliasChoices("AI_ANCHOR_FAULTS", "faults"))
 
     @field_validator("SAMPLE_RATE")
     @classmethod

@@ -1,9 +1,10 @@
 """Fault injection for tests and demos: make a chosen stage fail, hang, or answer garbage at a rate.
 
-Spec (setting `faults` or env AI_ANCHOR_FAULTS): comma-separated `stage:kind:rate`, e.g.
-"chat:fail:0.3,tts:hang:0.1,stt:garbage:0.2". Stages: stt, vad, turn, chat, tts; kinds: fail,
-hang, garbage (vad runs inline on every frame and cannot hang). A plan can be changed while the
-show runs (`set_spec`, `clear`), which is how tests make a fault stop and watch the recovery.
+Spec (the `faults` setting; AI_ANCHOR_FAULTS in the environment): comma-separated
+`stage:kind:rate`, e.g. "chat:fail:0.3,tts:hang:0.1,stt:garbage:0.2". Stages: stt, vad, turn,
+chat, tts; kinds: fail, hang, garbage (vad runs inline on every frame and cannot hang). The show
+wraps its stack with the plan (studio.show.stack). A plan can be changed while the show runs
+(`set_spec`, `clear`), which is how tests make a fault stop and watch the recovery.
 Threading: wrappers run on the engine loop, like the backends they wrap.
 """
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import random
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
@@ -26,7 +26,6 @@ from studio.voices.profile import VoiceProfile
 
 FaultKind = Literal["fail", "hang", "garbage"]
 KINDS: tuple[FaultKind, ...] = ("fail", "hang", "garbage")
-ENV_VAR = "AI_ANCHOR_FAULTS"
 
 
 class FaultSpecError(ValueError):
@@ -66,11 +65,6 @@ def parse_faults(spec: str) -> list[FaultRule]:
             raise FaultSpecError(f"fault {entry!r}: rate must be from 0 to 1")
         rules.append(FaultRule(stage, kind, rate))  # type: ignore[arg-type]
     return rules
-
-
-def configured_spec(settings_spec: str) -> str:
-    """The spec in force: AI_ANCHOR_FAULTS wins over the `faults` setting."""
-    return os.environ.get(ENV_VAR, "").strip() or settings_spec.strip()
 
 
 class FaultPlan:

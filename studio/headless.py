@@ -1,6 +1,7 @@
 """`ai-anchor-studio run`: replay a host recording as the live mic and produce the anchor's side.
 
-Threading: one asyncio loop in the main thread runs the engine; backends use their own workers;
+The show is studio.show's, as in the window: `run` is one more face (a subscriber and a caller).
+Threading: one asyncio loop in the main thread runs the show; backends use their own workers;
 with `--output-device` PortAudio's callback thread plays the program and an "audio-watch" thread
 reports device changes. Nothing is written unless the show ran (a device that cannot be opened
 stops it before the stack loads): the output WAV appears atomically at the very end.
@@ -12,23 +13,29 @@ import asyncio
 import itertools
 import json
 import sys
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+import numpy as np
 
 from studio.audio.device_stream import DeviceEvent
 from studio.audio.outputs import ClockedOutput, InstantOutput
 from studio.audio.recording import HostRecording
 from studio.audio.sources import paced_frames, silence
 from studio.audio.wavwriter import write_wav_atomic
-from studio.backends.registry import BackendStack, build_stack
+from studio.backends.registry import BackendStack
 from studio.config import Settings
-from studio.engine.engine import StudioEngine
-from studio.engine.events import EngineEvent, TranscriptUpdated, TurnCompleted, TurnDiscarded
-from studio.session.log import SessionLog, new_session_path
-from studio.session.program_wav import CrashSafeWav, RecordingOutput
-from studio.session.recorder import SessionRecorder
-from studio.voices.catalog import installed_voice_for_language
+from studio.engine.events import (
+    EngineEvent,
+    StageStatusChanged,
+    TranscriptUpdated,
+    TurnCompleted,
+    TurnDiscarded,
+)
+from studio.session.log import new_session_path
+from studio.show import Show
 from studio.voices.profile import VoiceProfile
 
 if TYPE_CHECKING:
@@ -56,7 +63,7 @@ class RunRequest:
     monitor_device: str | None = None  # and to these headphones too
 
 
-def _printer(stream: TextIO) -> callable:
+def _printer(stream: TextIO) -> Callable[[Any], None]:
     """Human-readable live transcript on `stream`."""
 
     def show(event: EngineEvent) -> None:
@@ -75,91 +82,46 @@ def _printer(stream: TextIO) -> callable:
     return show
 
 
-def _progress(stream: TextIO) -> callable:
-    def report(stage: str, backend: str, state: str) -> None:
-        print(f"[{state:>7}] {stage}: {backend}", file=stream, flush=True)
+def _progress(stream: TextIO) -> Callable[[Any], None]:
+    """Stage states (loading, ready, degraded…) on `stream`, one line each."""
+
+    def report(event: Any) -> None:
+        if isinstance(event, StageStatusChanged):
+            print(f"[{event.state:>7}] {event.stage}: {event.backend}", file=stream, flush=True)
 
     return report
 
 
-async def run_show(settings: Settings, request: RunRequest, stack: BackendStack | None = None) -> dict:
-    """Run the recording through the engine; return the JSON-able result."""
-    log_stream = sys.stderr
-    audio = _open_devices(settings, request, log_stream) if request.output_device else None
-    try:
-        return await _run_show(settings, request, stack, audio, log_stream)
-    finally:
-        if audio is not None:
-            audio.close()
-
-
-def _open_devices(settings: Settings, request: RunRequest, log_stream: TextIO) -> AudioIO:
-    """The live program (and monitor) device; raises AudioDeviceError before anything is written."""
-    from studio.audio.io import AudioIO
-
-    def report(event: DeviceEvent) -> None:  # from the audio-watch thread: one line per change
-        print(f"audio: {event.message()}", file=log_stream, flush=True)
-
-    audio = AudioIO(
-        settings,
-        program_device=request.output_device,
-        monitor_device=request.monitor_device,
-        use_mic=False,
-        use_monitor=request.monitor_device is not None,
-        on_event=report,
-    )
-    audio.program.keep_recording()
-    return audio
-
-
-async def _run_show(
+async def run_show(
     settings: Settings,
     request: RunRequest,
-    stack: BackendStack | None,
-    audio: AudioIO | None,
-    log_stream: TextIO,
+    stack: BackendStack | None = None,
+    subscribers: Sequence[Callable[[Any], None]] = (),
 ) -> dict:
-    own_stack = stack is None
-    if stack is None:
-        stack = await build_stack(settings, _progress(log_stream))
-    if audio is not None:
-        output = audio.program
-    else:
-        output = (InstantOutput if request.fast else ClockedOutput)(settings.SAMPLE_RATE, keep_recording=True)
-    program = None
-    if request.record is not None:
-        program = RecordingOutput(output, CrashSafeWav(request.record, output.sample_rate))
-    engine = StudioEngine(settings, stack, program or output, request.voice)
-    engine.voice_for_language = installed_voice_for_language
-    engine.set_mode("auto")
-    recorder = SessionRecorder(SessionLog(request.session_log or new_session_path()))
-    recorder.attach(engine)
-    recorder.start(request.voice.name, stack.describe(), input=str(request.recording.path))
-    print(f"session log: {recorder.log.path}", file=log_stream, flush=True)
+    """Run the recording through the show; return the JSON-able result.
+
+    `stack`: one the caller owns (tests); `subscribers` see the show's events as the window does.
+    """
+    log_stream = sys.stderr
+    turns: list[TurnCompleted] = []
+    show = _show_for(settings.model_copy(update={"turn_mode": "auto"}), request, stack, log_stream)
+    show.subscribe(lambda event: turns.append(event) if isinstance(event, TurnCompleted) else None)
+    show.subscribe(_progress(log_stream))
     if not request.as_json:
-        engine.bus.subscribe(_printer(sys.stdout))
-    blocks = itertools.chain(request.recording.blocks(), silence(TRAILING_SILENCE_S))
-    frames = paced_frames(
-        blocks,
-        stack.vad.frame_samples,
-        paced=not request.fast,
-        gate=engine.wait_settled if request.fast else None,
-    )
-    try:
-        await engine.run(frames)
-        if audio is not None:
-            await audio.program.drain()  # the last words out of the device before it closes
-    finally:
-        await engine.aclose()
-        recorder.finish()
-        if program is not None:
-            program.close()
-        if own_stack:
-            await stack.aclose()
-    if not engine.completed:
+        show.subscribe(_printer(sys.stdout))
+    for subscriber in subscribers:
+        show.subscribe(subscriber)
+    async with show:
+        print(f"session log: {show.session_log_path}", file=log_stream, flush=True)
+        await show.serve()
+        device_stats = show.audio.stats() if show.audio is not None else None
+        program = show.output
+        recording = program.recording() if request.output is not None else None
+        described = show.stack.describe() if show.stack is not None else {}
+    if not turns:
         raise ShowError(f"{request.recording.path}: no host speech was recognised; nothing to answer")
-    if request.output is not None:
-        write_wav_atomic(request.output, output.recording(), output.sample_rate)
+    if recording is not None:
+        write_wav_atomic(request.output, recording, program.sample_rate)  # type: ignore[arg-type]
     return {
         "turns": [
             {
@@ -169,12 +131,63 @@ async def _run_show(
                 "interrupted": turn.interrupted,
                 "latency_ms": turn.latency_ms,
             }
-            for turn in engine.completed
+            for turn in turns
         ],
         "output": str(request.output) if request.output else None,
-        "output_device": audio.stats() if audio is not None else None,
-        "stack": stack.describe(),
+        "output_device": device_stats,
+        "stack": described,
     }
+
+
+def _show_for(
+    settings: Settings, request: RunRequest, stack: BackendStack | None, log_stream: TextIO
+) -> Show:
+    """The show `run` asked for: the recording as the mic, a clock (or a device) as the program."""
+    fast = request.fast
+
+    def host(frame_samples: int) -> AsyncIterator[np.ndarray]:
+        blocks = itertools.chain(request.recording.blocks(), silence(TRAILING_SILENCE_S))
+        return paced_frames(blocks, frame_samples, paced=not fast, gate=show.wait_settled if fast else None)
+
+    output = None
+    if not request.output_device:
+        output = (InstantOutput if fast else ClockedOutput)(settings.SAMPLE_RATE, keep_recording=True)
+    show = Show(
+        settings,
+        request.voice,
+        stack=stack,
+        output=output,
+        frame_source=host,
+        audio_factory=_device_opener(request, log_stream) if request.output_device else None,
+        session_log=request.session_log or new_session_path(),
+        session_details={"input": str(request.recording.path)},
+        record=request.record,
+        strict=True,
+    )
+    return show
+
+
+def _device_opener(request: RunRequest, log_stream: TextIO) -> Callable[[Settings], AudioIO]:
+    """The live program (and monitor) device; AudioDeviceError stops the run before the stack loads."""
+
+    def report(event: DeviceEvent) -> None:  # from the audio-watch thread: one line per change
+        print(f"audio: {event.message()}", file=log_stream, flush=True)
+
+    def open_devices(settings: Settings) -> AudioIO:
+        from studio.audio.io import AudioIO
+
+        audio = AudioIO(
+            settings,
+            program_device=request.output_device,
+            monitor_device=request.monitor_device,
+            use_mic=False,
+            use_monitor=request.monitor_device is not None,
+            on_event=report,
+        )
+        audio.program.keep_recording()
+        return audio
+
+    return open_devices
 
 
 def execute(settings: Settings, request: RunRequest) -> int:

@@ -2,8 +2,9 @@
 
 It opens the mic, the program output (on air) and the optional monitor by name, gives the
 engine 16 kHz mic frames and an AudioOutput, feeds the echo gate with what the program played
-alongside each mic frame, and watches the devices: a lost device is reported, time keeps going
-(silence), and the device is picked up again when it returns.
+alongside each mic frame (the show hands `echo_gate.is_echo` to the engine), and watches the
+devices: a lost device is reported, time keeps going (silence), and the device is picked up
+again when it returns.
 Threading: construct/`close` on the owner's thread; `frames`, `program.write/flush` on the engine
 loop; a daemon "audio-watch" thread checks the devices every WATCH_S and calls the event
 listeners from there (a GUI must hop to its own thread, e.g. a queued signal). PortAudio
@@ -98,11 +99,6 @@ class AudioIO:
         self._watch.start()
 
     # ----- what the engine uses -----------------------------------------------------------------
-    def attach(self, engine: object) -> None:
-        """Let the engine ignore the anchor's own voice in the mic (sets `engine.echo_filter`)."""
-        if self.echo_gate is not None:
-            engine.echo_filter = self.echo_gate.is_echo  # type: ignore[attr-defined]
-
     async def frames(self, frame_samples: int) -> AsyncIterator[np.ndarray]:
         """16 kHz mic frames for `engine.run`, in real time; paced silence while there is no mic."""
         loop = asyncio.get_running_loop()

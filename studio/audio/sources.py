@@ -75,7 +75,7 @@ class QueuedMicrophone:
             self._pending.append(np.asarray(audio, dtype=np.float32))
 
     def source(self, frame_samples: int) -> AsyncIterator[np.ndarray]:
-        """The frame source for `EngineThread(source_factory=mic.source)`."""
+        """The frame source for `ShowThread(source_factory=mic.source)` (or `Show(frame_source=…)`)."""
         return self._frames(frame_samples)
 
     async def _frames(self, frame_samples: int) -> AsyncIterator[np.ndarray]:

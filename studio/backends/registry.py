@@ -177,16 +177,8 @@ def create_backend(stage: Stage, name: str, settings: Settings) -> Any:
 async def build_stack(settings: Settings, on_progress: ProgressCallback | None = None) -> BackendStack:
     """Load every stage's backend off the loop (in parallel) and return the assembled stack.
 
-    With fault injection configured (setting `faults` / AI_ANCHOR_FAULTS), the backends come
-    wrapped by `studio.faults` so that they misbehave on purpose.
+    Fault injection (setting `faults`) is the show's to apply (studio.show.stack), not ours.
     """
-    from studio.faults import FaultPlan, FaultSpecError, configured_spec, inject_faults
-
-    try:
-        fault_spec = configured_spec(settings.faults)
-        plan = FaultPlan(fault_spec) if fault_spec else None
-    except FaultSpecError as exc:
-        raise BackendLoadError(f"fault injection: {exc}") from None
     preset = await asyncio.to_thread(resolve_preset, settings)
     names = backend_names(settings, preset)
 
@@ -200,5 +192,4 @@ async def build_stack(settings: Settings, on_progress: ProgressCallback | None =
 
     loaded = await asyncio.gather(*(load(stage) for stage in STAGES))
     by_stage = dict(zip(STAGES, loaded, strict=True))
-    stack = BackendStack(preset=preset, **by_stage)
-    return stack if plan is None else inject_faults(stack, plan)
+    return BackendStack(preset=preset, **by_stage)

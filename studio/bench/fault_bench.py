@@ -1,10 +1,11 @@
 """`bench --faults N`: a show under N injected faults across every stage; counts crashes and lost log lines.
 
 The backends are the fixed-delay instrumented ones (what is measured is the studio's handling of
-failures, not model speed), wrapped by a fault plan that fails, hangs and returns garbage in all
-five stages. Host lines alternate between the mic (tone bursts through the VAD and turn policy)
-and typed lines. Every record the session log should hold is counted as it is published and
-compared with the file afterwards; every anchor line that aired must be in the file before it.
+failures, not model speed); the show wraps them by the fault plan of its `faults` setting, which
+fails, hangs and returns garbage in all five stages. Host lines alternate between the mic (tone
+bursts through the VAD and turn policy) and typed lines. Every record the session log should hold
+is counted as it is published and compared with the file afterwards; every anchor line that aired
+must be in the file before it.
 Threading: one asyncio loop in the main thread; the session log has its writer thread.
 """
 
@@ -27,17 +28,16 @@ from studio.bench.fixed_delay import (
     FixedDelayTurnDetector,
 )
 from studio.config import Settings
-from studio.engine.engine import StudioEngine
 from studio.engine.events import (
     EngineEvent,
     ReplyCaptioned,
     ReplyClauseStarted,
     StageStatusChanged,
 )
-from studio.faults import FaultPlan, inject_faults
 from studio.session.export import read_session
-from studio.session.log import SessionLog, new_session_path
-from studio.session.recorder import SessionRecorder, record_of
+from studio.session.log import new_session_path
+from studio.session.recorder import record_of
+from studio.show import Show
 from studio.voices.catalog import VoiceCatalog
 
 SPEC = ",".join(
@@ -71,6 +71,17 @@ def _host_line() -> list[np.ndarray]:
     return [audio[i : i + 512] for i in range(0, len(audio) - 511, 512)]
 
 
+async def _one_turn(show: Show, number: int) -> None:
+    """A host line: typed on odd turns, spoken through the VAD and turn policy on even ones."""
+    if number % 2:
+        await show.asubmit_text(f"Typed question number {number}")
+    else:
+        for frame in _host_line():
+            show.hear(frame)
+            await show.wait_settled()
+    await show.wait_anchor_idle()
+
+
 async def run_fault_bench(settings: Settings, faults: int, log_path: Path) -> dict[str, object]:
     """Turns until `faults` faults were injected; what happened, counted."""
     settings = settings.model_copy(
@@ -81,9 +92,10 @@ async def run_fault_bench(settings: Settings, faults: int, log_path: Path) -> di
             tts_timeout_s=0.3,
             health_check_s=0.05,
             health_check_max_s=0.4,
+            faults=SPEC,
+            turn_mode="auto",
         )
     )
-    plan = FaultPlan(SPEC, seed=11)
     stack = BackendStack(
         preset="fixed-delay",
         stt=FixedDelaySpeechToText(delay=0.02),
@@ -92,14 +104,14 @@ async def run_fault_bench(settings: Settings, faults: int, log_path: Path) -> di
         chat=FixedDelayChat(REPLY, first=0.02, per_token=0.002),
         tts=FixedDelaySynthesizer(first=0.01, chunk_seconds=0.2),
     )
-    engine = StudioEngine(
+    show = Show(
         settings,
-        inject_faults(stack, plan),
-        InstantOutput(settings.SAMPLE_RATE),
         VoiceCatalog(None).get(settings.voice),
+        stack=stack,
+        output=InstantOutput(settings.SAMPLE_RATE),
+        session_log=log_path,
+        fault_seed=11,
     )
-    recorder = SessionRecorder(SessionLog(log_path))
-    recorder.attach(engine)
     expected: list[str] = []
     seen: Counter[str] = Counter()
 
@@ -108,29 +120,24 @@ async def run_fault_bench(settings: Settings, faults: int, log_path: Path) -> di
             expected.append(record_of(event)[0])  # type: ignore[index]
         seen[type(event).__name__] += 1
 
-    engine.bus.subscribe(count)
+    show.subscribe(count)
     errors = _ErrorCounter()
     logging.getLogger("studio.engine").addHandler(errors)
     escaped: list[str] = []
     turns = 0
     try:
-        while plan.total < faults:
-            try:
-                if turns % 2:
-                    engine.submit_text(f"Typed question number {turns}")
-                else:
-                    for frame in _host_line():
-                        engine.process_frame(frame)
-                        await engine.wait_settled()
-                await engine.wait_anchor_idle()
-            except Exception as exc:  # a crash: the engine let an exception out
-                escaped.append(f"{type(exc).__name__}: {exc}")
-            turns += 1
-        plan.clear()
-        await engine.wait_anchor_idle()
+        async with show:
+            plan = show.fault_plan
+            assert plan is not None
+            while plan.total < faults:
+                try:
+                    await _one_turn(show, turns)
+                except Exception as exc:  # a crash: the engine let an exception out
+                    escaped.append(f"{type(exc).__name__}: {exc}")
+                turns += 1
+            plan.clear()
+            await show.wait_anchor_idle()
     finally:
-        await engine.aclose()
-        recorder.finish()
         logging.getLogger("studio.engine").removeHandler(errors)
     records = read_session(log_path)
     logged = Counter(r["kind"] for r in records)

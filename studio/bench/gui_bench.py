@@ -3,7 +3,7 @@
 Main-thread stalls over 50 ms (watchdog), waveform frame rate, time until the window shows, and
 voice-to-voice per turn while the GUI repaints. Host questions are spoken by the stack's own TTS
 and fed through a live-paced microphone stand-in, so STT and turn detection run for real.
-Threading: Qt main thread drives the run by signals; the engine runs in its EngineThread.
+Threading: Qt main thread drives the run by signals; the show runs in its ShowThread.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ def run_gui_bench(settings: Settings, turns: int) -> dict[str, Any]:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from studio.engine.qt_adapter import EngineThread
     from studio.ui.main_window import StudioWindow
+    from studio.ui.show_thread import ShowThread
     from studio.ui.theme import apply_theme
     from studio.voices.catalog import VoiceCatalog
 
@@ -53,10 +53,7 @@ def run_gui_bench(settings: Settings, turns: int) -> dict[str, Any]:
     mic = QueuedMicrophone()
     started = time.perf_counter()
 
-    def make_engine(s: Settings, voice) -> EngineThread:
-        return EngineThread(s, voice, source_factory=mic.source)
-
-    window = StudioWindow(settings, voices, make_engine(settings, voices[0]), make_engine)
+    window = StudioWindow(settings, voices, ShowThread(settings, voices[0], source_factory=mic.source))
     window.start()
     shown_ms = (time.perf_counter() - started) * 1000
     results: dict[str, Any] = {}

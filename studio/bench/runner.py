@@ -2,7 +2,8 @@
 
 Host questions are synthesized with the stack's own TTS, then replayed in real time as the mic,
 one polite question after another. A second pass swaps every model but the VAD for backends of
-fixed, known delay, so the engine's own overhead is measured apart from model speed.
+fixed, known delay, so the engine's own overhead is measured apart from model speed. Both passes
+run the show as every face does (studio.show), over one stack loaded once.
 Threading: one asyncio loop in the main thread; backends use their own workers.
 """
 
@@ -33,8 +34,8 @@ from studio.bench.fixed_delay import (
 )
 from studio.config import Settings
 from studio.engine.clauses import ClauseSplitter
-from studio.engine.engine import StudioEngine
 from studio.engine.events import TurnCompleted
+from studio.show import Show
 from studio.voices.catalog import VoiceCatalog
 from studio.voices.profile import VoiceProfile
 
@@ -84,20 +85,20 @@ async def replay_questions(
     settings: Settings, stack: BackendStack, voice: VoiceProfile, clips: list[np.ndarray]
 ) -> list[TurnCompleted]:
     """Play each question in real time, wait for the anchor, go on; return the finished turns."""
-    engine = StudioEngine(settings, stack, InstantOutput(settings.SAMPLE_RATE), voice)
-    engine.set_mode("auto")
+    settings = settings.model_copy(update={"turn_mode": "auto"})
+    show = Show(settings, voice, stack=stack, output=InstantOutput(settings.SAMPLE_RATE))
+    completed: list[TurnCompleted] = []
+    show.subscribe(lambda event: completed.append(event) if isinstance(event, TurnCompleted) else None)
     trailing = (settings.turn_max_silence_ms + 400) / 1000.0
-    try:
+    async with show:
         for clip in clips:
-            await engine.wait_anchor_idle()
+            await show.wait_anchor_idle()
             async for frame in paced_frames(
                 [*silence(0.3), clip, *silence(trailing)], stack.vad.frame_samples
             ):
-                engine.process_frame(frame)
-        await engine.wait_anchor_idle()
-    finally:
-        await engine.aclose()
-    return [turn for turn in engine.completed if not turn.interrupted]
+                show.hear(frame)
+        await show.wait_anchor_idle()
+    return [turn for turn in completed if not turn.interrupted]
 
 
 def summarize(turns: list[TurnCompleted]) -> dict[str, object]:

@@ -26,11 +26,10 @@ from studio.audio.sources import paced_frames, silence
 from studio.backends.registry import build_stack
 from studio.bench.runner import synthesize_questions
 from studio.config import Settings
-from studio.engine.engine import StudioEngine
 from studio.engine.events import StageStatusChanged, TurnCompleted
 from studio.heap import release_free_heap
-from studio.session.log import SessionLog, new_session_path
-from studio.session.recorder import SessionRecorder
+from studio.session.log import new_session_path
+from studio.show import Show
 from studio.voices.catalog import VoiceCatalog
 
 WINDOW_S = 600.0
@@ -64,31 +63,37 @@ async def run_soak(
     process = psutil.Process()
     samples: list[tuple[float, float, float | None]] = []  # (t, rss MB, voice-to-voice ms)
     statuses: list[str] = []
+    path = new_session_path()
+    log_path = path.with_name(f"soak-{path.name}")
     try:
         clips = await synthesize_questions(stack, voice, DISTINCT_QUESTIONS)
-        engine = StudioEngine(settings, stack, ClockedOutput(settings.SAMPLE_RATE), voice)
-        engine.set_mode("auto")
-        path = new_session_path()
-        recorder = SessionRecorder(SessionLog(path.with_name(f"soak-{path.name}")))
-        recorder.attach(engine)
-        recorder.start(voice.name, stack.describe(), soak_seconds=seconds)
-        engine.bus.subscribe(
+        show = Show(
+            settings.model_copy(update={"turn_mode": "auto"}),
+            voice,
+            stack=stack,
+            output=ClockedOutput(settings.SAMPLE_RATE),
+            session_log=log_path,
+            session_details={"soak_seconds": seconds},
+        )
+        completed: list[TurnCompleted] = []
+        show.subscribe(lambda e: completed.append(e) if isinstance(e, TurnCompleted) else None)
+        show.subscribe(
             lambda e: statuses.append(f"{e.stage} {e.state}") if isinstance(e, StageStatusChanged) else None
         )
         trailing = (settings.turn_max_silence_ms + 400) / 1000.0
         started = time.monotonic()
         turn = 0
-        try:
+        async with show:
             while (turn < turns) if turns is not None else (time.monotonic() - started < seconds):
                 elapsed = time.monotonic() - started
                 clip = clips[turn % len(clips)]
-                before = len(engine.completed)
+                before = len(completed)
                 async for frame in paced_frames(
                     [*silence(0.3), clip, *silence(trailing)], stack.vad.frame_samples
                 ):
-                    engine.process_frame(frame)
-                await engine.wait_anchor_idle()
-                done: list[TurnCompleted] = engine.completed[before:]
+                    show.hear(frame)
+                await show.wait_anchor_idle()
+                done = completed[before:]
                 v2v = done[-1].latency_ms.get("voice_to_voice") if done else None
                 if turn == 0:
                     gc.collect()
@@ -100,9 +105,6 @@ async def run_soak(
                         flush=True,
                     )
                 turn += 1
-        finally:
-            await engine.aclose()
-            recorder.finish()
         ran = time.monotonic() - started
     finally:
         await stack.aclose()
@@ -145,7 +147,7 @@ async def run_soak(
         "voice_to_voice_median_ms": {"first_window": _median(first), "last_window": _median(last)},
         "voice_to_voice_turns": {"first_window": len(first), "last_window": len(last)},
         "stage_status_changes": statuses,
-        "session_log": str(recorder.log.path),
+        "session_log": str(log_path),
         "stack": stack.describe(),
     }
 

@@ -1,7 +1,7 @@
 """Turns the engine's events into session-log records, and holds each anchor line until it is logged.
 
-Attach once per engine: it subscribes to the bus and installs the engine's air gate, so no clause
-plays before its `anchor_line` record is on disk. The GUI can attach the same way.
+The show (studio.show) subscribes `on_event` to its event stream and hands `air_gate` to the
+engine it creates, so no clause plays before its `anchor_line` record is on disk.
 Threading: event handlers run on the engine loop (they only queue records; the disk is the log's).
 """
 
@@ -74,12 +74,12 @@ class SessionRecorder:
         """The first record: what the show runs on."""
         self.log.append("session_started", version=FORMAT_VERSION, voice=voice, backends=backends, **details)
 
-    def attach(self, engine: Any) -> None:
-        """Log `engine`'s events, and make its anchor lines wait for their log entries."""
-        engine.bus.subscribe(self.on_event)
-        engine.air_gate = self.log.wait_durable
+    async def air_gate(self) -> None:
+        """The engine's air gate: a clause airs only once everything logged before it is on disk."""
+        await self.log.wait_durable()
 
     def on_event(self, event: EngineEvent) -> None:
+        """Log what the session keeps of `event` (any other event of the stream is ignored)."""
         record = record_of(event)
         if record is not None:
             kind, fields = record

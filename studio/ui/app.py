@@ -13,9 +13,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from studio.config import Settings, data_dir
-from studio.engine.qt_adapter import EngineThread
 from studio.ui.icon import app_icon
 from studio.ui.main_window import StudioWindow, window_state
+from studio.ui.show_thread import ShowThread
 from studio.ui.theme import apply_theme
 from studio.voices.catalog import VoiceCatalog
 
@@ -23,15 +23,16 @@ log = logging.getLogger(__name__)
 SCREENSHOT_SETTLE_MS = 1500  # let the waveforms and gauge draw a few frames first
 
 
-def make_engine(settings: Settings, voice) -> EngineThread:
-    """An engine thread on the real audio devices named in the settings (silence if there are none)."""
+def open_devices(settings: Settings):
+    """The real audio devices the settings name (the show reopens them when they change)."""
+    from studio.audio.io import AudioIO
 
-    def open_devices():
-        from studio.audio.io import AudioIO
+    return AudioIO(settings)
 
-        return AudioIO(settings)
 
-    return EngineThread(settings, voice, audio_factory=open_devices)
+def make_engine(settings: Settings, voice) -> ShowThread:
+    """The show's Qt edge on the real audio devices (silence if there are none)."""
+    return ShowThread(settings, voice, audio_factory=open_devices)
 
 
 def _with_remembered_devices(settings: Settings) -> Settings:
@@ -61,7 +62,7 @@ def run_app(settings: Settings, screenshot: Path | None = None) -> int:
     settings = _with_remembered_devices(settings)
     remembered = settings.voice or str(window_state().value("voice", "") or "") or catalog.default_name()
     chosen = next((v for v in voices if v.name == remembered), voices[0])
-    window = StudioWindow(settings, voices, make_engine(settings, chosen), make_engine)
+    window = StudioWindow(settings, voices, make_engine(settings, chosen))
     window.start()
     if screenshot is not None:
         outcome = {"code": 0}

@@ -1,6 +1,6 @@
 """The host's console: waveforms, transcript, latency, memory, stage lights and the show controls.
 
-Threading: Qt main thread only. The engine runs in `EngineThread` and reaches us by queued
+Threading: Qt main thread only. The show runs in `ShowThread` and reaches us by queued
 signals; waveforms and meters are pulled by one 30 fps timer from lock-free scopes. Nothing
 here waits on the engine, a model or a device.
 """
@@ -8,7 +8,6 @@ here waits on the engine, a model or a device.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -31,7 +30,6 @@ from PySide6.QtWidgets import (
 
 from studio.config import Settings, config_dir, data_dir
 from studio.engine.events import EngineEvent, HostLineResumed, ReplyCaptioned, TurnCompleted
-from studio.engine.qt_adapter import EngineThread
 from studio.ui import theme
 from studio.ui.controls import ControlPanel
 from studio.ui.device_pickers import DevicePickers
@@ -39,6 +37,7 @@ from studio.ui.hotkeys import HotkeyFilter
 from studio.ui.latency_panel import LatencyPanel
 from studio.ui.resource_gauge import ResourceGauge
 from studio.ui.settings_dialog import SettingsDialog
+from studio.ui.show_thread import ShowThread
 from studio.ui.stage_lights import StageLights, banner_text
 from studio.ui.transcript_model import TranscriptLog
 from studio.ui.transcript_view import TranscriptView
@@ -50,7 +49,6 @@ from studio.voices.profile import VoiceProfile
 from studio.voices.store import VoiceProfileStore
 
 REFRESH_MS = 33  # ≥ 30 fps waveforms
-EngineFactory = Callable[[Settings, VoiceProfile], EngineThread]
 
 
 def window_state() -> QSettings:
@@ -59,14 +57,13 @@ def window_state() -> QSettings:
 
 
 class StudioWindow(QMainWindow):
-    """The studio window over one EngineThread (replaced when settings need a model reload)."""
+    """The studio window over one show (its Qt edge); settings and devices change it in place."""
 
     def __init__(
         self,
         settings: Settings,
         voices: list[VoiceProfile],
-        engine: EngineThread,
-        engine_factory: EngineFactory | None = None,
+        engine: ShowThread,
         device_lister=None,
     ) -> None:
         super().__init__()
@@ -74,7 +71,6 @@ class StudioWindow(QMainWindow):
         self.setObjectName("studio")
         self.resize(1280, 800)
         self.settings, self._voices = settings, list(voices)
-        self._engine_factory = engine_factory or (lambda s, v: EngineThread(s, v))
         self.engine = engine
         self.ready = False
         self._stage_details: dict[str, str] = {}
@@ -198,7 +194,7 @@ class StudioWindow(QMainWindow):
         self._restore_state()
 
     # ----- engine wiring ----------------------------------------------------------------------
-    def _connect_engine(self, engine: EngineThread) -> None:
+    def _connect_engine(self, engine: ShowThread) -> None:
         engine.stage_status_changed.connect(self.on_stage_status_changed)
         engine.engine_ready.connect(self.on_engine_ready)
         engine.engine_failed.connect(self.on_engine_failed)
@@ -219,6 +215,8 @@ class StudioWindow(QMainWindow):
         engine.audio_opened.connect(self.on_audio_opened)
         engine.audio_failed.connect(self.on_audio_failed)
         engine.device_event.connect(self.on_device_event)
+        engine.settings_applied.connect(self.on_settings_applied)
+        engine.reload_failed.connect(self.on_reload_failed)
 
     def start(self) -> None:
         """Show the window, start the timers and the engine (models load in the background)."""
@@ -232,27 +230,6 @@ class StudioWindow(QMainWindow):
 
     def _mark_shown(self) -> None:
         self.shown_after_ms = (time.time() - psutil.Process().create_time()) * 1000
-
-    def restart_engine(self, settings: Settings) -> None:
-        """Rebuild the model stack with new settings without blocking the window."""
-        old = self.engine
-        self.settings = settings
-        self.ready = False
-        self.lights.set_all("loading", "reloading with the new settings")
-        voice = self._current_voice() or old.voice
-        new = self._engine_factory(settings, voice)
-        self.engine = new
-        if self.voice_manager is not None:  # transcribe/preview go to the new stack
-            self.voice_manager.engine = new
-        self._connect_engine(new)
-        for signal in (old.stage_status_changed, old.engine_ready, old.engine_failed):
-            signal.disconnect()
-        if old.isRunning():
-            old.finished.connect(new.start)
-            old.finished.connect(old.deleteLater)
-            old.stop()
-        else:
-            new.start()
 
     # ----- engine events ----------------------------------------------------------------------
     def on_stage_status_changed(self, stage: str, backend: str, state: str, detail: str) -> None:
@@ -417,7 +394,7 @@ class StudioWindow(QMainWindow):
         self.statusBar().showMessage(message, 15_000)
 
     def _on_devices_chosen(self, mic: str, program: str, monitor: str) -> None:
-        """Remember the devices by name and reopen the streams on them (the models reload)."""
+        """Remember the devices by name and reopen the streams on them (the show goes on)."""
         state = window_state()
         state.setValue("devices/mic", mic)
         state.setValue("devices/program", program)
@@ -433,7 +410,8 @@ class StudioWindow(QMainWindow):
             f"Opening mic {mic or 'default'}, program {program or 'default'}, monitor {monitor or 'off'}…",
             5000,
         )
-        self.restart_engine(self.settings.model_copy(update=changes))
+        self.settings = self.settings.model_copy(update=changes)
+        self.engine.set_devices(mic or None, program or None, monitor or None)
 
     def create_anchor_sink(self) -> None:
         """Add the AI_Anchor_Out virtual output, select it as the program output, say how OBS gets it."""
@@ -532,11 +510,25 @@ class StudioWindow(QMainWindow):
         self.hotkeys.set_keys(new.ptt_hotkey, new.interrupt_hotkey)
         self.controls.set_talk_key(new.ptt_hotkey)
         self.latency.set_alert_ms(new.max_latency_ms)
-        if dialog.needs_restart():
-            self.restart_engine(new)
-        else:
-            self.settings = new
+        devices = ("mic_device", "program_device", "monitor_device")  # the dialog leaves them as they are
+        self.reload_settings(new.model_copy(update={key: getattr(self.settings, key) for key in devices}))
         self.statusBar().showMessage("Settings saved", 4000)
+
+    def reload_settings(self, settings: Settings) -> None:
+        """New settings for the running show: it rebuilds only what they change, the show goes on."""
+        self.settings = settings
+        self.engine.reload_settings(settings)
+
+    def on_settings_applied(self, rebuilt: tuple) -> None:
+        """Say what the new settings rebuilt (nothing: they apply from the next frame)."""
+        if rebuilt:
+            self.statusBar().showMessage(f"Settings applied (rebuilt: {', '.join(rebuilt)})", 5000)
+
+    def on_reload_failed(self, message: str) -> None:
+        """New models could not load: the show goes on with the old ones, and the host is told."""
+        self.log.note(f"New settings not applied: {message}")
+        self.transcript.refresh()
+        self.statusBar().showMessage(message, 15_000)
 
     # ----- periodic work ----------------------------------------------------------------------
     def _refresh(self) -> None:

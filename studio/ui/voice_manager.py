@@ -11,8 +11,8 @@ Usage, on the Qt main thread (what `StudioWindow.open_voice_manager` does for it
 record_countdown_s=3)`:
 - `store`: a VoiceProfileStore; every write (create, duplicate, update, rename, delete, default)
   goes through it, atomically, on the dialog's worker thread. Bundled voices are read-only.
-- `engine`: the running EngineThread, or None. "Transcribe" and "Preview" use its live stack
-  (`EngineThread.transcribe` / `synthesize`); without an engine both are disabled, and before the
+- `engine`: the running ShowThread, or None. "Transcribe" and "Preview" use its live stack
+  (`ShowThread.transcribe` / `synthesize`); without an engine both are disabled, and before the
   models are loaded they say so.
 - `recorder_factory`: where "Record…" takes audio from (default: the settings' mic, else the
   system's default input). No input device → the Record button is disabled; its tooltip says why.

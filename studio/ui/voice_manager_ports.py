@@ -34,7 +34,7 @@ class Relay(Protocol):
 
 
 class VoiceEngine(Protocol):
-    """The live model stack's two calls the voice manager needs (EngineThread provides them)."""
+    """The live model stack's two calls the voice manager needs (ShowThread provides them)."""
 
     def transcribe(
         self, audio: np.ndarray, language: str | None = None

@@ -62,8 +62,13 @@ def run_turn(detected: str, voices: list[VoiceProfile], **overrides):
         tts = VoiceRecordingSynthesizer()
         turn = FixedDelayTurnDetector(0.01)
         stack = BackendStack("instrumented", stt, EnergyVoiceActivity(), turn, chat, tts)
-        engine = StudioEngine(load_settings(**overrides), stack, InstantOutput(24_000), ENGLISH)
-        engine.voice_for_language = lambda language: voice_for_language(voices, language)
+        engine = StudioEngine(
+            load_settings(**overrides),
+            stack,
+            InstantOutput(24_000),
+            ENGLISH,
+            voice_for_language=lambda language: voice_for_language(voices, language),
+        )
         await feed(engine, frames_of(quiet(0.3), tone(1.0), quiet(1.0)))
         await engine.wait_anchor_idle()
         await engine.aclose()

@@ -74,11 +74,11 @@ class Recorder:
 
 
 def faulty_engine(
-    spec: str = "", mid_stream: bool = False, **overrides
+    spec: str = "", mid_stream: bool = False, air_gate=None, **overrides
 ) -> tuple[StudioEngine, FaultPlan, Recorder, InstantOutput]:
     """An engine over fixed-delay backends wrapped by a fault plan (rates 1.0 make faults certain).
 
-    Stream faults strike before the first item unless `mid_stream`.
+    Stream faults strike before the first item unless `mid_stream`; `air_gate` is the engine's.
     """
     settings = load_settings(**{**FAST_RESILIENCE, **overrides})
     stack = BackendStack(
@@ -94,7 +94,7 @@ def faulty_engine(
         plan.after_items = lambda: 0  # type: ignore[method-assign]
     output = InstantOutput(24_000, keep_recording=True)
     voice = VoiceProfile(name="Test", anchor_name="Tess", fallback_lines=FALLBACK)
-    engine = StudioEngine(settings, inject_faults(stack, plan), output, voice)
+    engine = StudioEngine(settings, inject_faults(stack, plan), output, voice, air_gate=air_gate)
     recorder = Recorder()
     engine.bus.subscribe(recorder)
     return engine, plan, recorder, output

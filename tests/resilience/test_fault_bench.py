@@ -47,11 +47,17 @@ def test_fault_plan_draws_at_its_rate_and_counts():
 
 
 def test_bad_fault_spec_stops_the_start_with_its_message(monkeypatch):
-    from studio.backends.registry import BackendLoadError, build_stack
+    from studio.backends.registry import BackendLoadError
+    from studio.show import Show
+    from studio.voices.profile import VoiceProfile
+
+    async def never_built(settings, progress):
+        raise AssertionError("a bad fault spec must stop the show before any model loads")
 
     monkeypatch.setenv("AI_ANCHOR_FAULTS", "chat:fail:9")
+    show = Show(load_settings(), VoiceProfile(name="T"), stack_factory=never_built)
     with pytest.raises(BackendLoadError, match=r"fault injection: .*from 0 to 1"):
-        asyncio.run(build_stack(load_settings(stack="embedded")))
+        asyncio.run(show.run())
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("10m", 600), ("2h", 7200), ("45", 45)])

@@ -22,9 +22,9 @@ from tests.resilience.helpers import FALLBACK, QUESTION, REPLY, faulty_engine, s
 
 def _logged_show(path, spec: str = ""):
     async def scenario():
-        engine, _plan, _, output = faulty_engine(spec)
         recorder = SessionRecorder(SessionLog(path))
-        recorder.attach(engine)
+        engine, _plan, _, output = faulty_engine(spec, air_gate=recorder.air_gate)
+        engine.bus.subscribe(recorder.on_event)
         recorder.start("Test", engine.stack.describe())
         await speak_a_line(engine)
         engine.submit_text("Typed line")
@@ -83,16 +83,15 @@ def test_the_air_gate_holds_audio_until_the_line_is_on_disk(tmp_path, monkeypatc
     monkeypatch.setattr(session_log.os, "fsync", slow_fsync)
 
     async def scenario():
-        engine, _, events, output = faulty_engine()
         log = SessionLog(tmp_path / "show.jsonl")
-        SessionRecorder(log).attach(engine)
         at_gate = asyncio.Event()
 
         async def gate() -> None:  # the speaker has audio in hand and asks to air it
             at_gate.set()
             await log.wait_durable()
 
-        engine.air_gate = gate
+        engine, _, events, output = faulty_engine(air_gate=gate)
+        engine.bus.subscribe(SessionRecorder(log).on_event)
         engine.bus.subscribe(lambda e: gate_armed.set() if isinstance(e, AnchorLineQueued) else None)
         engine.submit_text("Hello")
         await asyncio.to_thread(entered.wait, 30)

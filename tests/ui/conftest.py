@@ -12,9 +12,9 @@ from studio.audio.sources import QueuedMicrophone
 from studio.backends.registry import BackendStack, create_backend
 from studio.bench.fixed_delay import FixedDelayChat, FixedDelaySynthesizer
 from studio.config import load_settings
-from studio.engine.qt_adapter import EngineThread
 from studio.ui.device_pickers import DeviceChoice
 from studio.ui.main_window import StudioWindow
+from studio.ui.show_thread import ShowThread
 from studio.voices.catalog import VoiceCatalog
 
 REPLY = "Good evening, here is the news. It has been a busy day in the city. More after the break."
@@ -60,7 +60,7 @@ FAKE_DEVICES = [
 
 @pytest.fixture
 def studio(qtbot):
-    """Start a StudioWindow over an EngineThread; returns (window, mic)."""
+    """Start a StudioWindow over a ShowThread; returns (window, mic)."""
     windows: list[StudioWindow] = []
 
     def start(stack_factory=None, turn_mode: str = "auto", lister=lambda: FAKE_DEVICES):
@@ -68,12 +68,10 @@ def studio(qtbot):
         voices = VoiceCatalog(None).profiles()
         mic = QueuedMicrophone()
 
-        def make_engine(s, voice):
-            return EngineThread(
-                s, voice, stack_factory=stack_factory or listening_stack(), source_factory=mic.source
-            )
-
-        window = StudioWindow(settings, voices, make_engine(settings, voices[0]), make_engine, lister)
+        show = ShowThread(
+            settings, voices[0], stack_factory=stack_factory or listening_stack(), source_factory=mic.source
+        )
+        window = StudioWindow(settings, voices, show, lister)
         qtbot.addWidget(window)
         windows.append(window)
         with qtbot.waitSignal(window.engine.engine_ready, timeout=60_000):

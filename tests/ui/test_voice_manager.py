@@ -540,10 +540,10 @@ def test_created_voice_is_transcribed_previewed_and_used_for_the_next_reply(
 
 def test_transcribe_before_the_models_are_loaded_says_so(qtbot, make_dialog, store, tmp_path):
     from studio.config import load_settings
-    from studio.engine.qt_adapter import EngineThread
+    from studio.ui.show_thread import ShowThread
 
     _own_profile(store, tmp_path, "Robin")
-    engine = EngineThread(load_settings(), store.get("Robin"))  # never started
+    engine = ShowThread(load_settings(), store.get("Robin"))  # never started
     dialog = make_dialog(engine=engine)
     engine.setParent(dialog)  # deleted with the dialog, on the GUI thread
     dialog.select("Robin")
@@ -577,8 +577,8 @@ def test_leaving_an_unsaved_import_asks_first(qtbot, make_dialog, store, tmp_pat
 def idle_window(qtbot):
     """A studio window whose engine is never started (the selector and the dialog need no models)."""
     from studio.config import data_dir, load_settings
-    from studio.engine.qt_adapter import EngineThread
     from studio.ui.main_window import StudioWindow
+    from studio.ui.show_thread import ShowThread
     from studio.voices.catalog import VoiceCatalog
     from tests.ui.conftest import FAKE_DEVICES
 
@@ -588,7 +588,7 @@ def idle_window(qtbot):
         settings = load_settings()
         voices = VoiceCatalog(data_dir() / "voices").profiles()
         chosen = next(v for v in voices if v.name == voice)
-        window = StudioWindow(settings, voices, EngineThread(settings, chosen), None, lambda: FAKE_DEVICES)
+        window = StudioWindow(settings, voices, ShowThread(settings, chosen), lambda: FAKE_DEVICES)
         qtbot.addWidget(window)
         windows.append(window)  # deleted by qtbot on the GUI thread, never by a stray GC
         window.voice_manager_options = {

@@ -18,15 +18,15 @@ def device_window(qtbot, anchor_sink, monkeypatch):
     """A window whose engine opens the real program sink (models: fast chat/TTS, real listeners)."""
     import studio.ui.app as app_module
 
-    original = app_module.EngineThread
+    original = app_module.ShowThread
 
-    def engine_with_test_stack(settings, voice, **kwargs):
+    def show_with_test_stack(settings, voice, **kwargs):
         return original(settings, voice, stack_factory=listening_stack(), **kwargs)
 
-    monkeypatch.setattr(app_module, "EngineThread", engine_with_test_stack)
+    monkeypatch.setattr(app_module, "ShowThread", show_with_test_stack)
     settings = load_settings(program_device=ANCHOR_SINK, output_latency_ms=40)
     voices = VoiceCatalog(None).profiles()
-    window = StudioWindow(settings, voices, make_engine(settings, voices[0]), make_engine)
+    window = StudioWindow(settings, voices, make_engine(settings, voices[0]))
     qtbot.addWidget(window)
     with qtbot.waitSignal(window.engine.engine_ready, timeout=60_000):
         window.start()

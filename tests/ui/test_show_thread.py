@@ -1,4 +1,4 @@
-"""The Qt edge: engine events arrive as signals on the GUI thread; commands reach the engine."""
+"""The show's Qt edge: show events arrive as signals on the GUI thread; commands reach the show."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ from studio.bench.fixed_delay import (
     FixedDelayTurnDetector,
 )
 from studio.config import load_settings
-from studio.engine.qt_adapter import EngineThread, silent_microphone
+from studio.show.host_input import silent_microphone
+from studio.ui.show_thread import ShowThread
 from studio.voices.profile import VoiceProfile
 
 REPLY = "Sure thing, here is the news. It has been a quiet day. More after the break."
@@ -57,10 +58,10 @@ def one_question(frame_samples: int):
 
 @pytest.fixture
 def engine_thread(qtbot):
-    threads: list[EngineThread] = []
+    threads: list[ShowThread] = []
 
-    def start(**kwargs) -> EngineThread:
-        thread = EngineThread(load_settings(), VoiceProfile(name="T"), **kwargs)
+    def start(**kwargs) -> ShowThread:
+        thread = ShowThread(load_settings(), VoiceProfile(name="T"), **kwargs)
         threads.append(thread)
         with qtbot.waitSignal(thread.engine_ready, timeout=10_000):
             thread.start()
@@ -104,7 +105,7 @@ def test_progress_and_failure_are_reported(qtbot):
         progress("chat", "ollama", "loading")
         raise RuntimeError("chat backend 'ollama' failed to load: connection refused")
 
-    thread = EngineThread(load_settings(), VoiceProfile(name="T"), stack_factory=broken)
+    thread = ShowThread(load_settings(), VoiceProfile(name="T"), stack_factory=broken)
     states: list[tuple] = []
     thread.stage_status_changed.connect(lambda *a: states.append(a))
     with qtbot.waitSignal(thread.engine_failed, timeout=10_000) as failed:
@@ -115,7 +116,7 @@ def test_progress_and_failure_are_reported(qtbot):
 
 
 def test_commands_before_start_are_ignored_safely():
-    thread = EngineThread(load_settings(), VoiceProfile(name="T"))
+    thread = ShowThread(load_settings(), VoiceProfile(name="T"))
     thread.push_to_talk(True)
     thread.interrupt()
     thread.stop()
