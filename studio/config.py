@@ -23,6 +23,8 @@ from pydantic_settings import (
 APP_NAME = "ai-anchor-studio"
 StackName = Literal["auto", "embedded", "gpu"]
 PROGRAM_SAMPLE_RATES = (16000, 22050, 24000, 44100, 48000)
+#: The seed's chat model, as `ollama pull` names it (huihui-ai's abliterated Mistral-Small, bartowski's GGUF).
+SEED_CHAT_MODEL = "hf.co/bartowski/huihui-ai_Mistral-Small-24B-Instruct-2501-abliterated-GGUF:Q4_K_M"
 #: Seed settings that were never read, removed (README "Settings"): what to use instead.
 REMOVED = {
     "audio_chunk_size": "audio blocks are sized by the VAD frame and the device; use output_latency_ms",
@@ -70,7 +72,7 @@ class Settings(BaseSettings):
     # The seed's settings (GPU stack).
     VOXTRAL_MODEL_PATH: str = "mistralai/Voxtral-Mini-3B-2507"
     HIGGS_AUDIO_MODEL_PATH: str = "bosonai/higgs-audio-v2-generation-3B-base"
-    OLLAMA_MODEL_NAME: str = "hf.co/huihui-ai/Mistral-Small-24B-Instruct-2501-abliterated-GGUF:Q4_K_M"
+    OLLAMA_MODEL_NAME: str = SEED_CHAT_MODEL
     GPU_MEMORY_LIMIT_GB: float = Field(48.0, gt=0, le=1024)
     SAMPLE_RATE: int = 24000
     TTS_STREAM_CHUNK_SIZE: int = Field(25, ge=1, le=1000)  # higgs host: audio-code frames per decode
@@ -81,6 +83,11 @@ class Settings(BaseSettings):
     OLLAMA_HOST: str = "http://127.0.0.1:11434"
     VOXTRAL_URL: str = "http://127.0.0.1:8000"
     HIGGS_AUDIO_URL: str = "http://127.0.0.1:8100"
+    # Keys the studio sends to model hosts that are exposed beyond this machine (README "Model hosts"):
+    # vLLM's --api-key, our higgs host's --token; Ollama has none (put a reverse proxy in front).
+    VOXTRAL_API_KEY: str = ""
+    HIGGS_AUDIO_API_KEY: str = ""
+    OPENAI_CHAT_API_KEY: str = ""
 
     # Embedded stack.
     chat_backend: Literal["auto", "ollama", "smollm2", "openai"] = "auto"
@@ -152,7 +159,10 @@ class Settings(BaseSettings):
         value = value.strip()
         if not value.startswith(("http://", "https://")):
             value = f"http://{value}"
-        return value.rstrip("/")
+        value = value.rstrip("/")
+        while value.endswith("/v1"):  # a base URL as OpenAI's and vLLM's docs write it; clients add /v1
+            value = value[: -len("/v1")].rstrip("/")
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -5,7 +5,9 @@ Works with our host (`ai-anchor-studio host higgs`) and with Boson's `higgs-audi
 otherwise in `X-Sample-Rate`), streamed; chunks are yielded as they arrive. The voice is the
 profile's name (our host clones each profile; for Boson's server, give the preset the same name).
 `[SPEAKER0]`/`[SPEAKER1]` line tags pass through untouched. Closing the iterator (barge-in)
-closes the HTTP response, which stops the synthesis on the server.
+closes the HTTP response, which stops the synthesis on the server. The model id sent is the one
+the server serves (`GET /v1/models`): Boson's image serves `higgs-audio-v2-generation-3B-base`
+(its --served-model-name), not the HF path in HIGGS_AUDIO_MODEL_PATH.
 Threading: coroutines on the engine loop (httpx async), no threads.
 """
 
@@ -17,9 +19,10 @@ import httpx
 import numpy as np
 
 from studio.backends.contracts import AudioChunk, BackendInfo
-from studio.backends.openai_http import client_timeout, raise_for_answer, unreachable
+from studio.backends.openai_http import ServerError, bearer, client_timeout, raise_for_answer, unreachable
+from studio.backends.readiness import NotReady, passes
+from studio.backends.served_models import ModelResolver, api_root
 from studio.config import Settings
-from studio.probe import probe
 from studio.voices.profile import VoiceProfile
 
 HIGGS_SAMPLE_RATE = 24_000
@@ -44,19 +47,26 @@ class HiggsSynthesizer:
     """The anchor's cloned voice, streamed from a higgs-audio speech server."""
 
     def __init__(self, settings: Settings, timeout_s: float | None = None) -> None:
-        self._url = settings.HIGGS_AUDIO_URL
+        self._url = api_root(settings.HIGGS_AUDIO_URL)
         self._model = settings.HIGGS_AUDIO_MODEL_PATH
         timeout = client_timeout(timeout_s or settings.tts_timeout_s)
-        self._client = httpx.AsyncClient(base_url=self._url, timeout=timeout)
+        headers = bearer(settings.HIGGS_AUDIO_API_KEY)
+        self._client = httpx.AsyncClient(base_url=self._url, timeout=timeout, headers=headers)
+        self._served = ModelResolver(
+            self._client, "higgs-audio", self._url, self._model, "HIGGS_AUDIO_MODEL_PATH", FIX
+        )
         self.info = BackendInfo(name="higgs-audio v2", detail=self._url)
 
     async def synthesize(self, text: str, voice: VoiceProfile) -> AsyncIterator[AudioChunk]:
         if not text.strip():
             return
-        body = {"model": self._model, "voice": voice.name, "input": text, "response_format": "pcm"}
         pcm = PcmAssembler()
         try:
+            model = await self._served.model()
+            body = {"model": model, "voice": voice.name, "input": text, "response_format": "pcm"}
             async with self._client.stream("POST", "/v1/audio/speech", json=body) as response:
+                if response.status_code == 404:
+                    self._served.forget()  # model gone (or an unknown voice): discover again next time
                 await raise_for_answer(f"higgs-audio at {self._url}", response)
                 rate = int(response.headers.get("X-Sample-Rate", HIGGS_SAMPLE_RATE))
                 pending: list[np.ndarray] = []
@@ -74,9 +84,16 @@ class HiggsSynthesizer:
         except httpx.TransportError as exc:
             raise unreachable("higgs-audio", self._url, exc, FIX) from exc
 
+    async def preflight(self) -> None:
+        """The server answers and serves a higgs model (the id it serves is remembered); else NotReady."""
+        try:
+            await self._served.refresh()
+        except (ConnectionError, ServerError) as exc:
+            raise NotReady(str(exc)) from None
+
     async def health(self) -> bool:
-        """True when the speech server answers /health."""
-        return await probe(f"{self._url}/health")
+        """True when the speech server answers and serves the model."""
+        return await passes(self)
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -109,10 +109,20 @@ class OllamaAdmin:
     async def has_model(self, model: str, timeout_s: float = HEALTH_TIMEOUT_S) -> bool:
         """`serves` for the engine loop: reachable and `model` pulled (never raises)."""
         try:
-            async with ollama.AsyncClient(host=self.host, timeout=timeout_s) as client:
-                await client.show(model)
-        except (ollama.ResponseError, ConnectionError, httpx.HTTPError, ValueError):
+            return await self.pulled(model, timeout_s)
+        except OllamaError:
             return False
+
+    async def pulled(self, model: str, timeout_s: float = HEALTH_TIMEOUT_S) -> bool:
+        """`has` for the engine loop: True when pulled, False when not; OllamaError when unreachable."""
+        with self._asking(f"show {model!r}"):
+            async with ollama.AsyncClient(host=self.host, timeout=timeout_s) as client:
+                try:
+                    await client.show(model)
+                except ollama.ResponseError as exc:
+                    if exc.status_code != NOT_FOUND:
+                        raise
+                    return False
         return True
 
     def resident(self, timeout_s: float = HEALTH_TIMEOUT_S) -> list[ResidentModel]:

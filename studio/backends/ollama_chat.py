@@ -2,7 +2,11 @@
 
 Threading: async HTTP on the engine loop, no threads. Closing the reply iterator closes the
 streaming response (and its connection), which makes Ollama stop generating. The model is asked
-to stay resident (keep_alive=-1) so a reply never waits for a load.
+to stay resident (keep_alive=-1) so a reply never waits for a load, with num_ctx =
+chat_context_tokens (on the gpu stack the registry sets it to what the memory plan gives the chat
+model, as `host up` gives Ollama: studio.gpu.stack_plan.planned_settings). Before the stage says
+ready, `preflight` checks that the model is pulled: a missing model starts the stage amber with
+"model not pulled" (and a pull offered), never green.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ from typing import Any
 import httpx
 
 from studio.backends.contracts import BackendInfo, ChatMessage, ChatOptions
+from studio.backends.ollama_admin import OllamaAdmin, OllamaError
+from studio.backends.readiness import NotReady, passes
 from studio.config import Settings
 
-CONTEXT_TOKENS = 4096  # the settings' default; num_ctx is always sent: Ollama's own differs by version/VRAM
+PULL_ACTION = "pull"  # NotReady.action: the window offers a Pull button, `host pull` does it in a terminal
 
 
 class OllamaChat:
@@ -26,9 +32,11 @@ class OllamaChat:
 
         self._host = settings.OLLAMA_HOST
         self._model = settings.OLLAMA_MODEL_NAME
-        self._context_tokens = settings.chat_context_tokens
+        self._context_tokens = settings.chat_context_tokens  # always sent: Ollama's default varies
         self._client = ollama.AsyncClient(host=self._host)
-        self.info = BackendInfo(name=f"Ollama {self._model}", detail=self._host)
+        self.info = BackendInfo(
+            name=f"Ollama {self._model}", detail=f"{self._host}, num_ctx {self._context_tokens}"
+        )
 
     def request_options(self, options: ChatOptions) -> dict[str, Any]:
         """The `options` object of the /api/chat request."""
@@ -60,11 +68,23 @@ class OllamaChat:
         finally:
             await stream.aclose()  # closes the HTTP response: Ollama stops generating
 
+    async def preflight(self) -> None:
+        """Ollama answers and has the model pulled; else NotReady (amber "not pulled", or down)."""
+        try:
+            pulled = await OllamaAdmin(self._host).pulled(self._model)
+        except OllamaError as exc:
+            raise NotReady(str(exc)) from None
+        if not pulled:
+            raise NotReady(
+                f"model not pulled: {self._model} is not in Ollama at {self._host}; "
+                "pull it (Pull button, or `ai-anchor-studio host pull`)",
+                state="degraded",
+                action=PULL_ACTION,
+            )
+
     async def health(self) -> bool:
         """True when the server answers and has the model pulled (cheap: no generation)."""
-        from studio.backends.ollama_admin import OllamaAdmin
-
-        return await OllamaAdmin(self._host).has_model(self._model)
+        return await passes(self)
 
     async def aclose(self) -> None:
         await self._client.close()

@@ -2,7 +2,8 @@
 
 Server-sent events: `choices[0].delta.content` pieces until `data: [DONE]`. Closing the reply
 iterator (barge-in) closes the HTTP response; vLLM and llama.cpp abort the request when the
-client goes away. With OPENAI_CHAT_MODEL empty, the first model of `/v1/models` is used.
+client goes away. The model is the one the server serves (`GET /v1/models`, matched as in
+studio.backends.served_models); with OPENAI_CHAT_MODEL empty, the server's only model.
 Threading: coroutines on the engine loop (httpx async), no threads.
 """
 
@@ -16,13 +17,15 @@ import httpx
 from studio.backends.contracts import BackendInfo, ChatMessage, ChatOptions
 from studio.backends.openai_http import (
     ServerError,
+    bearer,
     client_timeout,
     raise_for_answer,
     sse_events,
     unreachable,
 )
+from studio.backends.readiness import NotReady, passes
+from studio.backends.served_models import ModelResolver, api_root
 from studio.config import Settings
-from studio.probe import probe
 
 FIX = "start the server or point OPENAI_CHAT_URL at one"
 
@@ -31,31 +34,22 @@ class OpenAIChat:
     """The anchor's replies from an OpenAI-compatible chat server."""
 
     def __init__(self, settings: Settings, timeout_s: float | None = None) -> None:
-        self._url = settings.OPENAI_CHAT_URL
+        self._url = api_root(settings.OPENAI_CHAT_URL)
         self._model = settings.OPENAI_CHAT_MODEL
         self._context_tokens = settings.chat_context_tokens
         timeout = client_timeout(timeout_s or settings.chat_timeout_s)
-        self._client = httpx.AsyncClient(base_url=self._url, timeout=timeout)
+        headers = bearer(settings.OPENAI_CHAT_API_KEY)
+        self._client = httpx.AsyncClient(base_url=self._url, timeout=timeout, headers=headers)
+        self._served = ModelResolver(
+            self._client, "chat server", self._url, self._model, "OPENAI_CHAT_MODEL", FIX
+        )
         self.info = BackendInfo(
             name=f"OpenAI-compatible chat {self._model or '(server default)'}", detail=self._url
         )
 
     async def model(self) -> str:
-        """The configured model, else the first one the server lists."""
-        if self._model:
-            return self._model
-        try:
-            response = await self._client.get("/v1/models")
-        except httpx.TransportError as exc:
-            raise unreachable("chat server", self._url, exc, FIX) from exc
-        await raise_for_answer(f"chat server at {self._url}", response)
-        listed = response.json().get("data") or []
-        if not listed:
-            raise ServerError(
-                f"chat server at {self._url} lists no models; load one or set OPENAI_CHAT_MODEL"
-            )
-        self._model = str(listed[0]["id"])
-        return self._model
+        """The id the server serves for the configured model (discovered once, again after a 404)."""
+        return await self._served.model()
 
     def request_body(
         self, model: str, messages: Sequence[ChatMessage], options: ChatOptions
@@ -76,6 +70,8 @@ class OpenAIChat:
         body = self.request_body(await self.model(), messages, options)
         try:
             async with self._client.stream("POST", "/v1/chat/completions", json=body) as response:
+                if response.status_code == 404:
+                    self._served.forget()
                 await raise_for_answer(f"chat server at {self._url}", response)
                 async for event in sse_events(response):
                     for choice in event.get("choices") or []:
@@ -85,9 +81,16 @@ class OpenAIChat:
         except httpx.TransportError as exc:
             raise unreachable("chat server", self._url, exc, FIX) from exc
 
+    async def preflight(self) -> None:
+        """The server answers and serves the model (vLLM and llama.cpp list /v1/models); else NotReady."""
+        try:
+            await self._served.refresh()
+        except (ConnectionError, ServerError) as exc:
+            raise NotReady(str(exc)) from None
+
     async def health(self) -> bool:
-        """True when the server lists its models (vLLM and llama.cpp both serve /v1/models)."""
-        return await probe(f"{self._url}/v1/models")
+        """True when the server answers and serves the model."""
+        return await passes(self)
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -60,3 +60,7 @@ async def sse_events(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
                 raise ServerError(f"server error mid-stream: {message}")
             yield event
 
+
+def bearer(key: str) -> dict[str, str]:
+    """The Authorization header for an API key (vLLM --api-key, our higgs host's token); none if empty."""
+    return {"Authorization": f"Bearer {key}"} if key else {}

@@ -181,6 +181,10 @@ async def build_stack(settings: Settings, on_progress: ProgressCallback | None =
     """
     preset = await asyncio.to_thread(resolve_preset, settings)
     names = backend_names(settings, preset)
+    if preset == "gpu":  # the chat client sends the num_ctx the memory plan gives Ollama
+        from studio.gpu.stack_plan import planned_settings
+
+        settings = await asyncio.to_thread(planned_settings, settings)
 
     async def load(stage: Stage) -> Any:
         if on_progress:

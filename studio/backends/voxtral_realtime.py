@@ -5,6 +5,7 @@ One WebSocket per utterance: server `session.created`; client `session.update{mo
 base64 PCM16 mono 16 kHz}` as the host speaks, and `input_audio_buffer.commit{final: true}` at the
 end of the turn; the server streams `transcription.delta{delta}` and ends with
 `transcription.done{text}`. Partials are the deltas received so far: no request per partial.
+The model named in `session.update` is the id the server serves (`GET /v1/models`).
 Threading: `append` is called on the engine loop and only queues; one task per session on that
 loop sends audio and reads events (aiohttp WebSocket).
 """
@@ -18,13 +19,15 @@ import json
 from typing import Any
 
 import aiohttp
+import httpx
 import numpy as np
 
 from studio.audio.wavwriter import pcm16
 from studio.backends.contracts import INPUT_SAMPLE_RATE, BackendInfo, Transcript
-from studio.backends.openai_http import ServerError
+from studio.backends.openai_http import ServerError, bearer, client_timeout
+from studio.backends.readiness import NotReady, passes
+from studio.backends.served_models import ModelResolver, api_root
 from studio.config import Settings
-from studio.probe import probe
 
 FIX = "start the realtime Voxtral server, or point VOXTRAL_URL at one"
 _END = object()
@@ -36,8 +39,8 @@ def pcm16_base64(audio: np.ndarray) -> str:
 
 
 def websocket_url(http_url: str) -> str:
-    """`http://host:8000` → `ws://host:8000/v1/realtime` (https → wss)."""
-    scheme, rest = http_url.split("://", 1)
+    """`http://host:8000` (or `.../v1/`) → `ws://host:8000/v1/realtime` (https → wss)."""
+    scheme, rest = api_root(http_url).split("://", 1)
     return f"{'wss' if scheme == 'https' else 'ws'}://{rest.rstrip('/')}/v1/realtime"
 
 
@@ -100,10 +103,11 @@ class RealtimeSession:
         try:
             async with (
                 aiohttp.ClientSession() as http,
-                http.ws_connect(websocket_url(url), heartbeat=10.0) as ws,
+                http.ws_connect(websocket_url(url), heartbeat=10.0, headers=self._owner.headers) as ws,
             ):
                 await self._expect_created(ws)
-                update: dict[str, Any] = {"type": "session.update", "model": self._owner.model}
+                model = await self._owner.served.model()
+                update: dict[str, Any] = {"type": "session.update", "model": model}
                 if self._language:
                     update["language"] = self._language
                 await ws.send_json(update)
@@ -122,6 +126,7 @@ class RealtimeSession:
         except (aiohttp.ClientError, ConnectionError, OSError) as exc:
             self._error = ConnectionError(f"realtime Voxtral at {url} is unreachable ({exc}); {FIX}")
         except ServerError as exc:
+            self._owner.served.forget()  # e.g. restarted with other models: discover again next time
             self._error = exc
         finally:
             self._done.set()
@@ -156,9 +161,15 @@ class VoxtralRealtimeSpeechToText:
     """Voxtral-Mini-4B-Realtime on vLLM: text streams back while the host is still talking."""
 
     def __init__(self, settings: Settings, timeout_s: float | None = None) -> None:
-        self.url = settings.VOXTRAL_URL
+        self.url = api_root(settings.VOXTRAL_URL)
         self.model = settings.VOXTRAL_REALTIME_MODEL_PATH
         self.timeout_s = timeout_s or settings.stt_timeout_s
+        self.headers = bearer(settings.VOXTRAL_API_KEY)
+        timeout = client_timeout(self.timeout_s)
+        self._http = httpx.AsyncClient(base_url=self.url, timeout=timeout, headers=self.headers)
+        self.served = ModelResolver(
+            self._http, "realtime Voxtral", self.url, self.model, "VOXTRAL_REALTIME_MODEL_PATH", FIX
+        )
         self._language = None if settings.stt_language == "auto" else settings.stt_language
         self.info = BackendInfo(name=f"Voxtral realtime ({self.model})", detail=websocket_url(self.url))
 
@@ -173,9 +184,16 @@ class VoxtralRealtimeSpeechToText:
         finally:
             await session.aclose()
 
+    async def preflight(self) -> None:
+        """The server answers and serves the realtime model; else NotReady with what it serves."""
+        try:
+            await self.served.refresh()
+        except (ConnectionError, ServerError) as exc:
+            raise NotReady(str(exc)) from None
+
     async def health(self) -> bool:
-        """True when vLLM answers its /health endpoint."""
-        return await probe(f"{self.url}/health")
+        """True when vLLM answers and serves the realtime model."""
+        return await passes(self)
 
     async def aclose(self) -> None:
-        return None
+        await self._http.aclose()

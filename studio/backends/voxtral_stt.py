@@ -4,7 +4,9 @@ Each recognition uploads the utterance so far as a 16 kHz WAV (multipart) at tem
 Partials use `stream=true`: the server's `transcription.chunk` deltas are exposed as growing
 partial transcripts (`TranscriptionSession.partials`). With language `auto` the final asks for
 `verbose_json` to learn the detected language (a server that refuses it gets plain `json` from then
-on), so the language can flow to the chat model and the voice choice.
+on), so the language can flow to the chat model and the voice choice. The model id is the one the
+server serves (`GET /v1/models`, studio.backends.served_models): vLLM started with
+`--served-model-name` is found without configuring the short name.
 Threading: coroutines on the engine loop (httpx async); the WAV encoding is cheap and inline.
 """
 
@@ -22,13 +24,15 @@ import soundfile
 from studio.backends.contracts import INPUT_SAMPLE_RATE, BackendInfo, Transcript
 from studio.backends.openai_http import (
     ServerError,
+    bearer,
     client_timeout,
     raise_for_answer,
     sse_events,
     unreachable,
 )
+from studio.backends.readiness import NotReady, passes
+from studio.backends.served_models import ModelResolver, api_root
 from studio.config import Settings
-from studio.probe import probe
 
 #: The languages Voxtral-Mini-3B transcribes (ISO-639-1).
 VOXTRAL_LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "hi")
@@ -99,16 +103,27 @@ class VoxtralSpeechToText:
     """Voxtral-Mini-3B behind vLLM: 8 languages, language given or detected."""
 
     def __init__(self, settings: Settings, timeout_s: float | None = None) -> None:
-        self._url = settings.VOXTRAL_URL
+        self._url = api_root(settings.VOXTRAL_URL)
         self._model = settings.VOXTRAL_MODEL_PATH
         self._language = None if settings.stt_language == "auto" else settings.stt_language
         timeout = client_timeout(timeout_s or settings.stt_timeout_s)
-        self._client = httpx.AsyncClient(base_url=self._url, timeout=timeout)
+        headers = bearer(settings.VOXTRAL_API_KEY)
+        self._client = httpx.AsyncClient(base_url=self._url, timeout=timeout, headers=headers)
+        self._served = ModelResolver(
+            self._client, "Voxtral", self._url, self._model, "VOXTRAL_MODEL_PATH", FIX
+        )
         self._verbose_ok = True  # False once the server refused verbose_json
         self.info = BackendInfo(name=f"Voxtral ({self._model})", detail=self._url)
 
-    def _form(self, language: str | None, response_format: str, stream: bool) -> dict[str, str]:
-        form = {"model": self._model, "temperature": "0.0", "response_format": response_format}
+    async def _checked(self, response: httpx.Response) -> None:
+        """Raise for an error answer; a 404 (model gone after a restart) makes us discover again."""
+        if response.status_code == 404:
+            self._served.forget()
+        await raise_for_answer(f"Voxtral at {self._url}", response)
+
+    async def _form(self, language: str | None, response_format: str, stream: bool) -> dict[str, str]:
+        model = await self._served.model()
+        form = {"model": model, "temperature": "0.0", "response_format": response_format}
         if language:
             form["language"] = language
         if stream:
@@ -127,16 +142,16 @@ class VoxtralSpeechToText:
         if len(audio) < MIN_SAMPLES:
             return
         language = language or self._language
-        request = self._client.build_request(
-            "POST",
-            "/v1/audio/transcriptions",
-            data=self._form(language, "json", stream=True),
-            files=self._files(audio),
-        )
         try:
+            request = self._client.build_request(
+                "POST",
+                "/v1/audio/transcriptions",
+                data=await self._form(language, "json", stream=True),
+                files=self._files(audio),
+            )
             response = await self._client.send(request, stream=True)
             try:
-                await raise_for_answer(f"Voxtral at {self._url}", response)
+                await self._checked(response)
                 async for event in sse_events(response):
                     for choice in event.get("choices") or []:
                         content = (choice.get("delta") or {}).get("content")
@@ -151,7 +166,7 @@ class VoxtralSpeechToText:
         try:
             return await self._client.post(
                 "/v1/audio/transcriptions",
-                data=self._form(language, response_format, stream=False),
+                data=await self._form(language, response_format, stream=False),
                 files=self._files(audio),
             )
         except httpx.TransportError as exc:
@@ -168,7 +183,7 @@ class VoxtralSpeechToText:
         if verbose and response.status_code in (400, 422):
             self._verbose_ok = False  # this server has no verbose_json for this model
             response = await self._post(samples, language, "json")
-        await raise_for_answer(f"Voxtral at {self._url}", response)
+        await self._checked(response)
         try:
             body = response.json()
             text = str(body["text"]).strip()
@@ -180,9 +195,16 @@ class VoxtralSpeechToText:
     def start_session(self, language: str | None = None) -> VoxtralSession:
         return VoxtralSession(self, language or self._language)
 
+    async def preflight(self) -> None:
+        """The server answers and serves our model (its served id is remembered); else NotReady."""
+        try:
+            await self._served.refresh()
+        except (ConnectionError, ServerError) as exc:
+            raise NotReady(str(exc)) from None
+
     async def health(self) -> bool:
-        """True when vLLM answers its /health endpoint."""
-        return await probe(f"{self._url}/health")
+        """True when vLLM answers and serves the model (a restart with another model fails it)."""
+        return await passes(self)
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -36,6 +36,26 @@ def stack_plan(settings: Settings, reserve_gb: float = 2.0) -> tuple[MemoryPlan,
     return plan_memory(stack.budgets(), total, reserve_gb), source
 
 
+def planned_chat_context(settings: Settings, reserve_gb: float = 2.0) -> int:
+    """The chat model's num_ctx as the plan sizes it: what `host up` gives Ollama (a remote Ollama
+    costs this card nothing and keeps chat_context_tokens)."""
+    plan, _ = stack_plan(settings, reserve_gb)
+    chat = next((model for model in plan.models if model.stage == "chat"), None)
+    return chat.cache_tokens[0] if chat is not None else settings.chat_context_tokens
+
+
+def planned_settings(settings: Settings) -> Settings:
+    """The settings the gpu stack runs with: chat_context_tokens as planned (one source of truth).
+
+    The client then sends the num_ctx Ollama was started with; sending more would make Ollama
+    reload the model bigger than the budget.
+    """
+    planned = planned_chat_context(settings)
+    if planned == settings.chat_context_tokens:
+        return settings
+    return settings.model_copy(update={"chat_context_tokens": planned})
+
+
 def free_bytes() -> int | None:
     """Free memory on GPU 0 now, or None without NVML (then the plan alone decides)."""
     gpu = read_gpu_memory()

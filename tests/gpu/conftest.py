@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from studio.config import load_settings
+from studio.config import SEED_CHAT_MODEL, load_settings
 from tests.fake_ollama import FakeOllama
 from tests.gpu.servers import PiperEngine, ThreadedServer, TranscriptionApp, speech_server
 
 MODEL = "mistralai/Voxtral-Mini-3B-2507"
-MISTRAL = "hf.co/huihui-ai/Mistral-Small-24B-Instruct-2501-abliterated-GGUF:Q4_K_M"
+MISTRAL = SEED_CHAT_MODEL  # the seed's OLLAMA_MODEL_NAME, the default
 
 
 @pytest.fixture

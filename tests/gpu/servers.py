@@ -3,6 +3,10 @@
 - vLLM-style transcription: `/v1/audio/transcriptions` (multipart, json/verbose_json, SSE stream)
   and `/v1/realtime` (WebSocket), recognised by faster-whisper tiny.en — real text.
 - OpenAI-style chat: `/v1/models`, `/v1/chat/completions` SSE.
+Both behave as vLLM does where the client can trip: `/v1/models` lists the served name (vLLM's
+`--served-model-name`, default the model path) with the loaded path as `root`; a request naming
+any other model gets vLLM's 404 body; with an API key (`--api-key`) every `/v1` route answers 401
+`{"error": "Unauthorized"}` without `Authorization: Bearer <key>` (`/health` stays open).
 - Speech: our own `SpeechServer` (the higgs host's HTTP layer) driving Piper — real audio.
 Each runs on its own event loop in a thread; `kill()` drops every open connection and stops
 listening at once (a crashed server), `restart()` listens again on the same port.
@@ -118,19 +122,44 @@ def recognise(audio: np.ndarray) -> tuple[str, str]:
     return " ".join(s.text.strip() for s in segments).strip(), info.language
 
 
+def vllm_not_found(model: object) -> web.Response:
+    """vLLM's answer to a request naming a model it does not serve (serving_engine._check_model)."""
+    error = {"message": f"The model `{model}` does not exist.", "type": "NotFoundError", "param": None}
+    return web.json_response({"error": {**error, "code": 404}}, status=404)
+
+
+def vllm_models(served: str, root: str) -> web.Response:
+    """vLLM's `/v1/models`: the served name as id, the loaded path as root."""
+    card = {"id": served, "object": "model", "created": 0, "owned_by": "vllm", "root": root, "parent": None}
+    return web.json_response({"object": "list", "data": [{**card, "max_model_len": 8192}]})
+
+
+def api_key_guard(key: str) -> Any:
+    """vLLM's --api-key middleware: `/v1` routes need `Authorization: Bearer <key>`."""
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
+        if key and request.path.startswith("/v1") and request.headers.get("Authorization") != f"Bearer {key}":
+            return web.json_response({"error": "Unauthorized"}, status=401)
+        return await handler(request)
+
+    return guard
+
+
 class TranscriptionApp:
     """vLLM's transcription endpoints, recognising with Whisper; records what it was asked."""
 
-    def __init__(self, model: str) -> None:
-        self.model = model
+    def __init__(self, model: str, served_name: str | None = None, api_key: str = "") -> None:
+        self.model = served_name or model  # what requests must name
+        self.root = model
         self.requests: list[dict[str, str]] = []
         self.realtime_events: list[str] = []
         self.verbose_supported = True
-        self.app = web.Application(client_max_size=30 * 1024 * 1024)
+        self.app = web.Application(client_max_size=30 * 1024 * 1024, middlewares=[api_key_guard(api_key)])
         self.app.add_routes(
             [
                 web.get("/health", lambda _r: web.Response(text="")),
-                web.get("/v1/models", lambda _r: web.json_response({"data": [{"id": self.model}]})),
+                web.get("/v1/models", lambda _r: vllm_models(self.model, self.root)),
                 web.post("/v1/audio/transcriptions", self._transcriptions),
                 web.get("/v1/realtime", self._realtime),
             ]
@@ -141,9 +170,7 @@ class TranscriptionApp:
         fields = {k: str(v) for k, v in form.items() if k != "file"}
         self.requests.append(fields)
         if fields.get("model") != self.model:
-            return web.json_response(
-                {"error": {"message": f"model {fields.get('model')} not served"}}, status=404
-            )
+            return vllm_not_found(fields.get("model"))
         if fields.get("response_format") == "verbose_json" and not self.verbose_supported:
             return web.json_response({"error": {"message": "unsupported"}}, status=400)
         upload = form["file"]
@@ -178,7 +205,8 @@ class TranscriptionApp:
             kind = event["type"]
             self.realtime_events.append(kind)
             if kind == "session.update" and event.get("model") != self.model:
-                await ws.send_json({"type": "error", "error": "model not served", "code": "model_not_found"})
+                error = f"The model `{event.get('model')}` does not exist."
+                await ws.send_json({"type": "error", "error": error, "code": "model_not_found"})
                 break
             if kind == "input_audio_buffer.append":
                 pcm.append(base64.b64decode(event["audio"]))
@@ -201,12 +229,13 @@ class TranscriptionApp:
 class ChatApp:
     """`/v1/chat/completions` streaming `reply` piece by piece; paced mode waits for `release`."""
 
-    def __init__(self, model: str, reply: tuple[str, ...]) -> None:
+    def __init__(self, model: str, reply: tuple[str, ...], served: tuple[str, ...] = (), api_key: str = ""):
         self.model, self.reply = model, reply
+        self.served = served or (model,)  # several: like llama.cpp's router or a multi-model vLLM proxy
         self.requests: list[dict[str, Any]] = []
         self.gate: threading.Event | None = None  # set: the reply pauses after one piece until set
         self.pieces_sent = 0
-        self.app = web.Application()
+        self.app = web.Application(middlewares=[api_key_guard(api_key)])
         self.app.add_routes(
             [
                 web.get("/v1/models", self._models),
@@ -215,11 +244,14 @@ class ChatApp:
         )
 
     async def _models(self, _request: web.Request) -> web.Response:
-        return web.json_response({"object": "list", "data": [{"id": self.model, "object": "model"}]})
+        cards = [{"id": name, "object": "model", "owned_by": "vllm", "root": name} for name in self.served]
+        return web.json_response({"object": "list", "data": cards})
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.requests.append(body)
+        if body.get("model") not in self.served:
+            return vllm_not_found(body.get("model"))
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
         for i, piece in enumerate(self.reply):

@@ -11,11 +11,11 @@ from studio.backends.contracts import ChatMessage, ChatOptions
 from studio.backends.ollama_admin import OllamaAdmin, OllamaError
 from studio.backends.ollama_chat import OllamaChat
 from studio.backends.openai_chat import OpenAIChat
-from studio.config import load_settings
+from studio.config import SEED_CHAT_MODEL, load_settings
 from tests.fake_ollama import FakeOllama
 from tests.gpu.servers import ChatApp, ThreadedServer
 
-MISTRAL = "hf.co/huihui-ai/Mistral-Small-24B-Instruct-2501-abliterated-GGUF:Q4_K_M"
+MISTRAL = SEED_CHAT_MODEL  # the seed's OLLAMA_MODEL_NAME, the default
 MESSAGES = [ChatMessage("system", "You are Ava."), ChatMessage("user", "Hello?")]
 
 
@@ -46,7 +46,8 @@ def test_ollama_down_is_named_with_the_fix():
 
 def test_ollama_chat_keeps_model_resident_with_explicit_context_and_health():
     with FakeOllama(models=(MISTRAL,)) as fake:
-        chat = OllamaChat(load_settings(OLLAMA_HOST=fake.url, chat_context_tokens=8192))
+        roomy = load_settings(OLLAMA_HOST=fake.url, chat_context_tokens=8192, GPU_MEMORY_LIMIT_GB=96)
+        chat = OllamaChat(roomy)  # a card with room for all three models: the setting stands
 
         async def go():
             pieces = [p async for p in chat.stream_reply(MESSAGES, ChatOptions(max_tokens=40))]
@@ -57,6 +58,28 @@ def test_ollama_chat_keeps_model_resident_with_explicit_context_and_health():
     assert "".join(pieces) == "Good evening, everyone." and healthy
     assert sent["keep_alive"] == -1 and sent["options"]["num_ctx"] == 8192
     assert sent["messages"][0] == {"role": "system", "content": "You are Ava."}
+
+
+def test_the_chat_client_sends_the_num_ctx_the_memory_plan_gives_ollama():
+    """One source of truth: on the seed's 48 GB card the plan shrinks num_ctx, and the client follows."""
+    from studio.gpu.planner import START_ORDER
+    from studio.gpu.stack_plan import planned_settings, stack_plan
+    from studio.gpu.supervisor import build_spec
+
+    with FakeOllama(models=(MISTRAL,)) as fake:
+        settings = load_settings(OLLAMA_HOST=fake.url, GPU_MEMORY_LIMIT_GB=48)
+        plan, _ = stack_plan(settings)
+        chat_budget = plan.models[START_ORDER.index("chat")]
+        ollama_env = build_spec("chat", chat_budget, settings, plan.card_gb).env
+        chat = OllamaChat(planned_settings(settings))  # as the registry builds the gpu stack
+
+        async def go():
+            return [p async for p in chat.stream_reply(MESSAGES, ChatOptions(max_tokens=40))]
+
+        asyncio.run(go())
+        sent = fake.chat_requests[-1]["options"]["num_ctx"]
+    assert settings.chat_context_tokens == 4096 and any("num_ctx" in s.change for s in plan.shrinks)
+    assert sent == chat_budget.cache_tokens[0] == int(ollama_env["OLLAMA_CONTEXT_LENGTH"]) == 2048
 
 
 @pytest.fixture

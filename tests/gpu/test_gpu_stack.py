@@ -7,12 +7,12 @@ import asyncio
 from studio.backends import registry
 from studio.backends.contracts import ChatMessage, ChatOptions
 from studio.backends.registry import backend_names, build_stack, resolve_preset
-from studio.config import load_settings
+from studio.config import SEED_CHAT_MODEL, load_settings
 from studio.voices.profile import VoiceProfile
 from tests.speech import piper_speech, word_error_rate
 
 MODEL = "mistralai/Voxtral-Mini-3B-2507"
-MISTRAL = "hf.co/huihui-ai/Mistral-Small-24B-Instruct-2501-abliterated-GGUF:Q4_K_M"
+MISTRAL = SEED_CHAT_MODEL  # the seed's OLLAMA_MODEL_NAME, the default
 
 
 def test_gpu_preset_names_and_overrides():

@@ -120,15 +120,23 @@ def test_realtime_websocket_session(server):
     assert events.count("input_audio_buffer.append") == 3 and events[-1] == "input_audio_buffer.commit"
 
 
-def test_realtime_wrong_model_is_a_clear_error(server):
-    async def go():  # the settings name the realtime model, which this server does not serve
-        stt = VoxtralRealtimeSpeechToText(
-            load_settings(VOXTRAL_URL=server.url, VOXTRAL_REALTIME_MODEL_PATH=REALTIME)
-        )
-        return await stt.transcribe(piper_speech(LINE))
+def test_realtime_names_the_served_model_and_finds_it_again_after_a_restart():
+    app = TranscriptionApp(REALTIME, served_name="voxtral-realtime")  # --served-model-name
 
-    with pytest.raises(RuntimeError, match="realtime Voxtral error model_not_found"):
-        asyncio.run(go())
+    async def go(url):
+        stt = VoxtralRealtimeSpeechToText(load_settings(VOXTRAL_URL=f"{url}/v1"))
+        try:
+            first = await stt.transcribe(piper_speech(LINE), "en")
+            app.model = "voxtral-rt-2"  # the server restarted under another served name
+            with pytest.raises(RuntimeError, match="realtime Voxtral error model_not_found: The model"):
+                await stt.transcribe(piper_speech(LINE), "en")
+            return first, await stt.transcribe(piper_speech(LINE), "en")
+        finally:
+            await stt.aclose()
+
+    with ThreadedServer(app.app) as running:
+        first, again = asyncio.run(go(running.url))
+    assert word_error_rate(LINE, first.text) < 0.2 and word_error_rate(LINE, again.text) < 0.2
 
 
 def test_dead_server_raises_promptly_and_health_tracks_it(server):
