@@ -28,20 +28,6 @@ from studio.config import Settings, SettingsError, settings_file
 from studio.ui import theme
 from studio.ui.settings_file import save_settings
 
-# Changing these needs the model stack rebuilt; hotkeys apply at once.
-RESTART_KEYS = (
-    "stack",
-    "OLLAMA_HOST",
-    "VOXTRAL_URL",
-    "HIGGS_AUDIO_URL",
-    "chat_backend",
-    "persona_prompt",
-    "vad_threshold",
-    "turn_completion_threshold",
-    "turn_min_silence_ms",
-    "turn_max_silence_ms",
-)
-
 
 def _spin(low: float, high: float, value: float, step: float, decimals: int = 2) -> QDoubleSpinBox:
     box = QDoubleSpinBox()
@@ -109,7 +95,8 @@ class SettingsDialog(QDialog):
         self.error.setWordWrap(True)
         self.error.setStyleSheet(f"color: {theme.BAD}")
         note = QLabel(
-            f"Saved to {settings_file()}. Stack, endpoints, persona and sensitivity reload the models."
+            f"Saved to {settings_file()}. The show goes on: stack and endpoints reload the models, "
+            "the rest applies at once."
         )
         note.setWordWrap(True)
         note.setStyleSheet(f"color: {theme.MUTED}; font-size: 8pt")
@@ -161,6 +148,3 @@ class SettingsDialog(QDialog):
             self.error.setText(str(exc))
             return
         self.accept()
-
-    def needs_restart(self) -> bool:
-        return any(key in RESTART_KEYS for key in self.changed())
