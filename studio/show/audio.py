@@ -53,6 +53,11 @@ class ShowAudio:
         self._publish(AudioOpened(device.stats()))
         return device
 
+    @property
+    def opens_devices(self) -> bool:
+        """False for a show without devices (benches, tests): no echo check per frame then."""
+        return self._factory is not None
+
     def install(self, device: Any) -> Any:
         """Make `device` the one in use; returns the previous one (to close once nothing uses it)."""
         previous, self.current = self.current, device

@@ -66,10 +66,10 @@ class ShowCommands:
         self._stop_requested = threading.Event()
 
     def _bind(self, loop: asyncio.AbstractEventLoop | None) -> None:
-        """The loop commands hop onto (None: the show is not running)."""
+        """The loop commands hop onto (None: the show ended; a stop asked for is spent)."""
         with self._lock:
             self._loop = loop
-            if loop is not None:
+            if loop is None:
                 self._stop_requested.clear()
 
     # ----- on the loop --------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from studio.engine.events import EventBus, StageStatusChanged
 from studio.session.program_wav import CrashSafeWav, RecordingOutput
 from studio.session.recorder import SessionRecorder
 from studio.show.audio import AudioFactory, ShowAudio
-from studio.show.changes import plan_reload
+from studio.show.changes import STACK_SETTINGS, plan_reload
 from studio.show.commands import ShowCommands
 from studio.show.events import FileFeedFinished, ReloadFailed, SettingsApplied, ShowEvent, ShowReady
 from studio.show.host_input import FrameSource, HostInput, silent_microphone
@@ -156,7 +156,7 @@ class Show(ShowCommands):
             self._output,
             self._voice,
             self.bus,
-            echo_filter=self._audio.is_echo,
+            echo_filter=self._audio.is_echo if self._audio.opens_devices else None,
             air_gate=self._recorder.air_gate if self._recorder is not None else None,
             voice_for_language=self._voice_for_language,
         )
@@ -228,16 +228,18 @@ class Show(ShowCommands):
         """New settings on a running show: rebuild only what they change, keep the rest."""
         engine = self.engine
         assert engine is not None
-        plan = plan_reload(self._applied, settings)
+        old, plan = self._applied, plan_reload(self._applied, settings)
         self._applied = settings
         rebuilt = list(plan.rebuilt())
         stack = None
         if plan.stack:
             try:
                 stack = await self._load(settings)
-            except Exception as exc:  # the old models keep the show on air
+            except Exception as exc:  # the old models keep the show on air; a later reload retries
                 self._publish(ReloadFailed(f"{exc}; the show keeps its current models"))
-                rebuilt.remove("stack")
+                self._applied = settings.model_copy(update={k: getattr(old, k) for k in STACK_SETTINGS})
+                rebuilt = [part for part in plan.rebuilt() if part != "stack"]
+                rebuilt += ["supervision"] if plan.supervision else []
         if plan.audio:
             await self._reopen_audio(settings, engine)
         engine.apply_settings(settings)

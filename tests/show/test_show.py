@@ -151,6 +151,56 @@ def test_a_reload_that_cannot_load_keeps_the_current_models():
     assert _users(factory.chat.requests[-1]) == ["Still there?"]
 
 
+def test_a_failed_stack_reload_is_tried_again_by_the_next_reload():
+    factory, attempts = CountingStackFactory(), []
+
+    async def flaky(settings, progress):
+        attempts.append(settings.OLLAMA_HOST)
+        if len(attempts) == 2:
+            raise RuntimeError("connection refused")
+        return await factory(settings, progress)
+
+    async def scenario():
+        show = Show(load_settings(), VOICE, stack_factory=flaky, output=InstantOutput(24_000))
+        events = Events(show)
+        async with show:
+            moved = show.settings.model_copy(update={"OLLAMA_HOST": "http://elsewhere:11434"})
+            await show.areload_settings(moved)
+            await events.nth(ReloadFailed, 1)
+            await show.areload_settings(moved.model_copy(update={"vad_threshold": 0.6}))
+            return (await events.nth(SettingsApplied, 2)).rebuilt
+
+    assert asyncio.run(scenario()) == ("stack",)
+    assert len(factory.stacks) == 2 and attempts[1:] == ["http://elsewhere:11434"] * 2
+
+
+def test_a_stop_while_the_models_load_ends_the_show_once_they_are_loaded():
+    loading, release = threading.Event(), threading.Event()
+
+    async def slow(settings, progress):
+        loading.set()
+        await asyncio.to_thread(release.wait, 10)
+        return fixed_stack()
+
+    async def scenario():
+        show = Show(load_settings(), VOICE, stack_factory=slow)
+        running = asyncio.create_task(show.run())
+        await asyncio.to_thread(loading.wait, 10)
+        await asyncio.to_thread(show.stop)  # e.g. the window closes while the models load
+        release.set()
+        await asyncio.wait_for(running, 10)
+        return show
+
+    show = asyncio.run(scenario())
+    assert show.engine is None and show.push_to_talk(True).exception(timeout=1) is not None
+
+
+def test_a_stop_asked_for_before_the_start_is_kept():
+    show = Show(load_settings(), VOICE, stack=fixed_stack())
+    show.stop()  # the window closed before its show thread got going
+    asyncio.run(asyncio.wait_for(show.run(), 10))
+
+
 def test_fault_injection_comes_from_the_settings():
     async def scenario():
         settings = load_settings(faults="tts:fail:1.0", tts_timeout_s=0.5, health_check_s=0.05)
