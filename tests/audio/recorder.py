@@ -54,7 +54,7 @@ class MonitorRecording:
             )
             assert len(self._data) >= count, failure if arrived else f"{failure} (timed out)"
 
-    def wait_started(self, timeout: float = 5.0) -> None:
+    def wait_started(self, timeout: float = 30.0) -> None:
         """Wait until parec delivers data (the stream is connected)."""
         self._wait_for_bytes(1, timeout, "parec delivered nothing")
 

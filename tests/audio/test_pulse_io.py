@@ -39,6 +39,16 @@ def align(recorded: np.ndarray, expected: np.ndarray) -> tuple[np.ndarray, float
     return segment, float(np.dot(segment, expected)) / norm
 
 
+def skip_if_the_device_starved(program: dict) -> None:
+    """A machine too busy to feed the device loses audio, and the studio counts it: then what aired
+    cannot be compared with what was played (a visible skip, not a failure of a loaded machine)."""
+    if program["underruns"] or program["recreated"]:
+        pytest.skip(
+            f"the machine starved the audio device: {program['underruns']} underruns, "
+            f"reopened {program['recreated']}x (counted by the studio); fidelity not measurable"
+        )
+
+
 def open_io(**kwargs) -> AudioIO:
     return AudioIO(
         load_settings(output_latency_ms=LATENCY_MS), program_device=ANCHOR_SINK, use_mic=False, **kwargs
@@ -135,6 +145,7 @@ def test_reply_arrives_on_the_monitor_at_the_target_loudness(anchor_sink: PulseC
         io.close()
     recorded = recorder.stop()
     assert stats["program"]["state"] == "playing"
+    skip_if_the_device_starved(stats["program"])
     expected = soxr.resample(aired, PROGRAM_RATE, recorder.rate)
     segment, similarity = align(recorded, expected)
     assert similarity > 0.95
@@ -147,6 +158,7 @@ def test_reply_arrives_on_the_monitor_at_the_target_loudness(anchor_sink: PulseC
 def test_flush_fades_out_instead_of_clicking(anchor_sink: PulseControl, tmp_path) -> None:
     recorder = MonitorRecording(f"{ANCHOR_SINK}.monitor", tmp_path / "monitor.raw")
     recorder.wait_started()
+    recording_since = time.monotonic()
     io = open_io()
     try:
         t = np.arange(PROGRAM_RATE * 3) / PROGRAM_RATE
@@ -154,19 +166,22 @@ def test_flush_fades_out_instead_of_clicking(anchor_sink: PulseControl, tmp_path
 
         async def play_and_cut() -> int:
             io.program.write(tone)
-            await io.program.wait_played(PROGRAM_RATE)  # one second in: barge-in
-            dropped = io.program.flush()
-            await asyncio.sleep(0.3)
-            return dropped
+            await io.program.wait_played(PROGRAM_RATE)  # a second in (later on a busy machine): barge-in
+            return io.program.flush()
 
         dropped = asyncio.run(play_and_cut())
+        recorder.wait_recorded(time.monotonic() - recording_since + 0.3)  # the fade, then silence
+        program = io.stats()["program"]
     finally:
         io.close()
     recorded = recorder.stop()
-    assert dropped > PROGRAM_RATE  # most of the tone never aired
+    assert dropped > 0
+    skip_if_the_device_starved(program)
+    played_seconds = (len(tone) - dropped) / PROGRAM_RATE  # handed to the device before the cut
     loud = np.flatnonzero(np.abs(recorded) > 0.01)
     aired_seconds = (loud[-1] - loud[0]) / recorder.rate
-    assert 0.9 < aired_seconds < 1.2
+    # what was dropped never aired (measured from the cut, which a busy machine makes late)
+    assert played_seconds - 0.1 < aired_seconds < played_seconds + 0.2
     tail = recorded[loud[-1] - int(0.004 * recorder.rate) : loud[-1] + 1]
     assert np.abs(tail).max() < 0.5 * np.abs(recorded[loud[0] : loud[-1]]).max()  # faded, not cut
 
@@ -182,7 +197,7 @@ def test_sink_unloaded_mid_reply_then_reloaded(anchor_sink: PulseControl, tmp_pa
 
     def wait_for(kind: str) -> None:
         with changed:
-            assert changed.wait_for(lambda: any(e.kind == kind for e in events), timeout=10), events
+            assert changed.wait_for(lambda: any(e.kind == kind for e in events), timeout=30), events
 
     io = open_io(on_event=on_event)
     try:
@@ -194,7 +209,8 @@ def test_sink_unloaded_mid_reply_then_reloaded(anchor_sink: PulseControl, tmp_pa
             anchor_sink.remove_anchor_sink()
             await asyncio.to_thread(wait_for, "lost")
             before = io.program.played_samples()
-            await asyncio.sleep(0.5)  # the engine's clock must keep going meanwhile
+            # the engine's clock must keep going meanwhile (waited for, however busy the machine)
+            await asyncio.wait_for(io.program.wait_played(before + int(PROGRAM_RATE * 0.3)), 30.0)
             during = io.program.played_samples()
             anchor_sink.create_anchor_sink()
             await asyncio.to_thread(wait_for, "reconnected")
