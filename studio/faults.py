@@ -261,4 +261,5 @@ def inject_faults(stack: BackendStack, plan: FaultPlan) -> BackendStack:
         turn=FaultyTurnDetector(stack.turn, plan, "turn"),
         chat=FaultyChat(stack.chat, plan, "chat"),
         tts=FaultySynthesizer(stack.tts, plan, "tts"),
+        problems=stack.problems,
     )

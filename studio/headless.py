@@ -25,7 +25,7 @@ from studio.audio.outputs import ClockedOutput, InstantOutput
 from studio.audio.recording import HostRecording
 from studio.audio.sources import paced_frames, silence
 from studio.audio.wavwriter import write_wav_atomic
-from studio.backends.registry import BackendStack
+from studio.backends.registry import BackendStack, build_complete_stack, build_stack
 from studio.config import Settings
 from studio.engine.events import (
     EngineEvent,
@@ -61,6 +61,7 @@ class RunRequest:
     record: Path | None = None  # program audio recorded as it plays (crash-safe WAV)
     output_device: str | None = None  # play the program live to this device (e.g. the OBS sink)
     monitor_device: str | None = None  # and to these headphones too
+    allow_degraded: bool = False  # False: a stage that cannot serve stops the run before it starts
 
 
 def _printer(stream: TextIO) -> Callable[[Any], None]:
@@ -155,6 +156,7 @@ def _show_for(
     show = Show(
         settings,
         request.voice,
+        stack_factory=build_stack if request.allow_degraded else build_complete_stack,
         stack=stack,
         output=output,
         frame_source=host,

@@ -1,5 +1,10 @@
 """Maps the names used in settings to backend factories, and assembles a stack from a preset.
 
+A stage that cannot load, or whose server does not serve its model yet (`preflight`), never stops
+the build: it is listed in `BackendStack.problems` (reason, light, in-app fix) and, when it could
+not even be created, stands in as `Unavailable`; the supervisor starts it degraded or down and
+turns it ready once its health check passes. `require_ready` is for batch runs that must not
+start degraded.
 Threading: `build_stack` runs on the caller's asyncio loop; each factory (which may load a model
 for seconds) runs in a worker thread so the loop — and the GUI above it — stays responsive.
 Factories import their heavy libraries lazily, so a missing optional extra only fails that stage.
@@ -10,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from studio.backends.contracts import (
@@ -20,16 +25,32 @@ from studio.backends.contracts import (
     SpeechToText,
     VoiceActivityDetector,
 )
+from studio.backends.readiness import NotReady, NotReadyState
+from studio.backends.unavailable import Unavailable
 from studio.config import Settings
 
 Stage = Literal["stt", "vad", "turn", "chat", "tts"]
 STAGES: tuple[Stage, ...] = ("vad", "turn", "stt", "tts", "chat")
 Factory = Callable[[Settings], Any]
 ProgressCallback = Callable[[Stage, str, str], None]
+PREFLIGHT_S = 5.0  # how long a server may take to say whether it serves our model, at start
 
 
 class BackendLoadError(RuntimeError):
     """A backend could not be created; the message names the stage, the backend and the fix."""
+
+
+class StackNotReady(BackendLoadError):
+    """A batch run asked for a complete stack and some stages could not start (listed, with fixes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StageProblem:
+    """Why a stage starts without its backend: the reason, the light it starts with, the in-app fix."""
+
+    reason: str
+    state: NotReadyState = "down"
+    action: str = ""
 
 
 @dataclass(slots=True)
@@ -42,6 +63,7 @@ class BackendStack:
     turn: EndOfTurnDetector
     chat: ChatModel
     tts: SpeechSynthesizer
+    problems: dict[str, StageProblem] = field(default_factory=dict)  # stages that start degraded/down
 
     def describe(self) -> dict[str, str]:
         """Backend names per stage, as printed by `run --json` and shown in the GUI."""
@@ -174,9 +196,37 @@ def create_backend(stage: Stage, name: str, settings: Settings) -> Any:
         raise BackendLoadError(f"{stage} backend {name!r} failed to load: {exc}") from exc
 
 
+async def _preflight(backend: Any) -> StageProblem | None:
+    """None when the backend can serve now; else why not (server down, model not served/pulled)."""
+    check = getattr(backend, "preflight", None)
+    if check is None:
+        return None
+    try:
+        await asyncio.wait_for(check(), PREFLIGHT_S)
+    except NotReady as exc:
+        return StageProblem(exc.reason, exc.state, exc.action)
+    except TimeoutError:
+        return StageProblem(f"{backend.info.name} did not answer within {PREFLIGHT_S:g} s")
+    return None
+
+
+async def load_stage(stage: Stage, name: str, settings: Settings) -> tuple[Any, StageProblem | None]:
+    """One stage's backend and, when it cannot serve yet, why; a backend that cannot even be
+    created is an `Unavailable` stand-in that retries the load on each health check."""
+    try:
+        backend = await asyncio.to_thread(create_backend, stage, name, settings)
+    except Exception as exc:  # never die: the stage starts down, the others load
+        reason = str(exc) or type(exc).__name__
+        return Unavailable(stage, name, reason, lambda: create_backend(stage, name, settings)), StageProblem(
+            reason
+        )
+    return backend, await _preflight(backend)
+
+
 async def build_stack(settings: Settings, on_progress: ProgressCallback | None = None) -> BackendStack:
     """Load every stage's backend off the loop (in parallel) and return the assembled stack.
 
+    Stages that cannot serve are in `problems` (the stack is still complete: see the module doc).
     Fault injection (setting `faults`) is the show's to apply (studio.show.stack), not ours.
     """
     preset = await asyncio.to_thread(resolve_preset, settings)
@@ -185,15 +235,38 @@ async def build_stack(settings: Settings, on_progress: ProgressCallback | None =
         from studio.gpu.stack_plan import planned_settings
 
         settings = await asyncio.to_thread(planned_settings, settings)
+    problems: dict[str, StageProblem] = {}
 
     async def load(stage: Stage) -> Any:
         if on_progress:
             on_progress(stage, names[stage], "loading")
-        backend = await asyncio.to_thread(create_backend, stage, names[stage], settings)
-        if on_progress:
+        backend, problem = await load_stage(stage, names[stage], settings)
+        if problem is not None:
+            problems[stage] = problem  # announced with its reason when the stack is supervised
+        elif on_progress:
             on_progress(stage, backend.info.name, "ready")
         return backend
 
     loaded = await asyncio.gather(*(load(stage) for stage in STAGES))
     by_stage = dict(zip(STAGES, loaded, strict=True))
-    return BackendStack(preset=preset, **by_stage)
+    return BackendStack(preset=preset, **by_stage, problems=problems)
+
+
+async def build_complete_stack(
+    settings: Settings, on_progress: ProgressCallback | None = None
+) -> BackendStack:
+    """`build_stack` for batch runs that must not start degraded: StackNotReady when a stage cannot serve."""
+    stack = await build_stack(settings, on_progress)
+    try:
+        return require_ready(stack)
+    except StackNotReady:
+        await stack.aclose()
+        raise
+
+
+def require_ready(stack: BackendStack) -> BackendStack:
+    """`stack` when every stage can serve; else StackNotReady naming each stage, its reason and fix."""
+    if not stack.problems:
+        return stack
+    lines = "; ".join(f"{stage}: {problem.reason}" for stage, problem in stack.problems.items())
+    raise StackNotReady(f"the model stack is not complete ({lines}); fix it, or pass --allow-degraded")

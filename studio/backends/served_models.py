@@ -21,6 +21,7 @@ import httpx
 from studio.backends.openai_http import ServerError, raise_for_answer, unreachable
 
 log = logging.getLogger(__name__)
+_warned: set[tuple[str, str, str]] = set()  # (server, configured, used): said once, not at every health check
 
 
 class ModelNotServed(ServerError):
@@ -70,7 +71,8 @@ def choose_model(configured: str, served: Sequence[ServedModel], where: str, set
             if wanted in (_basename(model.id), _basename(model.root) if model.root else ""):
                 return model.id
     if len(served) == 1:
-        if configured:
+        if configured and (where, configured, served[0].id) not in _warned:
+            _warned.add((where, configured, served[0].id))
             log.warning("%s does not serve %r; using its only model %r", where, configured, served[0].id)
         return served[0].id
     listed = ", ".join(model.id for model in served) or "nothing"

@@ -6,6 +6,7 @@ import sys
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_DEGRADED = 2  # `run` without --allow-degraded: a stage could not start (same code as bad input)
 EXIT_INTERRUPTED = 130
 STACK_CHOICES = ("auto", "embedded", "gpu")
 

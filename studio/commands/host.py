@@ -86,11 +86,15 @@ def _plan(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _pull(settings: Settings, model: str) -> int:
+    """Ollama's pull stream as one live line: status, share, size, rate, ETA (as the window shows it)."""
     from studio.backends.ollama_admin import OllamaAdmin, OllamaError, PullProgress
+    from studio.backends.pull_meter import PullMeter
+
+    meter = PullMeter()
 
     def show(progress: PullProgress) -> None:
-        share = f" {progress.fraction:6.1%}" if progress.fraction is not None else ""
-        print(f"\r{progress.status[:60]:60}{share}", end="", flush=True)
+        line = meter.line(meter.read(progress.status, progress.completed, progress.total))
+        print(f"\r{line[:100]:100}", end="", flush=True)
 
     try:
         OllamaAdmin(settings.OLLAMA_HOST).pull(model, show)

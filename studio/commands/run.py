@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from studio.commands.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, STACK_CHOICES, fail
+from studio.commands.common import (
+    EXIT_BAD_INPUT,
+    EXIT_DEGRADED,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    STACK_CHOICES,
+    fail,
+)
 from studio.config import Settings, data_dir
 
 
@@ -29,13 +36,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--monitor-device", metavar="NAME", help="with --output-device: also play to these headphones"
     )
+    run.add_argument(
+        "--allow-degraded",
+        action="store_true",
+        help="run even when a stage cannot start (its fallback stands in); default: stop with exit code 2",
+    )
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     from studio.audio.devices import AudioDeviceError
     from studio.audio.recording import RecordingError, open_host_recording
     from studio.audio.wavwriter import OutputPathError, check_writable
-    from studio.backends.registry import BackendLoadError
+    from studio.backends.registry import BackendLoadError, StackNotReady
     from studio.headless import RunRequest, ShowError, execute
     from studio.session.log import SessionLogError
     from studio.voices.catalog import VoiceCatalog
@@ -64,11 +76,14 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         record=args.record,
         output_device=args.output_device,
         monitor_device=args.monitor_device,
+        allow_degraded=args.allow_degraded,
     )
     try:
         return execute(settings, request)
     except AudioDeviceError as exc:
         return fail(str(exc), EXIT_BAD_INPUT)
+    except StackNotReady as exc:
+        return fail(str(exc), EXIT_DEGRADED)
     except (BackendLoadError, ShowError, SessionLogError) as exc:
         return fail(str(exc), EXIT_FAILED)
     except OSError as exc:

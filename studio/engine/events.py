@@ -24,6 +24,7 @@ class StageStatusChanged:
     backend: str
     state: StageState
     detail: str = ""
+    action: str = ""  # what the host can do about it in-app, e.g. "pull" (the chat model is not pulled)
 
 
 @dataclass(frozen=True, slots=True)

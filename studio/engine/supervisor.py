@@ -173,6 +173,8 @@ class StageHealth:
         self.recoveries = 0
         self._since = 0.0
         self._monitor: asyncio.Task[None] | None = None
+        self._action = ""  # set while the stage waits for the host to act (e.g. pull the model)
+        self._wake = asyncio.Event()  # set: re-check now instead of after the backoff
 
     @property
     def bypassed(self) -> bool:
@@ -190,6 +192,19 @@ class StageHealth:
         with contextlib.suppress(RuntimeError):  # no running loop: nobody to re-check for
             self._monitor = asyncio.get_running_loop().create_task(self._recheck())
 
+    def not_ready(self, state: StageState, reason: str, action: str = "") -> None:
+        """The stage starts without its backend (it could not load, or its server does not serve
+        its model yet): `state` with the reason and the fallback; re-checks turn it ready later."""
+        log.warning("%s (%s) starts %s: %s", self.stage, self.backend, state, reason)
+        self._since, self._action = time.monotonic(), action
+        self._set(state, f"{reason}; {self.fallback}")
+        with contextlib.suppress(RuntimeError):  # no running loop: nobody to re-check for
+            self._monitor = asyncio.get_running_loop().create_task(self._recheck())
+
+    def check_now(self) -> None:
+        """Re-check at once (the host just pulled the model or started the server); loop only."""
+        self._wake.set()
+
     def succeeded(self) -> None:
         """A real call worked: a degraded stage is ready again (the re-checks stop)."""
         if self.state != "ready":
@@ -199,18 +214,20 @@ class StageHealth:
         self.recoveries += 1
         if self._monitor is not None and self._monitor is not asyncio.current_task():
             self._monitor.cancel()
-        self._monitor = None
+        self._monitor, self._action = None, ""
         self._set("ready", f"recovered after {time.monotonic() - self._since:.1f} s")
 
     def _set(self, state: StageState, detail: str) -> None:
         self.state = state
-        self._publish(StageStatusChanged(self.stage, self.backend, state, detail))
+        self._publish(StageStatusChanged(self.stage, self.backend, state, detail, self._action))
 
     async def _recheck(self) -> None:
         """Probe the backend with backoff until it answers; then the stage is ready again."""
         delay, failed_checks = self._first_check_s, 0
         while self.state != "ready":
-            await asyncio.sleep(delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
+            self._wake.clear()
             try:
                 healthy = await bounded_call(self.stage, self._probe, self._check_timeout)
                 reason = "health check said unhealthy"
@@ -220,7 +237,7 @@ class StageHealth:
                 self._recovered()
                 return
             failed_checks += 1
-            if failed_checks == DOWN_AFTER_CHECKS and self.state == "degraded":
+            if failed_checks == DOWN_AFTER_CHECKS and self.state == "degraded" and not self._action:
                 self._set("down", f"{reason}; still failing after {failed_checks} checks; {self.fallback}")
             delay = min(delay * 2, self._max_check_s)
 

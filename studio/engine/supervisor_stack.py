@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from studio.backends.registry import STAGES, BackendStack
 from studio.config import Settings
+from studio.engine.events import StageStatusChanged
 from studio.engine.supervisor import Publish, StageHealth
 from studio.engine.supervisor_backends import (
     SupervisedChat,
@@ -46,6 +47,13 @@ class StackSupervisor:
         self._settings, self._publish, self._voice = settings, publish, voice
         self.health: dict[str, StageHealth] = {}
         self.persona_lines = PersonaLines(voice)
+        self._problems: dict[str, object] = {}  # the wrapped stack's start problems, until each recovers
+
+    def _published(self, event: StageStatusChanged) -> None:
+        """Publish; a stage that is ready again no longer has a start problem (a re-wrap keeps it ready)."""
+        if event.state == "ready":
+            self._problems.pop(event.stage, None)
+        self._publish(event)
 
     def _health(self, stage: str, backend: object, timeout: float) -> StageHealth:
         s = self._settings
@@ -54,7 +62,7 @@ class StackSupervisor:
             backend.info.name,  # type: ignore[attr-defined]
             FALLBACKS[stage],
             probe_for(stage, backend, self._voice),
-            self._publish,
+            self._published,
             check_timeout=timeout,
             first_check_s=s.health_check_s,
             max_check_s=s.health_check_max_s,
@@ -63,7 +71,15 @@ class StackSupervisor:
         return health
 
     def wrap(self, stack: BackendStack) -> BackendStack:
-        """The same stack with every backend supervised (names and `describe()` unchanged)."""
+        """The same stack with every backend supervised (names and `describe()` unchanged); stages
+        in `stack.problems` start degraded or down with their reason, and re-check themselves."""
+        self._problems = stack.problems
+        wrapped = self._wrap(stack)
+        for stage, problem in list(stack.problems.items()):
+            self.health[stage].not_ready(problem.state, problem.reason, problem.action)
+        return wrapped
+
+    def _wrap(self, stack: BackendStack) -> BackendStack:
         s = self._settings
         return BackendStack(
             preset=stack.preset,
@@ -83,6 +99,7 @@ class StackSupervisor:
             tts=SupervisedSynthesizer(
                 stack.tts, self._health("tts", stack.tts, s.tts_timeout_s), s.tts_timeout_s
             ),
+            problems=stack.problems,
         )
 
     def degraded(self, stage: str) -> bool:
@@ -97,6 +114,12 @@ class StackSupervisor:
             if self.degraded(stage):
                 names[stage] = f"{FALLBACK_NAMES[stage]} ({names[stage]} {self.health[stage].state})"
         return names
+
+    def recheck_now(self) -> None:
+        """Every stage that is not ready checks its backend at once (loop only)."""
+        for health in self.health.values():
+            if health.bypassed:
+                health.check_now()
 
     async def aclose(self) -> None:
         """Stop every stage's background re-checks."""

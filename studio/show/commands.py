@@ -128,6 +128,10 @@ class ShowCommands:
             return
         self._host.feed_file(Path(path), frames)
 
+    async def arecheck(self) -> None:
+        """Stages that are not ready check their backends now (a model was pulled, a server started)."""
+        self._running_engine().supervisor.recheck_now()
+
     def _running_engine(self) -> StudioEngine:
         if self.engine is None:
             raise RuntimeError(NOT_READY)
@@ -161,6 +165,10 @@ class ShowCommands:
     def stop_file(self) -> None:
         """Stop a file feed; the mic is heard again."""
         self._host.stop_file()
+
+    def recheck(self) -> concurrent.futures.Future[None]:
+        """Re-check the stages that are degraded or down now, instead of after their backoff."""
+        return self._hop(self.arecheck)
 
     def set_mic_muted(self, muted: bool) -> None:
         """Mute the host mic: the engine hears silence (a file feed still plays)."""

@@ -35,6 +35,7 @@ from studio.ui.controls import ControlPanel
 from studio.ui.device_pickers import DevicePickers
 from studio.ui.hotkeys import HotkeyFilter
 from studio.ui.latency_panel import LatencyPanel
+from studio.ui.model_pull import PullBar
 from studio.ui.resource_gauge import ResourceGauge
 from studio.ui.settings_dialog import SettingsDialog
 from studio.ui.show_thread import ShowThread
@@ -103,6 +104,8 @@ class StudioWindow(QMainWindow):
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
         self.banner.hide()
+        self.pull_bar = PullBar(settings.OLLAMA_HOST, settings.OLLAMA_MODEL_NAME)  # "model not pulled"
+        self.pull_bar.pulled.connect(self.engine.recheck)
 
         # ---- left: waveforms, latency, memory, devices
         self.mic_trace = ScopeTrace("Host mic", theme.HOST, lambda: (self.engine.mic_scope, None))
@@ -164,6 +167,7 @@ class StudioWindow(QMainWindow):
         layout = QVBoxLayout(root)
         layout.addLayout(top)
         layout.addWidget(self.banner)
+        layout.addWidget(self.pull_bar)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.controls)
         self.setCentralWidget(root)
@@ -284,6 +288,7 @@ class StudioWindow(QMainWindow):
     def on_engine_event(self, event: EngineEvent) -> None:
         """Every event is kept for export; those without a dedicated signal are shown here."""
         self.log.record(event)
+        self.pull_bar.on_event(event)
         if isinstance(event, ReplyCaptioned):
             self.log.anchor_clause(event.turn_id, event.clause)
             self.transcript.refresh()
@@ -622,6 +627,7 @@ class StudioWindow(QMainWindow):
         self.watchdog.stop()
         self.gauge.stop()
         QGuiApplication.instance().removeEventFilter(self.hotkeys)
+        self.pull_bar.close_worker()
         self.engine.stop()
         self.engine.wait(10_000)
         super().closeEvent(event)

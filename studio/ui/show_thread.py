@@ -153,6 +153,10 @@ class ShowThread(QThread):
     def set_mic_muted(self, muted: bool) -> None:
         self.show.set_mic_muted(muted)
 
+    def recheck(self) -> None:
+        """Stages that are not ready check their backends now (after a pull in the window)."""
+        self.show.recheck()
+
     def play_file(self, path: Path) -> None:
         self.show.play_file(Path(path))
 

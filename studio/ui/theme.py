@@ -40,6 +40,7 @@ QLineEdit, QPlainTextEdit, QTextEdit, QTextBrowser, QComboBox, QSpinBox, QDouble
 QLabel#banner {{ background: {DEGRADED}; color: #0d1117; font-weight: bold; padding: 6px;
                  border-radius: 4px; }}
 QLabel#banner[severity="down"] {{ background: {BAD}; }}
+QWidget#pullbar {{ border: 1px solid {DEGRADED}; border-radius: 4px; }}
 QProgressBar {{ border: 1px solid {BORDER}; border-radius: 4px; background: {PANEL}; text-align: center; }}
 QProgressBar::chunk {{ background: {ACCENT}; border-radius: 3px; }}
 QStatusBar {{ color: {MUTED}; }}
