@@ -61,7 +61,12 @@ def test_rejects_frames_of_the_wrong_size(vad) -> None:
         vad.speech_probability(np.zeros(480, np.float32))
 
 
-def test_a_frame_takes_well_under_a_millisecond(vad) -> None:
+def test_keeps_up_with_real_time_with_room_to_spare(vad) -> None:
+    """Each 32 ms frame must be judged in far less than 32 ms (~0.12 ms measured, README).
+
+    The bound is the frame's own duration over four, not the measured figure: a loaded machine
+    is slower, but a VAD that cannot keep up with the mic is a bug on any machine.
+    """
     frames = np.resize(piper_speech(LINE), (100, 512))  # the clip, repeated as needed
     vad.reset()
     vad.speech_probability(frames[0])  # first call allocates
@@ -69,4 +74,4 @@ def test_a_frame_takes_well_under_a_millisecond(vad) -> None:
     for frame in frames:
         vad.speech_probability(frame)
     per_frame = (time.perf_counter() - started) / len(frames)
-    assert per_frame < 0.001
+    assert per_frame < 512 / 16_000 / 4

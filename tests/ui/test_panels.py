@@ -106,13 +106,13 @@ def test_settings_dialog_saves_changes_and_refuses_bad_pauses(qtbot):
 def test_watchdog_counts_a_blocked_main_thread(qtbot):
     watchdog = MainThreadWatchdog()
     watchdog.start()
-    qtbot.waitUntil(lambda: watchdog.ticks >= 3, timeout=2_000)
+    qtbot.waitUntil(lambda: watchdog.ticks >= 3, timeout=20_000)
     assert watchdog.stalls == 0 or watchdog.worst_ms > 50
     watchdog.reset()
     deadline = time.perf_counter() + 0.15
     while time.perf_counter() < deadline:  # the GUI thread is busy: a stall the watchdog must see
         pass
-    with qtbot.waitSignal(watchdog.stalled, timeout=2_000) as stall:
+    with qtbot.waitSignal(watchdog.stalled, timeout=20_000) as stall:
         pass
     assert stall.args[0] >= 100 and watchdog.stalls == 1
     watchdog.stop()
@@ -125,7 +125,7 @@ def test_gauge_shows_gpu_breakdown_from_a_reading(qtbot):
     gauge = ResourceGauge(reader=lambda: reading)
     qtbot.addWidget(gauge)
     gauge.start()
-    qtbot.waitUntil(lambda: gauge.last is not None, timeout=2_000)
+    qtbot.waitUntil(lambda: gauge.last is not None, timeout=20_000)
     assert gauge.title.text() == "GPU" and "40.0 / 48.0 GB" in gauge.bar.format()
     assert gauge.bar.value() == round(40 / 48 * 1000)
     assert "chat: 16.00 GB" in gauge.toolTip() and "tts: 9.00 GB" in gauge.toolTip()
