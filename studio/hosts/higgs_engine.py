@@ -1,20 +1,25 @@
 """higgs-audio v2 behind the speech server: zero-shot cloning from our voice profiles, streamed early.
 
-`HiggsAudioServeEngine.generate_delta_stream` yields raw code columns (delay pattern); they go
-through `DelayedCodeAssembler` (complete frames) and `IncrementalDecoder` (audio with left context
-and crossfade), so the first audio leaves after ~8 frames instead of after the whole reply.
+The model generates raw code columns (delay pattern) one audio frame per step; they go through
+`DelayedCodeAssembler` (complete frames) and `IncrementalDecoder` (audio with left context and
+crossfade), so the first audio leaves after ~8 frames instead of after the whole reply.
 Each profile is cloned from its reference clip + transcript with the profile's fixed seed and
 temperature, so a voice does not drift between requests. `[SPEAKER0]` line tags pass through.
+Generation stops when the listener does: we run the steps of `generate_delta_stream` ourselves
+(prepare inputs, reset the KV caches, `model.generate` in a thread with a streamer) and add a
+stopping criterion that ends the model's loop at the next frame once `stop` is set; the thread is
+joined before `stream` returns, so a new request never overlaps a running generation (the KV
+caches are shared). boson's own stream has no stop: its generation ran on to max_new_tokens.
 boson_multimodal (and torch) are imported only here, when the host starts, in the higgs environment.
-Threading: `stream` runs in the speech server's engine thread; each request runs the engine's
-async generator on a private event loop in that thread.
+Threading: `stream` runs in the speech server's engine thread; `model.generate` in one
+"higgs-generate" thread per request, handing code columns over a thread-safe queue.
 """
 
 from __future__ import annotations
 
-import asyncio
+import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +31,7 @@ from studio.hosts.incremental_decode import IncrementalDecoder
 from studio.voices.profile import VoiceProfile
 
 SYSTEM_PROMPT = "Generate audio following instruction."
+STOP_STRINGS = ["<|end_of_text|>", "<|eot_id|>"]  # generate_delta_stream's defaults
 SCENE = "Audio is recorded from a quiet room."
 FRAMES_PER_TEXT_CHAR = 1.2  # 25 frames/s, ~15 chars/s of speech, with headroom: caps max_new_tokens
 HIGGS_SETUP = (
@@ -73,8 +79,46 @@ def cloning_messages(voice: HiggsVoice, text: str) -> list[tuple[str, str | Path
 
 
 def max_new_tokens(text: str) -> int:
-    """A generous bound on audio frames for `text` (also bounds work after a client hangs up)."""
+    """A generous bound on audio frames for `text` (a run-away generation ends here at the latest)."""
     return int(256 + FRAMES_PER_TEXT_CHAR * len(text) * 25 / 15)
+
+
+_END = object()
+
+
+class CodeStreamer:
+    """The transformers streamer the model's loop feeds: audio code columns onto a thread-safe queue.
+
+    Like boson's AsyncHiggsAudioStreamer (skip_prompt=True): the first `put` is the prompt and is
+    skipped; later puts of `codebooks` values are audio columns; text tokens are dropped.
+    """
+
+    def __init__(self, codebooks: int) -> None:
+        self._codebooks = codebooks
+        self._prompt = True
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self.columns_put = 0  # audio frames the model produced (tests count them after a cancel)
+
+    def put(self, value: Any) -> None:
+        if self._prompt:
+            self._prompt = False
+            return
+        if len(value.shape) == 1 and value.shape[0] == self._codebooks > 1:
+            self.columns_put += 1
+            self._queue.put(value)
+
+    def end(self) -> None:
+        self._queue.put(_END)
+
+    def fail(self, error: BaseException) -> None:
+        self._queue.put(error)
+
+    def columns(self) -> Iterator[Any]:
+        """Each column as the model makes it, until the model's loop ends (its error re-raised)."""
+        while (item := self._queue.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
 
 
 class HiggsEngine:
@@ -94,10 +138,13 @@ class HiggsEngine:
             import torch
             from boson_multimodal.data_types import AudioContent, ChatMLSample, Message
             from boson_multimodal.serve.serve_engine import HiggsAudioServeEngine
+            from transformers.generation.stopping_criteria import StoppingCriteria, StoppingCriteriaList
         except ImportError as exc:
             raise HiggsUnavailable(f"{HIGGS_SETUP} ({exc})") from exc
         self._torch = torch
         self._types = (AudioContent, ChatMLSample, Message)
+        self._criteria = (StoppingCriteria, StoppingCriteriaList)
+        self.last_streamer: CodeStreamer | None = None  # the latest request's (tests count its frames)
         self._engine = HiggsAudioServeEngine(
             model_path, tokenizer_path, device=device, kv_cache_lengths=list(kv_cache_lengths)
         )
@@ -139,7 +186,7 @@ class HiggsEngine:
             first_chunk_frames=self._chunks[0],
             chunk_frames=self._chunks[1],
         )
-        for column in self._columns(self._sample(chosen, text), len(text), chosen):
+        for column in self._columns(self._sample(chosen, text), len(text), chosen, stop):
             if stop.is_set():
                 return
             audio = decoder.push(assembler.push(column))
@@ -152,29 +199,68 @@ class HiggsEngine:
         if len(tail) and not stop.is_set():
             yield tail
 
-    def _columns(self, sample: Any, chars: int, voice: HiggsVoice) -> Iterator[np.ndarray]:
-        """The model's audio code columns, pulled from its async stream on a private loop."""
-        loop = asyncio.new_event_loop()
-        stream = self._engine.generate_delta_stream(
-            sample,
+    def _stopping(self, *events: threading.Event) -> Any:
+        """A stopping criterion the model's loop checks after every frame: True once an event is set."""
+        criterion, criteria = self._criteria
+
+        class StopWhenAsked(criterion):  # type: ignore[misc, valid-type]
+            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
+                return any(event.is_set() for event in events)
+
+        return criteria([StopWhenAsked()])
+
+    def _generation(self, sample: Any, chars: int, voice: HiggsVoice, stop: Any) -> dict:
+        """generate_delta_stream's arguments to model.generate, plus our streamer and stop."""
+        engine = self._engine
+        with self._torch.no_grad():
+            inputs = engine._prepare_inputs(sample, force_audio_gen=True)
+        engine._prepare_kv_caches()
+        return dict(
+            **inputs,
             max_new_tokens=max_new_tokens("x" * chars),
+            use_cache=True,
+            stop_strings=STOP_STRINGS,
+            tokenizer=engine.tokenizer,
+            do_sample=voice.temperature > 0.0,
             temperature=voice.temperature,
+            top_k=None,
             top_p=0.95,
+            past_key_values_buckets=engine.kv_caches,
             ras_win_len=7,
+            ras_win_max_num_repeat=2,
             seed=voice.seed,
-            force_audio_gen=True,
+            stopping_criteria=stop,
         )
+
+    def _columns(
+        self, sample: Any, chars: int, voice: HiggsVoice, stop: threading.Event
+    ) -> Iterator[np.ndarray]:
+        """The model's audio code columns as it makes them; the loop ends within a frame of `stop`
+        and its thread is joined before this generator finishes (no overlap with the next request)."""
+        streamer = self.last_streamer = CodeStreamer(self._codebooks)
+        done = threading.Event()  # the reader is gone (finished, or stopped): the model stops too
+        criteria = self._stopping(stop, done)
+        kwargs = {**self._generation(sample, chars, voice, criteria), "streamer": streamer}
+        worker = threading.Thread(
+            target=_generate, args=(self._engine.model.generate, kwargs, streamer), name="higgs-generate"
+        )
+        worker.start()
         try:
-            while True:
-                try:
-                    delta = loop.run_until_complete(stream.__anext__())
-                except StopAsyncIteration:
-                    return
-                if delta.audio_tokens is not None:
-                    yield delta.audio_tokens.detach().cpu().numpy()
+            for column in streamer.columns():
+                yield column.detach().cpu().numpy()
         finally:
-            loop.run_until_complete(stream.aclose())
-            loop.close()
+            done.set()
+            worker.join()
+
+
+def _generate(generate: Callable[..., Any], kwargs: dict, streamer: CodeStreamer) -> None:
+    """The model's loop, in its own thread; an error reaches the reader instead of dying here."""
+    try:
+        generate(**kwargs)
+    except BaseException as exc:
+        streamer.fail(exc)
+    finally:
+        streamer.end()
 
 
 def voices_from_profiles(profiles: list[VoiceProfile]) -> list[HiggsVoice]:

@@ -97,7 +97,8 @@ def serve(
         print(f"higgs host: error: {exc}", file=sys.stderr)
         return 1
     log.info("higgs host: voices %s on http://%s:%d", ", ".join(engine.voices()), args.host, args.port)
-    web.run_app(SpeechServer(engine).app, host=args.host, port=args.port, print=None)
+    server = SpeechServer(engine)
+    web.run_app(server.app, host=args.host, port=args.port, print=None, handler_cancellation=True)
     return 0
 
 

@@ -2,7 +2,10 @@
 
 The server knows nothing about the model: a `SpeechEngine` yields float32 chunks for (text, voice)
 from a blocking generator. One request is synthesised at a time (higgs' engine serves one), in the
-server's single engine thread; a client that hangs up stops its synthesis at the next chunk.
+server's single engine thread, and the next starts only once the previous one's generator has
+closed (HiggsEngine joins its generation there). A client that hangs up sets the request's stop
+event at once: serve the app with `handler_cancellation=True` (the host does), so aiohttp cancels
+the handler when the connection drops instead of at its next write.
 Responses: `pcm` = raw s16le mono at the engine's rate (header `X-Sample-Rate`), or `wav` (a WAV
 header with open length, then the same PCM). Also `/health`, `/v1/models`, `/v1/audio/voices`.
 Threading: aiohttp handlers on the host's event loop; synthesis in one worker thread.
@@ -11,6 +14,7 @@ Threading: aiohttp handlers on the host's event loop; synthesis in one worker th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Iterator
@@ -101,10 +105,11 @@ class SpeechServer:
 
         def produce() -> None:
             try:
-                for chunk in self.engine.stream(text, voice, stop):
-                    if stop.is_set():
-                        break
-                    loop.call_soon_threadsafe(queue.put_nowait, chunk)
+                with contextlib.closing(self.engine.stream(text, voice, stop)) as chunks:
+                    for chunk in chunks:
+                        if stop.is_set():
+                            break
+                        loop.call_soon_threadsafe(queue.put_nowait, chunk)
             except BaseException as exc:
                 loop.call_soon_threadsafe(queue.put_nowait, exc)
             finally:
@@ -137,8 +142,8 @@ class SpeechServer:
             await response.write_eof()
             return response
         finally:
-            stop.set()  # a client that hung up ends the synthesis at its next chunk
-            await producer
+            stop.set()  # a client that hung up (handler cancelled) ends the generation at its next frame
+            await asyncio.shield(producer)  # the lock is held until the engine has really stopped
 
 
 def _error(status: int, message: str) -> web.Response:

@@ -58,7 +58,10 @@ class ThreadedServer:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=30)
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(self.app, handle_signals=False, shutdown_timeout=0.1)
+        # handler_cancellation: a client that hangs up cancels its handler at once (as the host runs it)
+        self._runner = web.AppRunner(
+            self.app, handle_signals=False, shutdown_timeout=0.1, handler_cancellation=True
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
         await site.start()

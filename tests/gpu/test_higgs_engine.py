@@ -1,92 +1,28 @@
-"""HiggsEngine's code path with a stand-in `boson_multimodal` (the real one cannot be installed here).
+"""HiggsEngine's code path with a stand-in `boson_multimodal` (tests/gpu/boson_standin.py).
 
-The stand-in mimics the documented API surface: HiggsAudioServeEngine with an audio tokenizer
-(24 kHz, 25 frames/s, decode of [1, n, T] codes) and an async `generate_delta_stream` yielding one
-delayed code column per step. What is tested is ours: the cloning prompt, seeds per profile,
-delay-pattern assembly, incremental decoding, stopping, and the HTTP host around it.
+What is tested is ours: the cloning prompt, seeds per profile, delay-pattern assembly,
+incremental decoding, stopping, and the HTTP host around it.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
-import types
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
 
 import numpy as np
 import pytest
 import soundfile
-import torch
 
 from studio.config import load_settings
-from studio.hosts.delay_pattern import HIGGS_BOS, HIGGS_EOS, apply_delay_pattern
 from studio.hosts.higgs_engine import HiggsEngine, HiggsUnavailable, HiggsVoice, voices_from_profiles
 from studio.hosts.higgs_host import main as host_main
 from studio.voices.profile import SynthesisSettings, VoiceProfile
-
-FRAMES = 40  # 1.6 s of audio per request
-
-
-@dataclass
-class AudioContent:
-    audio_url: str = ""
-
-
-@dataclass
-class Message:
-    role: str
-    content: Any
-
-
-@dataclass
-class ChatMLSample:
-    messages: list = field(default_factory=list)
-
-
-class _Tokenizer:
-    sampling_rate = 24_000
-
-    def decode(self, codes: torch.Tensor) -> np.ndarray:
-        frames = codes[0, 0].double().numpy() / 1024.0
-        return np.repeat(frames, 960)[None, None].astype(np.float32)
-
-
-class _ServeEngine:
-    calls: ClassVar[list[dict[str, Any]]] = []
-
-    def __init__(self, model, tokenizer, device="cuda", kv_cache_lengths=()):
-        self.device, self.kv_cache_lengths = device, kv_cache_lengths
-        self.audio_tokenizer = _Tokenizer()
-        self.samples_per_token, self.audio_num_codebooks, self.audio_codebook_size = 960, 8, 1024
-        config = types.SimpleNamespace(audio_stream_bos_id=HIGGS_BOS, audio_stream_eos_id=HIGGS_EOS)
-        self.model = types.SimpleNamespace(config=config)
-
-    async def generate_delta_stream(self, sample, max_new_tokens, **kwargs):
-        self.calls.append({"sample": sample, "max_new_tokens": max_new_tokens, **kwargs})
-        frames = np.tile(np.arange(1, FRAMES + 1), (8, 1))
-        full = np.concatenate([np.full((8, 1), HIGGS_BOS), frames, np.full((8, 1), HIGGS_EOS)], axis=1)
-        for column in apply_delay_pattern(full, pad=HIGGS_EOS).T:
-            yield types.SimpleNamespace(audio_tokens=torch.from_numpy(column.copy()), text=None)
+from tests.gpu.boson_standin import FRAMES, install
 
 
 @pytest.fixture
 def boson(monkeypatch):
-    package = types.ModuleType("boson_multimodal")
-    data_types = types.ModuleType("boson_multimodal.data_types")
-    data_types.AudioContent, data_types.Message, data_types.ChatMLSample = AudioContent, Message, ChatMLSample
-    serve = types.ModuleType("boson_multimodal.serve")
-    serve_engine = types.ModuleType("boson_multimodal.serve.serve_engine")
-    serve_engine.HiggsAudioServeEngine = _ServeEngine
-    for name, module in {
-        "boson_multimodal": package,
-        "boson_multimodal.data_types": data_types,
-        "boson_multimodal.serve": serve,
-        "boson_multimodal.serve.serve_engine": serve_engine,
-    }.items():
-        monkeypatch.setitem(sys.modules, name, module)
-    _ServeEngine.calls = []
-    return _ServeEngine
+    return install(monkeypatch)
 
 
 def _voice(tmp_path) -> HiggsVoice:
