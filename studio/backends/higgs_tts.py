@@ -3,7 +3,9 @@
 Works with our host (`ai-anchor-studio host higgs`) and with Boson's `higgs-audio-vllm` server:
 `{model, voice, input, response_format: "pcm"}` → raw s16le mono (24 kHz unless the server says
 otherwise in `X-Sample-Rate`), streamed; chunks are yielded as they arrive. The voice is the
-profile's name (our host clones each profile; for Boson's server, give the preset the same name).
+profile's content key on our host, which gets the reference clip uploaded when it lacks it
+(studio.backends.higgs_voices), or the profile's name on Boson's server (a preset of that name:
+`host export-voices`).
 `[SPEAKER0]`/`[SPEAKER1]` line tags pass through untouched. Closing the iterator (barge-in)
 closes the HTTP response, which stops the synthesis on the server. The model id sent is the one
 the server serves (`GET /v1/models`): Boson's image serves `higgs-audio-v2-generation-3B-base`
@@ -19,6 +21,7 @@ import httpx
 import numpy as np
 
 from studio.backends.contracts import AudioChunk, BackendInfo
+from studio.backends.higgs_voices import HostVoices
 from studio.backends.openai_http import ServerError, bearer, client_timeout, raise_for_answer, unreachable
 from studio.backends.readiness import NotReady, passes
 from studio.backends.served_models import ModelResolver, api_root
@@ -55,6 +58,7 @@ class HiggsSynthesizer:
         self._served = ModelResolver(
             self._client, "higgs-audio", self._url, self._model, "HIGGS_AUDIO_MODEL_PATH", FIX
         )
+        self._voices = HostVoices(self._client, f"higgs-audio at {self._url}")
         self.info = BackendInfo(name="higgs-audio v2", detail=self._url)
 
     async def synthesize(self, text: str, voice: VoiceProfile) -> AsyncIterator[AudioChunk]:
@@ -63,10 +67,12 @@ class HiggsSynthesizer:
         pcm = PcmAssembler()
         try:
             model = await self._served.model()
-            body = {"model": model, "voice": voice.name, "input": text, "response_format": "pcm"}
+            voice_id = await self._voices.voice_id(voice)
+            body = {"model": model, "voice": voice_id, "input": text, "response_format": "pcm"}
             async with self._client.stream("POST", "/v1/audio/speech", json=body) as response:
-                if response.status_code == 404:
-                    self._served.forget()  # model gone (or an unknown voice): discover again next time
+                if response.status_code == 404:  # model or voice gone (host restarted): ask again next time
+                    self._served.forget()
+                    self._voices.forget(voice_id)
                 await raise_for_answer(f"higgs-audio at {self._url}", response)
                 rate = int(response.headers.get("X-Sample-Rate", HIGGS_SAMPLE_RATE))
                 pending: list[np.ndarray] = []

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 from studio.commands.common import EXIT_FAILED, fail
-from studio.config import Settings, cache_dir
+from studio.config import Settings, cache_dir, data_dir
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -32,6 +34,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     plan.add_argument("--json", action="store_true", help="print one JSON object")
     pull = actions.add_parser("pull", help="pull the chat model into Ollama, with progress")
     pull.add_argument("model", nargs="?", help="model to pull (default OLLAMA_MODEL_NAME)")
+    export = actions.add_parser(
+        "export-voices", help="write the voice profiles as Boson's higgs-audio voice presets (config.json)"
+    )
+    export.add_argument("folder", type=Path, help="the folder to give Boson's server as --voice-presets-dir")
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -42,13 +48,32 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return _plan(settings, args)
     if command == "pull":
         return _pull(settings, args.model or settings.OLLAMA_MODEL_NAME)
+    if command == "export-voices":
+        return _export_voices(args.folder)
     return _up(settings, args)
+
+
+def _export_voices(folder: Path) -> int:
+    """Boson's voice-presets layout for every profile with a reference clip and transcript."""
+    from studio.voices.catalog import VoiceCatalog
+    from studio.voices.travel import export_presets
+
+    try:
+        written = export_presets(VoiceCatalog(data_dir() / "voices").profiles(), folder)
+    except OSError as exc:
+        return fail(f"cannot write voice presets to {folder}: {exc}", EXIT_FAILED)
+    if not written:
+        return fail("no voice profile has a reference clip and transcript to export", EXIT_FAILED)
+    print(f"wrote {len(written)} voice preset(s) to {folder}: {', '.join(written)}")
+    print(f"start Boson's server with --voice-presets-dir {folder}; the studio asks for each by its name")
+    return 0
 
 
 def _higgs(settings: Settings, args: argparse.Namespace) -> int:
     """In this process when boson_multimodal is importable here, else in HIGGS_AUDIO_PYTHON's env."""
     from studio.hosts.higgs_host import serve
 
+    args.token = args.token or settings.HIGGS_AUDIO_API_KEY  # the key the studio sends is the host's token
     if importlib.util.find_spec("boson_multimodal") is not None:
         return serve(
             args, default_model=settings.HIGGS_AUDIO_MODEL_PATH, chunk_frames=settings.TTS_STREAM_CHUNK_SIZE
@@ -65,8 +90,12 @@ def _higgs(settings: Settings, args: argparse.Namespace) -> int:
     forwarded += ["--chunk-frames", str(args.chunk_frames or settings.TTS_STREAM_CHUNK_SIZE)]
     if args.voices_dir:
         forwarded += ["--voices-dir", str(args.voices_dir)]
+    if args.voice_cache:
+        forwarded += ["--voice-cache", str(args.voice_cache)]
+    env = {**os.environ, "HIGGS_AUDIO_API_KEY": args.token}  # not in argv: other users could read it
     try:
-        return subprocess.call([settings.HIGGS_AUDIO_PYTHON, "-m", "studio.hosts.higgs_host", *forwarded])
+        command = [settings.HIGGS_AUDIO_PYTHON, "-m", "studio.hosts.higgs_host", *forwarded]
+        return subprocess.call(command, env=env)
     except OSError as exc:
         return fail(f"HIGGS_AUDIO_PYTHON {settings.HIGGS_AUDIO_PYTHON!r} cannot run ({exc})", EXIT_FAILED)
     except KeyboardInterrupt:

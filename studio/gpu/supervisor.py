@@ -1,5 +1,9 @@
 """Starts the GPU model servers on this machine, in the seed's order, and keeps them alive.
 
+Closed by default: a server is bound to its URL's host (127.0.0.1 unless told otherwise), and one
+bound to any other address needs its key (vLLM --api-key from VOXTRAL_API_KEY, our higgs host's
+token from HIGGS_AUDIO_API_KEY, both passed in the environment); Ollama has no keys, so it is only
+started on loopback (README: put a reverse proxy with auth in front to expose it).
 TTS → LLM → STT, each only if the memory plan has room for it on the card right now (NVML free
 memory) and only when its URL is local and nothing answers there yet (a server that already runs,
 or a remote URL, is used as it is). After a start it waits for the health check; a server that
@@ -31,6 +35,7 @@ log = logging.getLogger(__name__)
 
 OOM_MARKERS = ("out of memory", "outofmemoryerror", "cuda error: out of memory")
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 def is_local(url: str) -> bool:
@@ -51,6 +56,24 @@ class ServerSpec:
     url: str
     env: dict[str, str] = field(default_factory=dict)
     start_timeout_s: float = 900.0  # weights load for minutes on a cold start
+    key: str = ""  # what a client must send; required when the server listens beyond loopback
+    keyless: bool = False  # the server has no keys at all (Ollama): loopback only
+
+    def exposure_problem(self) -> str:
+        """Why starting this server would open it to the network without a key ("" when fine)."""
+        host = urlsplit(self.url).hostname or "127.0.0.1"
+        if host in LOOPBACK:
+            return ""
+        if self.keyless:
+            return (
+                f"Ollama has no API keys: keep it on 127.0.0.1 and put a reverse proxy with auth in front "
+                f"to reach it from {host} (README: Model hosts)"
+            )
+        if not self.key:
+            return (
+                f"listening on {host} needs a key; set the {self.stage} key in Settings (README: Model hosts)"
+            )
+        return ""
 
 
 def build_spec(stage: str, model: ModelBudget, settings: Settings, card_gb: float) -> ServerSpec:
@@ -62,7 +85,8 @@ def build_spec(stage: str, model: ModelBudget, settings: Settings, card_gb: floa
         command = [python, "-m", "studio.hosts.higgs_host", "--host", urlsplit(url).hostname or "127.0.0.1"]
         command += ["--port", str(port_of(url, 8100))]
         command += ["--model", settings.HIGGS_AUDIO_MODEL_PATH, "--kv-lengths", lengths]
-        return ServerSpec(stage, command, f"{url}/health", url)
+        env = {"HIGGS_AUDIO_API_KEY": settings.HIGGS_AUDIO_API_KEY} if settings.HIGGS_AUDIO_API_KEY else {}
+        return ServerSpec(stage, command, f"{url}/health", url, env, key=settings.HIGGS_AUDIO_API_KEY)
     if stage == "chat":
         url = settings.OLLAMA_HOST
         env = {
@@ -72,12 +96,14 @@ def build_spec(stage: str, model: ModelBudget, settings: Settings, card_gb: floa
             "OLLAMA_MAX_LOADED_MODELS": "1",
             "OLLAMA_CONTEXT_LENGTH": str(model.cache_tokens[0]),
         }
-        return ServerSpec(stage, ["ollama", "serve"], f"{url}/api/version", url, env, 60.0)
+        return ServerSpec(stage, ["ollama", "serve"], f"{url}/api/version", url, env, 60.0, keyless=True)
     url = settings.VOXTRAL_URL
     command = ["vllm", "serve", settings.VOXTRAL_MODEL_PATH, "--tokenizer-mode", "mistral"]
     command += ["--config-format", "mistral", "--load-format", "mistral"]
     command += ["--host", urlsplit(url).hostname or "127.0.0.1", "--port", str(port_of(url, 8000))]
-    return ServerSpec(stage, command + vllm_memory_flags(model, card_gb), f"{url}/health", url)
+    env = {"VLLM_API_KEY": settings.VOXTRAL_API_KEY} if settings.VOXTRAL_API_KEY else {}  # vLLM's --api-key
+    flags = vllm_memory_flags(model, card_gb)
+    return ServerSpec(stage, command + flags, f"{url}/health", url, env, key=settings.VOXTRAL_API_KEY)
 
 
 @dataclass(slots=True)
@@ -127,6 +153,9 @@ class ModelServerSupervisor:
             return
         if not model.local or not is_local(spec.url):
             state.status, state.detail = "failed", f"remote server at {spec.url} does not answer"
+            return
+        if spec.exposure_problem():
+            state.status, state.detail = "failed", spec.exposure_problem()
             return
         free = self._free_bytes()
         if free is not None and free < model.total_gb * GB:

@@ -29,6 +29,7 @@ import numpy as np
 from studio.hosts.delay_pattern import DelayedCodeAssembler
 from studio.hosts.incremental_decode import IncrementalDecoder
 from studio.voices.profile import VoiceProfile
+from studio.voices.travel import VoiceUpload
 
 SYSTEM_PROMPT = "Generate audio following instruction."
 STOP_STRINGS = ["<|end_of_text|>", "<|eot_id|>"]  # generate_delta_stream's defaults
@@ -157,9 +158,18 @@ class HiggsEngine:
         self._bos, self._eos = int(config.audio_stream_bos_id), int(config.audio_stream_eos_id)
         self._chunks = (first_chunk_frames, chunk_frames)
         self._voices = {voice.name: voice for voice in voices}
+        self.voice_store: Callable[[VoiceUpload], HiggsVoice] | None = None  # uploads kept (VoiceCache)
 
     def voices(self) -> list[str]:
         return sorted(self._voices)
+
+    def add_voice(self, upload: VoiceUpload) -> str:
+        """A voice uploaded by a studio: kept by its content key (no restart needed); the key."""
+        if self.voice_store is None:
+            raise RuntimeError("this host keeps no uploaded voices (no voice cache)")
+        voice = self.voice_store(upload)
+        self._voices[voice.name] = voice  # one assignment: the engine thread sees old or new, whole
+        return voice.name
 
     def _sample(self, voice: HiggsVoice, text: str) -> Any:
         audio_content, chat_ml_sample, message = self._types

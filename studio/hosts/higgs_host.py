@@ -2,7 +2,10 @@
 
 Runs HiggsAudioServeEngine in this process (started in the separate higgs environment, whose
 transformers pin conflicts with vLLM's) and serves `/v1/audio/speech` with streamed PCM, one voice
-per studio voice profile that has a reference clip and transcript.
+per studio voice profile that has a reference clip and transcript, plus every voice a studio
+uploads (kept by content key in --voice-cache, so they survive restarts). Closed by default: it
+binds 127.0.0.1; listening elsewhere needs --token (or HIGGS_AUDIO_API_KEY in its environment),
+which every /v1 request must then carry.
 Threading: aiohttp on the main thread's event loop; the engine in the speech server's worker thread.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -23,7 +27,20 @@ log = logging.getLogger(__name__)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The host's options (shared by `ai-anchor-studio host higgs` and `python -m`)."""
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (0.0.0.0: all; needs --token)"
+    )
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("HIGGS_AUDIO_API_KEY", ""),
+        help="bearer token every /v1 request must carry (default: $HIGGS_AUDIO_API_KEY)",
+    )
+    parser.add_argument(
+        "--voice-cache",
+        type=Path,
+        default=None,
+        help="where uploaded voices are kept (default: the cache dir)",
+    )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     parser.add_argument("--model", default=None, help="model path or hub id (default HIGGS_AUDIO_MODEL_PATH)")
     parser.add_argument("--tokenizer", default=DEFAULT_TOKENIZER, help="higgs audio tokenizer path or id")
@@ -56,6 +73,18 @@ def parse_lengths(text: str) -> tuple[int, ...]:
     return lengths
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def check_exposure(host: str, token: str) -> None:
+    """A host reachable from other machines must have a token (ValueError says how)."""
+    if host not in LOOPBACK and not token:
+        raise ValueError(
+            f"listening on {host} exposes the model to the network: give --token (or set "
+            "HIGGS_AUDIO_API_KEY), and the same key as HIGGS_AUDIO_API_KEY in the studio"
+        )
+
+
 def serve(
     args: argparse.Namespace, default_model: str = DEFAULT_MODEL, chunk_frames: int = DEFAULT_CHUNK_FRAMES
 ) -> int:
@@ -66,24 +95,24 @@ def serve(
     """
     from aiohttp import web
 
+    from studio.config import cache_dir
     from studio.hosts.higgs_engine import HiggsEngine, HiggsUnavailable, voices_from_profiles
     from studio.hosts.speech_server import SpeechServer
+    from studio.hosts.voice_cache import VoiceCache
     from studio.voices.catalog import VoiceCatalog
     from studio.voices.store import default_user_dir
 
     try:
         lengths = parse_lengths(args.kv_lengths)
+        check_exposure(args.host, args.token)
     except ValueError as exc:
         print(f"higgs host: error: {exc}", file=sys.stderr)
         return 2
+    cache = VoiceCache(args.voice_cache or cache_dir() / "higgs-voices")
     voices = voices_from_profiles(VoiceCatalog(args.voices_dir or default_user_dir()).profiles())
     if not voices:
-        print(
-            "higgs host: error: no voice profile has a reference clip and transcript to clone; "
-            "add one with `ai-anchor-studio voices`",
-            file=sys.stderr,
-        )
-        return 1
+        log.warning("no voice profile here has a reference clip and transcript; studios upload theirs")
+    voices += cache.voices()
     try:
         engine = HiggsEngine(
             args.model or default_model,
@@ -96,8 +125,9 @@ def serve(
     except HiggsUnavailable as exc:
         print(f"higgs host: error: {exc}", file=sys.stderr)
         return 1
+    engine.voice_store = cache.store
     log.info("higgs host: voices %s on http://%s:%d", ", ".join(engine.voices()), args.host, args.port)
-    server = SpeechServer(engine)
+    server = SpeechServer(engine, token=args.token)
     web.run_app(server.app, host=args.host, port=args.port, print=None, handler_cancellation=True)
     return 0
 

@@ -7,7 +7,8 @@ closed (HiggsEngine joins its generation there). A client that hangs up sets the
 event at once: serve the app with `handler_cancellation=True` (the host does), so aiohttp cancels
 the handler when the connection drops instead of at its next write.
 Responses: `pcm` = raw s16le mono at the engine's rate (header `X-Sample-Rate`), or `wav` (a WAV
-header with open length, then the same PCM). Also `/health`, `/v1/models`, `/v1/audio/voices`.
+header with open length, then the same PCM). Also `/health`, `/v1/models`, `/v1/audio/voices`, and
+voice lookup/upload with the host's token (studio.hosts.voice_routes).
 Threading: aiohttp handlers on the host's event loop; synthesis in one worker thread.
 """
 
@@ -25,6 +26,8 @@ import numpy as np
 from aiohttp import web
 
 from studio.audio.wavwriter import pcm16, wav_header
+from studio.hosts.voice_routes import MAX_CLIP_BYTES, VoiceRoutes, token_guard
+from studio.hosts.voice_routes import error as _error
 
 log = logging.getLogger(__name__)
 
@@ -49,17 +52,20 @@ class UnknownVoice(KeyError):
 class SpeechServer:
     """The aiohttp application around one SpeechEngine."""
 
-    def __init__(self, engine: SpeechEngine) -> None:
+    def __init__(self, engine: SpeechEngine, token: str = "") -> None:
         self.engine = engine
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="speech-engine")
         self._busy = asyncio.Lock()
-        self.app = web.Application(client_max_size=1024 * 1024)
+        self.app = web.Application(
+            client_max_size=MAX_CLIP_BYTES + 1024 * 1024, middlewares=[token_guard(token)]
+        )
         self.app.add_routes(
             [
                 web.get("/health", self._health),
                 web.get("/v1/models", self._models),
                 web.get("/v1/audio/voices", self._voices),
                 web.post("/v1/audio/speech", self._speech),
+                *VoiceRoutes(engine, token).routes(),
             ]
         )
         self.app.on_cleanup.append(self._shutdown)
@@ -144,7 +150,3 @@ class SpeechServer:
         finally:
             stop.set()  # a client that hung up (handler cancelled) ends the generation at its next frame
             await asyncio.shield(producer)  # the lock is held until the engine has really stopped
-
-
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": {"message": message, "code": status}}, status=status)

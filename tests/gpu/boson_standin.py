@@ -12,6 +12,7 @@ Threading: `generate` runs in the engine's "higgs-generate" thread; `Pacing.allo
 
 from __future__ import annotations
 
+import importlib.machinery
 import sys
 import threading
 import types
@@ -130,6 +131,7 @@ class ServeEngine:
 def install(monkeypatch: Any) -> type[ServeEngine]:
     """Put the stand-in where `import boson_multimodal...` finds it; returns the engine class."""
     package = types.ModuleType("boson_multimodal")
+    package.__spec__ = importlib.machinery.ModuleSpec("boson_multimodal", None)  # find_spec sees it
     data_types = types.ModuleType("boson_multimodal.data_types")
     data_types.AudioContent, data_types.Message, data_types.ChatMLSample = AudioContent, Message, ChatMLSample
     serve = types.ModuleType("boson_multimodal.serve")

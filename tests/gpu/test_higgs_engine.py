@@ -94,7 +94,9 @@ def test_host_streams_in_chunks_of_tts_stream_chunk_size_frames(boson, tmp_path,
     from studio.hosts import higgs_host, speech_server
 
     served = []
-    monkeypatch.setattr(speech_server.SpeechServer, "__init__", lambda self, engine: served.append(engine))
+    monkeypatch.setattr(
+        speech_server.SpeechServer, "__init__", lambda self, engine, token: served.append(engine)
+    )
     monkeypatch.setattr(speech_server.SpeechServer, "app", None, raising=False)
     monkeypatch.setattr("aiohttp.web.run_app", lambda *args, **kwargs: None)
     parser = argparse.ArgumentParser()
@@ -110,7 +112,7 @@ def test_host_command_hands_tts_stream_chunk_size_to_the_higgs_environment(tmp_p
 
     calls = []
     monkeypatch.setattr(host.importlib.util, "find_spec", lambda name: None)
-    monkeypatch.setattr(host.subprocess, "call", lambda command: calls.append(command) or 0)
+    monkeypatch.setattr(host.subprocess, "call", lambda command, env: calls.append(command) or 0)
     settings = load_settings(HIGGS_AUDIO_PYTHON="/opt/higgs/bin/python", TTS_STREAM_CHUNK_SIZE=12)
     assert host.run(settings, host_args(["higgs"])) == 0
     command = calls[0]
