@@ -25,6 +25,9 @@ class Transcript:
     is_final: bool
     language: str | None = None
     audio_seconds: float = 0.0
+    # True only when the recogniser worked the language out from the audio; a fixed one (tiny.en's
+    # "en", a forced stt_language, a server's default) is not a reason to follow the host's language
+    detected: bool = False
 
 
 @dataclass(frozen=True, slots=True)

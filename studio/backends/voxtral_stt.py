@@ -3,10 +3,12 @@
 Each recognition uploads the utterance so far as a 16 kHz WAV (multipart) at temperature 0.
 Partials use `stream=true`: the server's `transcription.chunk` deltas are exposed as growing
 partial transcripts (`TranscriptionSession.partials`). With language `auto` the final asks for
-`verbose_json` to learn the detected language (a server that refuses it gets plain `json` from then
-on), so the language can flow to the chat model and the voice choice. The model id is the one the
-server serves (`GET /v1/models`, studio.backends.served_models): vLLM started with
-`--served-model-name` is found without configuring the short name.
+`verbose_json` to learn the language (a server that refuses it gets plain `json` from then on).
+vLLM answers verbose_json with the request's language and defaults it to "en" for a model that
+does not detect languages, so an unasked "en" is vLLM's default, not a detection; any other
+language reported unasked was detected, and only that may change the voice (Transcript.detected).
+The model id is the one the server serves (`GET /v1/models`, studio.backends.served_models): vLLM
+started with `--served-model-name` is found without configuring the short name.
 Threading: coroutines on the engine loop (httpx async); the WAV encoding is cheap and inline.
 """
 
@@ -37,6 +39,7 @@ from studio.config import Settings
 #: The languages Voxtral-Mini-3B transcribes (ISO-639-1).
 VOXTRAL_LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "hi")
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024  # vLLM's VLLM_MAX_AUDIO_CLIP_FILESIZE_MB default
+VLLM_DEFAULT_LANGUAGE = "en"  # what vLLM assumes (and reports) when a request names no language
 MIN_SAMPLES = INPUT_SAMPLE_RATE // 10
 FIX = "start it with `ai-anchor-studio host up`, or point VOXTRAL_URL at a running vLLM"
 
@@ -189,8 +192,9 @@ class VoxtralSpeechToText:
             text = str(body["text"]).strip()
         except (ValueError, KeyError, TypeError) as exc:
             raise ServerError(f"Voxtral at {self._url} sent no transcription text ({exc})") from None
-        detected = body.get("language") if isinstance(body.get("language"), str) else None
-        return Transcript(text, True, normalise_language(detected) or language, seconds)
+        reported = normalise_language(body.get("language") if isinstance(body.get("language"), str) else None)
+        detected = language is None and reported not in (None, VLLM_DEFAULT_LANGUAGE)
+        return Transcript(text, True, reported or language, seconds, detected)
 
     def start_session(self, language: str | None = None) -> VoxtralSession:
         return VoxtralSession(self, language or self._language)

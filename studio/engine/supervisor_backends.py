@@ -145,6 +145,11 @@ class _SilentSession:
         return None
 
 
+def _detected(result: Transcript) -> str | None:
+    """The transcript's language when the recogniser detected it, else None (fixed or forced)."""
+    return result.language if result.detected else None
+
+
 class SupervisedSession:
     """One utterance's recognition; on failure it keeps the best text it had and stops asking."""
 
@@ -152,7 +157,7 @@ class SupervisedSession:
         self._inner, self._health, self._timeout = inner, health, timeout
         self._broken = False
         self._text = ""
-        self._language: str | None = None  # detected by the STT (Voxtral auto), kept for the reply
+        self._language: str | None = None  # only a language the STT detected (not tiny.en's fixed "en")
 
     def append(self, audio: np.ndarray) -> None:
         if self._broken:
@@ -172,10 +177,10 @@ class SupervisedSession:
                 result = checked_transcript(
                     "stt", await bounded_call("stt", self._inner.partial, self._timeout), False
                 )
-                self._text, self._language = result.text, result.language or self._language
+                self._text, self._language = result.text, _detected(result) or self._language
             except StageFault as fault:
                 self._fail(fault)
-        return Transcript(self._text, False, self._language)
+        return Transcript(self._text, False, self._language, detected=self._language is not None)
 
     async def finalize(self) -> Transcript:
         for attempt in range(2):
@@ -185,7 +190,7 @@ class SupervisedSession:
                 result = checked_transcript(
                     "stt", await bounded_call("stt", self._inner.finalize, self._timeout), True
                 )
-                self._text, self._language = result.text, result.language or self._language
+                self._text, self._language = result.text, _detected(result) or self._language
                 self._health.succeeded()
                 break
             except StageFault as fault:
@@ -193,7 +198,9 @@ class SupervisedSession:
                     self._fail(fault)
                 else:
                     self._health.failed(fault)
-        return Transcript(self._text, True, self._language)  # after a failure: the last partial, maybe empty
+        # after a failure: the last partial, maybe empty; the language only when it was detected,
+        # so the engine follows the host into another language only on the STT's real evidence
+        return Transcript(self._text, True, self._language, detected=self._language is not None)
 
     async def aclose(self) -> None:
         try:

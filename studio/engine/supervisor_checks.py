@@ -9,6 +9,7 @@ Threading: plain functions; probes are awaited on the engine loop.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -65,7 +66,7 @@ def checked_transcript(stage: str, result: object, is_final: bool) -> Transcript
     if not isinstance(result, Transcript) or not isinstance(result.text, str):
         shown = type(result.text if isinstance(result, Transcript) else result).__name__
         raise StageFault(stage, f"returned {shown} instead of a transcript")
-    return result if result.is_final == is_final else Transcript(result.text, is_final, result.language)
+    return result if result.is_final == is_final else dataclasses.replace(result, is_final=is_final)
 
 
 def checked_probability(stage: str, value: object) -> float:

@@ -83,6 +83,7 @@ class StudioWindow(QMainWindow):
         self.voice_box = QComboBox()
         self.voice_box.setMinimumContentsLength(12)
         self.voice_box.addItems([v.name for v in self._voices])
+        self._show_languages()
         self.voice_box.setCurrentText(engine.voice.name)
         self.voice_box.currentIndexChanged.connect(self._on_voice_chosen)
         self.voice_box.setToolTip("The anchor's voice and persona; a switch applies from the next reply")
@@ -338,6 +339,12 @@ class StudioWindow(QMainWindow):
             window_state().setValue("voice", voice.name)
             self.statusBar().showMessage(f"Voice {voice.name} from the next reply", 4000)
 
+    def _show_languages(self) -> None:
+        """Each voice says which language it answers in (the show switches to it when the host does)."""
+        for index, voice in enumerate(self._voices):
+            tip = f"{voice.name} answers in {voice.language}"
+            self.voice_box.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
+
     def set_voices(self, voices: list[VoiceProfile], select: str | None = None) -> None:
         """Reload the selector (after the voice manager changed profiles), keeping the choice."""
         keep = select or self.voice_box.currentText()
@@ -345,6 +352,7 @@ class StudioWindow(QMainWindow):
         self.voice_box.blockSignals(True)
         self.voice_box.clear()
         self.voice_box.addItems([v.name for v in self._voices])
+        self._show_languages()
         self.voice_box.blockSignals(False)
         names = [v.name for v in self._voices]
         self.voice_box.setCurrentIndex(names.index(keep) if keep in names else 0)

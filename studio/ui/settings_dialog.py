@@ -1,4 +1,4 @@
-"""The settings dialog: stack, endpoints, persona prompt, turn sensitivity and hotkeys.
+"""The settings dialog: stack, endpoints and their keys, speech language, persona, turn sensitivity, hotkeys.
 
 Threading: Qt main thread. Saving validates everything before writing settings.toml; a bad
 value is named in the dialog and nothing is written.
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.backends.voxtral_stt import VOXTRAL_LANGUAGES as STT_LANGUAGES
 from studio.config import Settings, SettingsError, settings_file
 from studio.ui import theme
 from studio.ui.settings_file import save_settings
@@ -36,6 +37,15 @@ def _spin(low: float, high: float, value: float, step: float, decimals: int = 2)
     box.setSingleStep(step)
     box.setValue(value)
     return box
+
+
+def _secret(value: str, tip: str) -> QLineEdit:
+    """A key field: hidden while typed, kept in settings.toml (readable by this user only)."""
+    field = QLineEdit(value)
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    field.setPlaceholderText("none")
+    field.setToolTip(tip)
+    return field
 
 
 def _ms(low: int, high: int, value: int) -> QSpinBox:
@@ -66,6 +76,16 @@ class SettingsDialog(QDialog):
         self.ollama = QLineEdit(settings.OLLAMA_HOST)
         self.voxtral = QLineEdit(settings.VOXTRAL_URL)
         self.higgs = QLineEdit(settings.HIGGS_AUDIO_URL)
+        self.voxtral_key = _secret(settings.VOXTRAL_API_KEY, "vLLM's --api-key, if the server has one")
+        self.higgs_key = _secret(settings.HIGGS_AUDIO_API_KEY, "the higgs host's --token, if it has one")
+        self.stt_language = QComboBox()
+        self.stt_language.setEditable(True)  # any ISO-639-1 code; the list holds Voxtral's eight
+        self.stt_language.addItems(["auto", *STT_LANGUAGES])
+        self.stt_language.setCurrentText(settings.stt_language)
+        self.stt_language.setToolTip(
+            "auto: the speech model detects the host's language and the anchor follows it (a voice of that "
+            "language answers). A code fixes it. The embedded Whisper tiny.en hears English only."
+        )
         self.persona = QPlainTextEdit(settings.persona_prompt)
         self.persona.setPlaceholderText(
             "Show-wide instructions for the anchor, added to every voice's persona"
@@ -84,6 +104,9 @@ class SettingsDialog(QDialog):
         form.addRow("Ollama URL", self.ollama)
         form.addRow("Voxtral (vLLM) URL", self.voxtral)
         form.addRow("higgs-audio URL", self.higgs)
+        form.addRow("Voxtral API key", self.voxtral_key)
+        form.addRow("higgs-audio token", self.higgs_key)
+        form.addRow("Host's language (speech)", self.stt_language)
         form.addRow("Persona prompt", self.persona)
         form.addRow("Voice detection threshold", self.vad)
         form.addRow("Turn-end confidence", self.completion)
@@ -119,6 +142,9 @@ class SettingsDialog(QDialog):
             "OLLAMA_HOST": self.ollama.text().strip(),
             "VOXTRAL_URL": self.voxtral.text().strip(),
             "HIGGS_AUDIO_URL": self.higgs.text().strip(),
+            "VOXTRAL_API_KEY": self.voxtral_key.text().strip(),
+            "HIGGS_AUDIO_API_KEY": self.higgs_key.text().strip(),
+            "stt_language": self.stt_language.currentText().strip().lower() or "auto",
             "persona_prompt": self.persona.toPlainText().strip(),
             "vad_threshold": round(self.vad.value(), 3),
             "turn_completion_threshold": round(self.completion.value(), 3),

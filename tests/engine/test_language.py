@@ -28,9 +28,9 @@ FRENCH = VoiceProfile(name="Amélie", anchor_name="Amélie", language="fr")
 class DetectingSpeechToText(FixedDelaySpeechToText):
     """Fixed text, and a detected language like Voxtral's auto-detect gives; remembers what was asked."""
 
-    def __init__(self, text: str, language: str) -> None:
+    def __init__(self, text: str, language: str, detected: bool = True) -> None:
         super().__init__(text, delay=0.01)
-        self.detected = language
+        self.language, self.detected = language, detected  # detected False: a fixed language (tiny.en)
         self.asked: list[str | None] = []
 
     def start_session(self, language=None):
@@ -39,7 +39,8 @@ class DetectingSpeechToText(FixedDelaySpeechToText):
         owner = self
 
         async def finalize() -> Transcript:
-            return Transcript(owner.text, True, owner.detected, session.samples / INPUT_SAMPLE_RATE)
+            seconds = session.samples / INPUT_SAMPLE_RATE
+            return Transcript(owner.text, True, owner.language, seconds, owner.detected)
 
         session.finalize = finalize  # type: ignore[method-assign]
         return session
@@ -55,9 +56,15 @@ class VoiceRecordingSynthesizer(FixedDelaySynthesizer):
         return super().synthesize(text, voice)
 
 
-def run_turn(detected: str, voices: list[VoiceProfile], **overrides):
+def run_turn(
+    detected: str,
+    voices: list[VoiceProfile],
+    start: VoiceProfile = ENGLISH,
+    is_detected: bool = True,
+    **overrides,
+):
     async def scenario():
-        stt = DetectingSpeechToText("Quel temps fait-il ce soir ?", detected)
+        stt = DetectingSpeechToText("Quel temps fait-il ce soir ?", detected, is_detected)
         chat = FixedDelayChat("Il fait beau ce soir.", first=0.01, per_token=0.001)
         tts = VoiceRecordingSynthesizer()
         turn = FixedDelayTurnDetector(0.01)
@@ -66,7 +73,7 @@ def run_turn(detected: str, voices: list[VoiceProfile], **overrides):
             load_settings(**overrides),
             stack,
             InstantOutput(24_000),
-            ENGLISH,
+            start,
             voice_for_language=lambda language: voice_for_language(voices, language),
         )
         await feed(engine, frames_of(quiet(0.3), tone(1.0), quiet(1.0)))
@@ -96,3 +103,15 @@ def test_a_fixed_stt_language_is_passed_and_english_changes_nothing():
     assert stt.asked == ["en"]
     assert "answer in that language" not in chat.requests[0][0].content
     assert set(tts.voices) == {"Ava"}
+
+
+def test_a_fixed_english_from_tiny_en_never_swaps_a_french_voice_for_an_english_one():
+    """Whisper tiny.en always says "en": that is no evidence the host speaks English."""
+    engine, _stt, chat, tts = run_turn("en", [ENGLISH, FRENCH], start=FRENCH, is_detected=False)
+    assert set(tts.voices) == {"Amélie"} and engine.voice.name == "Amélie"
+    assert "answer in that language" not in chat.requests[0][0].content
+
+
+def test_a_forced_stt_language_is_not_a_detection():
+    engine, stt, _chat, tts = run_turn("fr", [ENGLISH, FRENCH], is_detected=False, stt_language="fr")
+    assert stt.asked == ["fr"] and set(tts.voices) == {"Ava"} and engine.voice.name == "Ava"

@@ -158,6 +158,7 @@ class TranscriptionApp:
         self.requests: list[dict[str, str]] = []
         self.realtime_events: list[str] = []
         self.verbose_supported = True
+        self.reported_language: str | None = None  # set: what a detecting model would report unasked
         self.app = web.Application(client_max_size=30 * 1024 * 1024, middlewares=[api_key_guard(api_key)])
         self.app.add_routes(
             [
@@ -193,8 +194,13 @@ class TranscriptionApp:
             await response.write(b"data: [DONE]\n\n")
             await response.write_eof()
             return response
-        if fields.get("response_format") == "verbose_json":
-            return web.json_response({"text": text, "language": "english" if language == "en" else language})
+        if fields.get("response_format") == "verbose_json":  # vLLM: the request's language, default "en"
+            reported = (
+                fields.get("language")
+                or self.reported_language
+                or ("english" if language == "en" else language)
+            )
+            return web.json_response({"text": text, "language": reported})
         return web.json_response({"text": text})
 
     async def _realtime(self, request: web.Request) -> web.WebSocketResponse:

@@ -165,3 +165,21 @@ def test_language_names_normalise():
         None,
         None,
     ]
+
+
+def test_only_a_language_the_server_worked_out_counts_as_detected(server):
+    async def go():
+        stt = _stt(server.url)
+        try:
+            default = await stt.transcribe(piper_speech(LINE))  # vLLM's default "en": no evidence
+            server.transcription.reported_language = "french"  # a model that detects, unasked
+            found = await stt.transcribe(piper_speech(LINE))
+            asked = await stt.transcribe(piper_speech(LINE), language="fr")  # forced: not detected
+            return default, found, asked
+        finally:
+            await stt.aclose()
+
+    default, found, asked = asyncio.run(go())
+    assert (default.language, default.detected) == ("en", False)
+    assert (found.language, found.detected) == ("fr", True)
+    assert (asked.language, asked.detected) == ("fr", False)
