@@ -6,19 +6,22 @@ the latest transcript; the pause the host is allowed is
 "That's all." ends quickly. The engine asks once the host has been quiet for
 `turn_min_silence_ms`; the answer is how much of the allowed pause that silence already covers
 (1.0: the turn is over). Without text yet, the audio model (Smart Turn) answers instead.
-Without a model (TURN_MODEL_PATH empty) the factory returns the embedded Smart Turn detector.
+The model is the one `host pull` fetched (studio.backends.turn_model), or TURN_MODEL_PATH; without
+one the factory returns the embedded Smart Turn detector, named so that the light's tooltip says why.
 Threading: tokenizer + model run in the backend's worker thread (torch, 1 thread); the pause
 arithmetic is pure.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
 import numpy as np
 
 from studio.backends.contracts import BackendInfo, EndOfTurnDetector
+from studio.backends.turn_model import NOT_PULLED, turn_model_dir
 from studio.backends.workers import BackendWorker
 from studio.config import Settings
 
@@ -59,7 +62,7 @@ class DistilBertTurnDetector:
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        path = Path(settings.TURN_MODEL_PATH).expanduser()
+        path = turn_model_dir(settings) or Path(settings.TURN_MODEL_PATH).expanduser()
         if not (path / "config.json").is_file():
             raise OSError(
                 f"TURN_MODEL_PATH {str(path)!r} holds no model (config.json missing); "
@@ -102,7 +105,8 @@ def create_turn_detector(settings: Settings) -> EndOfTurnDetector:
     from studio.backends.smart_turn import SmartTurnDetector
 
     audio = SmartTurnDetector(settings)
-    if not settings.TURN_MODEL_PATH.strip():
-        log.info("TURN_MODEL_PATH is empty: end of turn by Smart Turn alone")
+    if turn_model_dir(settings) is None:
+        log.info("end of turn by Smart Turn alone (%s)", NOT_PULLED)
+        audio.info = dataclasses.replace(audio.info, name=f"{audio.info.name} alone ({NOT_PULLED})")
         return audio
     return DistilBertTurnDetector(settings, audio_fallback=audio)

@@ -80,6 +80,16 @@ def _endpoint(name: str, url: str, health: str, listing: str, key: str, fix: str
     return {"ok": True, "url": url, key: names}
 
 
+def _turn_model(settings: Settings) -> dict[str, Any]:
+    """The DistilBERT end-of-turn model of the gpu stack: pulled (or TURN_MODEL_PATH) or not."""
+    from studio.backends.turn_model import NOT_PULLED, turn_model_dir
+
+    folder = turn_model_dir(settings)
+    if folder is None or not (folder / "config.json").is_file():
+        return {"ok": False, "problem": f"{NOT_PULLED} (until then Smart Turn decides alone)"}
+    return {"ok": True, "path": str(folder)}
+
+
 def _audio() -> dict[str, Any]:
     try:
         from studio.audio.devices import AudioDeviceError, list_devices
@@ -107,6 +117,7 @@ def _report(settings: Settings, gpu_stack: bool) -> dict[str, Any]:
     report["higgs"] = _endpoint(
         "higgs-audio", settings.HIGGS_AUDIO_URL, "/health", "/v1/audio/voices", "voices", "run `host higgs`"
     )
+    report["turn_model"] = _turn_model(settings)
     report["audio"] = _audio()
     plan, source = stack_plan(settings)
     report["memory_plan"] = {"source": source, **plan.as_dict(), "lines": plan.lines()}
@@ -117,7 +128,7 @@ def _report(settings: Settings, gpu_stack: bool) -> dict[str, Any]:
 
 def _print(report: dict[str, Any]) -> None:
     print(f"stack: {report['stack']}")
-    for name in ("gpu", "ollama", "voxtral", "higgs", "audio"):
+    for name in ("gpu", "ollama", "voxtral", "higgs", "turn_model", "audio"):
         entry = report[name]
         mark = "ok " if entry["ok"] else "-- "
         details = {k: v for k, v in entry.items() if k not in ("ok", "problem")}

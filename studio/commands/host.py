@@ -32,8 +32,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     plan = actions.add_parser("plan", help="print the GPU memory plan")
     plan.add_argument("--reserve", type=float, default=2.0, help="GB to keep free on the card (default 2)")
     plan.add_argument("--json", action="store_true", help="print one JSON object")
-    pull = actions.add_parser("pull", help="pull the chat model into Ollama, with progress")
-    pull.add_argument("model", nargs="?", help="model to pull (default OLLAMA_MODEL_NAME)")
+    pull = actions.add_parser(
+        "pull", help="pull the chat model into Ollama and the end-of-turn model, with progress"
+    )
+    pull.add_argument("model", nargs="?", help="Ollama model to pull (default OLLAMA_MODEL_NAME; only it)")
+    pull.add_argument("--only", choices=("chat", "turn"), help="pull just the chat or the turn model")
     export = actions.add_parser(
         "export-voices", help="write the voice profiles as Boson's higgs-audio voice presets (config.json)"
     )
@@ -47,7 +50,12 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     if command == "plan":
         return _plan(settings, args)
     if command == "pull":
-        return _pull(settings, args.model or settings.OLLAMA_MODEL_NAME)
+        pulls = []
+        if args.only != "turn":
+            pulls.append(lambda: _pull(settings, args.model or settings.OLLAMA_MODEL_NAME))
+        if args.only != "chat" and not args.model:
+            pulls.append(_pull_turn_model)
+        return max(pull() for pull in pulls)  # every pull runs; the worst exit code is returned
     if command == "export-voices":
         return _export_voices(args.folder)
     return _up(settings, args)
@@ -131,6 +139,28 @@ def _pull(settings: Settings, model: str) -> int:
         print()
         return fail(str(exc), EXIT_FAILED)
     print(f"\n{model} is ready in Ollama at {settings.OLLAMA_HOST}")
+    return 0
+
+
+def _pull_turn_model() -> int:
+    """The seed's DistilBERT end-of-turn model from the Hugging Face Hub, with the same live line."""
+    from studio.backends.pull_meter import PullMeter
+    from studio.backends.turn_model import TURN_MODEL_REPO, pull_turn_model
+
+    meter = PullMeter()
+
+    def show(status: str, completed: int, total: int) -> None:
+        print(f"\r{meter.line(meter.read(status, completed, total))[:100]:100}", end="", flush=True)
+
+    print(f"pulling {TURN_MODEL_REPO} (end of turn)")
+    try:
+        folder = pull_turn_model(show)
+    except Exception as exc:  # hub, network or disk: one line, not a traceback
+        print()
+        return fail(
+            f"pulling {TURN_MODEL_REPO} failed ({type(exc).__name__}: {exc}); run it again", EXIT_FAILED
+        )
+    print(f"\n{TURN_MODEL_REPO} is ready in {folder}; the gpu stack's turn stage uses it")
     return 0
 
 

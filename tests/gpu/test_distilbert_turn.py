@@ -15,51 +15,12 @@ from studio.backends.distilbert_turn import (
     punctuation_pause,
 )
 from studio.config import load_settings
-
-WORDS = [
-    "[PAD]",
-    "[UNK]",
-    "[CLS]",
-    "[SEP]",
-    "[MASK]",
-    "the",
-    "show",
-    "is",
-    "over",
-    "and",
-    "then",
-    "we",
-    ".",
-    "?",
-    "!",
-    ",",
-    "that",
-    "'",
-    "s",
-    "all",
-]
+from tests.gpu.tiny_distilbert import save_tiny_distilbert
 
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    import torch
-    from transformers import DistilBertConfig, DistilBertForSequenceClassification, DistilBertTokenizer
-
-    folder = tmp_path_factory.mktemp("distilbert")
-    (folder / "vocab.txt").write_text("\n".join(WORDS) + "\n")
-    DistilBertTokenizer(str(folder / "vocab.txt")).save_pretrained(folder)
-    torch.manual_seed(0)
-    config = DistilBertConfig(
-        vocab_size=len(WORDS),
-        dim=16,
-        hidden_dim=32,
-        n_layers=1,
-        n_heads=2,
-        max_position_embeddings=128,
-        num_labels=2,
-    )
-    DistilBertForSequenceClassification(config).save_pretrained(folder)
-    return folder
+    return save_tiny_distilbert(tmp_path_factory.mktemp("distilbert"))
 
 
 def test_pause_arithmetic_follows_punctuation_and_completion():
