@@ -23,6 +23,7 @@ from studio.voices.travel import VoiceUpload
 
 log = logging.getLogger(__name__)
 REFUSED = (401, 403)
+NOT_IMPLEMENTED = 501
 
 
 def _fingerprint(profile: VoiceProfile) -> tuple | None:
@@ -66,8 +67,9 @@ class HostVoices:
         if upload is None:
             return profile.name
         key = self._keys[fingerprint] = upload.key
-        if not await self._host_has(key):
-            await self._upload(upload)
+        if not await self._host_has(key) and not await self._upload(upload):
+            self._takes_uploads = False  # the host lists voices but keeps no uploads: names only
+            return profile.name
         self._on_host.add(key)
         return key
 
@@ -90,7 +92,8 @@ class HostVoices:
         await raise_for_answer(self._where, response)
         return True
 
-    async def _upload(self, upload: VoiceUpload) -> None:
+    async def _upload(self, upload: VoiceUpload) -> bool:
+        """True once the host keeps the voice; False when its engine keeps no uploads (501)."""
         form = {
             "name": upload.name,
             "transcript": upload.transcript,
@@ -104,5 +107,9 @@ class HostVoices:
                 f"{self._where} refused the upload of voice {upload.name!r} (HTTP {response.status_code}); "
                 "set HIGGS_AUDIO_API_KEY in Settings to the host's token"
             )
+        if response.status_code == NOT_IMPLEMENTED:
+            log.info("%s keeps no uploaded voices; asking it for voices by name", self._where)
+            return False
         await raise_for_answer(self._where, response)
         log.info("voice %r uploaded to %s as %s", upload.name, self._where, upload.key)
+        return True

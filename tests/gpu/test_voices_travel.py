@@ -97,3 +97,13 @@ def test_export_voices_writes_bosons_presets_layout(tmp_path, monkeypatch, capsy
     entry = config["Nova Star"]
     assert entry["transcript"] == "Hi, I am Nova." and (tmp_path / "presets" / entry["audio_file"]).is_file()
     assert "--voice-presets-dir" in capsys.readouterr().out
+
+
+def test_a_host_that_keeps_no_uploads_is_asked_by_name(tmp_path):
+    """Piper's stand-in host lists voices but keeps no uploads (501): the profile's name is used."""
+    from tests.gpu.servers import PiperEngine, speech_server
+
+    engine = PiperEngine(voices=("Ava",))
+    with speech_server(engine) as server:
+        spoken = asyncio.run(speak(server.url, profile(tmp_path, name="Ava", transcript="Hi, I am Ava.")))
+    assert spoken > 0 and engine.texts == ["Good evening."]
