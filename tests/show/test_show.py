@@ -77,10 +77,10 @@ def test_commands_from_any_thread_run_on_the_show_loop(tmp_path):
 def test_commands_before_the_show_runs_are_refused_but_settings_and_voice_are_kept():
     show = Show(load_settings(), VOICE, stack=fixed_stack())
     refused = show.push_to_talk(True)
-    assert isinstance(refused.exception(timeout=1), RuntimeError)
+    assert isinstance(refused.exception(timeout=30), RuntimeError)
     changed = load_settings(turn_min_silence_ms=300)
-    show.reload_settings(changed).result(timeout=1)
-    show.set_voice(VoiceProfile(name="Other")).result(timeout=1)
+    show.reload_settings(changed).result(timeout=30)
+    show.set_voice(VoiceProfile(name="Other")).result(timeout=30)
     assert show.settings is changed and show.voice.name == "Other"
 
 
@@ -192,7 +192,7 @@ def test_a_stop_while_the_models_load_ends_the_show_once_they_are_loaded():
         return show
 
     show = asyncio.run(scenario())
-    assert show.engine is None and show.push_to_talk(True).exception(timeout=1) is not None
+    assert show.engine is None and show.push_to_talk(True).exception(timeout=30) is not None
 
 
 def test_a_stop_asked_for_before_the_start_is_kept():

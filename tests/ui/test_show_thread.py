@@ -112,7 +112,7 @@ def test_progress_and_failure_are_reported(qtbot):
         thread.start()
     assert "connection refused" in failed.args[0]
     assert thread.wait(5_000)
-    qtbot.waitUntil(lambda: states == [("chat", "ollama", "loading", "")], timeout=2_000)
+    qtbot.waitUntil(lambda: states == [("chat", "ollama", "loading", "")], timeout=20_000)
 
 
 def test_commands_before_start_are_ignored_safely():
