@@ -72,12 +72,12 @@ def test_a_device_and_sensitivity_change_keep_the_conversation_and_the_session_l
     program = window.devices.program
     index = program.findData("AI_Anchor_Out")
     program.setCurrentIndex(index)
-    with qtbot.waitSignal(window.engine.settings_applied, timeout=10_000) as reopened:
+    with qtbot.waitSignal(window.engine.settings_applied, timeout=30_000) as reopened:
         program.activated.emit(index)  # the host picks another program output
     dialog = window.open_settings()
     dialog.min_silence.setValue(300)
     dialog.completion.setValue(0.6)
-    with qtbot.waitSignal(window.engine.settings_applied, timeout=10_000) as resensed:
+    with qtbot.waitSignal(window.engine.settings_applied, timeout=30_000) as resensed:
         dialog.save()
     assert reopened.args[0] == ("audio",) and resensed.args[0] == ("turn policy",)
 

@@ -63,7 +63,7 @@ def engine_thread(qtbot):
     def start(**kwargs) -> ShowThread:
         thread = ShowThread(load_settings(), VoiceProfile(name="T"), **kwargs)
         threads.append(thread)
-        with qtbot.waitSignal(thread.engine_ready, timeout=10_000):
+        with qtbot.waitSignal(thread.engine_ready, timeout=30_000):
             thread.start()
         return thread
 
@@ -81,7 +81,7 @@ def test_spoken_turn_arrives_as_signals_on_the_gui_thread(qtbot, engine_thread):
     thread.transcript_updated.connect(
         lambda tid, text, final: received.append(("transcript", (text, final, QThread.currentThread())))
     )
-    with qtbot.waitSignal(thread.turn_completed, timeout=15_000) as done:
+    with qtbot.waitSignal(thread.turn_completed, timeout=30_000) as done:
         pass
     turn = done.args[0]
     assert turn.transcript == "What happened today?" and turn.reply == REPLY
@@ -92,9 +92,9 @@ def test_spoken_turn_arrives_as_signals_on_the_gui_thread(qtbot, engine_thread):
 
 def test_typed_line_and_interrupt(qtbot, engine_thread):
     thread = engine_thread(stack_factory=fixed_stack(per_token=0.1))
-    with qtbot.waitSignal(thread.reply_clause_started, timeout=10_000):
+    with qtbot.waitSignal(thread.reply_clause_started, timeout=30_000):
         thread.submit_text("Give me the headlines")
-    with qtbot.waitSignal(thread.anchor_interrupted, timeout=5_000) as cut:
+    with qtbot.waitSignal(thread.anchor_interrupted, timeout=30_000) as cut:
         thread.interrupt()
     heard = cut.args[1]
     assert len(heard) < len(REPLY)
@@ -108,10 +108,10 @@ def test_progress_and_failure_are_reported(qtbot):
     thread = ShowThread(load_settings(), VoiceProfile(name="T"), stack_factory=broken)
     states: list[tuple] = []
     thread.stage_status_changed.connect(lambda *a: states.append(a))
-    with qtbot.waitSignal(thread.engine_failed, timeout=10_000) as failed:
+    with qtbot.waitSignal(thread.engine_failed, timeout=30_000) as failed:
         thread.start()
     assert "connection refused" in failed.args[0]
-    assert thread.wait(5_000)
+    assert thread.wait(30_000)
     qtbot.waitUntil(lambda: states == [("chat", "ollama", "loading", "")], timeout=20_000)
 
 

@@ -30,7 +30,7 @@ def test_push_to_talk_with_the_button_shows_host_line_then_anchor_reply(qtbot, s
         qtbot.mouseRelease(window.controls.talk_button, Qt.MouseButton.LeftButton)
     turn = done.args[0]
     assert word_error_rate(QUESTION, turn.transcript) <= 0.2, turn.transcript
-    qtbot.waitUntil(lambda: "More after the break." in _transcript(window), timeout=5_000)
+    qtbot.waitUntil(lambda: "More after the break." in _transcript(window), timeout=30_000)
     text = _transcript(window)
     assert "HOST" in text and "ANCHOR" in text and turn.transcript in text
     assert text.index("HOST") < text.index("ANCHOR")
@@ -45,7 +45,7 @@ def test_auto_turn_runs_a_turn_by_itself(qtbot, studio):
     with qtbot.waitSignal(window.engine.turn_completed, timeout=40_000) as done:
         mic.say(_question_audio())
     assert word_error_rate(QUESTION, done.args[0].transcript) <= 0.2
-    qtbot.waitUntil(lambda: "ANCHOR" in _transcript(window), timeout=5_000)
+    qtbot.waitUntil(lambda: "ANCHOR" in _transcript(window), timeout=30_000)
     assert window.latency.values["turn_decided"].text().endswith("ms")
 
 
@@ -53,7 +53,7 @@ def test_space_held_is_push_to_talk_but_types_a_space_in_the_text_box(qtbot, stu
     window, mic = studio(turn_mode="push_to_talk")
     window.activateWindow()
     window.transcript.setFocus()
-    with qtbot.waitSignal(window.engine.host_speech_started, timeout=5_000):
+    with qtbot.waitSignal(window.engine.host_speech_started, timeout=30_000):
         qtbot.keyPress(window.transcript, Qt.Key.Key_Space)
     assert window.hotkeys.held
     mic.say(_question_audio())
@@ -68,16 +68,16 @@ def test_space_held_is_push_to_talk_but_types_a_space_in_the_text_box(qtbot, stu
 def test_typed_line_interrupt_and_exports(qtbot, studio, tmp_path):
     window, _mic = studio(stack_factory=listening_stack(chat_per_token=0.12))
     window.controls.text_input.setText("Give me the headlines")
-    with qtbot.waitSignal(window.engine.reply_clause_started, timeout=10_000):
+    with qtbot.waitSignal(window.engine.reply_clause_started, timeout=30_000):
         window.controls.text_input.returnPressed.emit()
-    with qtbot.waitSignal(window.engine.turn_completed, timeout=10_000) as done:
+    with qtbot.waitSignal(window.engine.turn_completed, timeout=30_000) as done:
         qtbot.mouseClick(window.controls.dump_button, Qt.MouseButton.LeftButton)
     turn = done.args[0]
     assert turn.interrupted and len(turn.heard) < len(REPLY)
     # The program output stopped at once: nothing queued past the playhead.
     output = window.engine.output
     assert output.scope.end <= output.played_samples() + output.sample_rate // 50
-    qtbot.waitUntil(lambda: "—" in _transcript(window), timeout=5_000)
+    qtbot.waitUntil(lambda: "—" in _transcript(window), timeout=30_000)
     assert "Give me the headlines" in _transcript(window)
 
     srt = window.export_transcript("srt", tmp_path / "show.srt")
@@ -95,10 +95,10 @@ def test_voice_switch_applies_from_the_next_reply(qtbot, studio):
     window, _mic = studio(stack_factory=listening_stack(synthesizer=synthesizer))
     names = [window.voice_box.itemText(i) for i in range(window.voice_box.count())]
     assert names == ["Ava", "Max"]
-    with qtbot.waitSignal(window.engine.turn_completed, timeout=10_000):
+    with qtbot.waitSignal(window.engine.turn_completed, timeout=30_000):
         window.engine.submit_text("First question")
     window.voice_box.setCurrentText("Max")
-    with qtbot.waitSignal(window.engine.turn_completed, timeout=10_000):
+    with qtbot.waitSignal(window.engine.turn_completed, timeout=30_000):
         window.engine.submit_text("Second question")
     first_turn = synthesizer.voices[: len(synthesizer.voices) // 2]
     assert set(first_turn) == {"Ava"} and synthesizer.voices[-1] == "Max"
@@ -106,7 +106,7 @@ def test_voice_switch_applies_from_the_next_reply(qtbot, studio):
 
 def test_gauge_shows_studio_ram_without_a_gpu_and_devices_are_listed(qtbot, studio):
     window, _mic = studio()
-    qtbot.waitUntil(lambda: window.gauge.last is not None, timeout=5_000)
+    qtbot.waitUntil(lambda: window.gauge.last is not None, timeout=30_000)
     reading = window.gauge.last
     assert reading.kind == "ram" and "No GPU" in window.gauge.bar.format()
     assert 50 * 2**20 < reading.used_bytes < reading.total_bytes
@@ -140,7 +140,7 @@ def test_settings_change_applies_hotkey_at_once_and_sensitivity_without_a_reload
     with qtbot.waitSignal(dialog.accepted, timeout=20_000):
         dialog.save()
     assert window.engine is first_engine and "F9" in window.controls.talk_button.text()
-    with qtbot.waitSignal(window.engine.host_speech_started, timeout=5_000):
+    with qtbot.waitSignal(window.engine.host_speech_started, timeout=30_000):
         qtbot.keyPress(window.transcript, Qt.Key.Key_F9)
     qtbot.keyRelease(window.transcript, Qt.Key.Key_F9)
 
@@ -151,7 +151,7 @@ def test_settings_change_applies_hotkey_at_once_and_sensitivity_without_a_reload
     assert applied.args[0] == ()  # a threshold is read per frame: no model reloads, the show goes on
     assert window.engine is first_engine and first_engine.isRunning()
     assert window.settings.vad_threshold == 0.65 and window.engine.settings.vad_threshold == 0.65
-    with qtbot.waitSignal(window.engine.turn_completed, timeout=10_000):
+    with qtbot.waitSignal(window.engine.turn_completed, timeout=30_000):
         window.engine.submit_text("Still on air?")
 
 
@@ -159,7 +159,7 @@ def test_the_show_in_the_window_is_written_to_a_session_log(qtbot, studio):
     from studio.session.export import read_session
 
     window, _mic = studio()
-    with qtbot.waitSignal(window.engine.turn_completed, timeout=10_000):
+    with qtbot.waitSignal(window.engine.turn_completed, timeout=30_000):
         window.engine.submit_text("Who is on the show tonight?")
     records = read_session(window.engine.session_log_path)
     kinds = [record["kind"] for record in records]
@@ -177,6 +177,6 @@ def test_captions_show_when_speech_synthesis_is_down(qtbot, studio):
     window, _mic = studio(stack_factory=broken_tts)
     with qtbot.waitSignal(window.engine.turn_completed, timeout=30_000):
         window.engine.submit_text("Are you there?")
-    qtbot.waitUntil(lambda: "More after the break." in _transcript(window), timeout=5_000)
+    qtbot.waitUntil(lambda: "More after the break." in _transcript(window), timeout=30_000)
     assert window.lights.lights["tts"].state in ("degraded", "down")
     assert not window.banner.isHidden() and "captions" in window.banner.text()
