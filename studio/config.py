@@ -113,7 +113,13 @@ class Settings(BaseSettings):
     turn_punctuation_min_probability: float = Field(0.1, ge=0, lt=1)
     partial_interval_ms: int = Field(500, ge=100, le=5000)
     barge_in_ms: int = Field(200, ge=32, le=2000)
-    first_clause_max_words: int = Field(6, ge=0, le=100)  # 0: wait for punctuation
+    first_clause_max_words: int = Field(4, ge=0, le=100)  # 0: wait for punctuation
+    # Prepare the reply to the speculative final transcript while the end of turn is decided (it
+    # airs only once the turn is decided on that same text; the host going on drops it unheard).
+    speculative_reply: bool = True
+    # While the reply's first clause is synthesized, the embedded chat model pauses between tokens
+    # (two cores: the clause the host waits for gets them both).
+    first_clause_priority: bool = True
     max_reply_chars: int = Field(600, ge=0, le=100_000)  # ends at a sentence boundary; 0: no cap
     max_reply_tokens: int = Field(80, ge=8, le=4096)
     history_turns: int = Field(8, ge=0, le=200)

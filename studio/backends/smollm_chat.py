@@ -6,6 +6,8 @@ crash never leaves half a cache) and later starts load that in ~0.2 s. Toy quali
 Threading: loading runs in the registry's loader thread; each reply runs in the backend's worker
 thread, which reads a TextIteratorStreamer fed by a `generate` thread of its own. A stop flag
 checked before every token ends `generate` as soon as the reply is closed; the worker joins it.
+Between tokens `generate` steps aside while the engine voices a reply's first clause
+(studio.backends.priority).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.backends.contracts import BackendInfo, ChatMessage, ChatOptions
+from studio.backends.priority import FOREGROUND
 from studio.backends.workers import BackendWorker
 from studio.config import Settings, cache_dir
 
@@ -141,6 +144,7 @@ class SmolLMChat:
 
         class StopWhenAsked(StoppingCriteria):
             def __call__(self, input_ids: torch.Tensor, scores: Any, **kwargs: Any) -> torch.Tensor:
+                FOREGROUND.step_aside(stop)  # the reply's first clause is being voiced: wait for it
                 return torch.full((input_ids.shape[0],), stop.is_set(), dtype=torch.bool)
 
         inputs = self._tokenizer.apply_chat_template(

@@ -1,7 +1,8 @@
 """Cuts the chat model's token stream into speakable clauses, so TTS can start before the reply ends.
 
-The first clause may end at a comma once it has a few words (first audio sooner); later ones end at
-sentence boundaries (better prosody). Threading: used on the engine loop; pure string work.
+The first clause may end at a comma once it has two words, or after `first_clause_max_words` words
+without one (first audio sooner); later ones end at sentence boundaries (better prosody).
+Threading: used on the engine loop; pure string work.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class ClauseSplitter:
 
     def __init__(
         self,
-        first_clause_min_words: int = 3,
+        first_clause_min_words: int = 2,
         first_clause_max_words: int = 0,
         max_clause_chars: int = 220,
     ) -> None:

@@ -37,6 +37,7 @@ from studio.engine.events import (
 )
 from studio.engine.policies import POLICY_SETTINGS, AutoTurnPolicy
 from studio.engine.reply import ReplySpeaker
+from studio.engine.speculation import SpeculativeReply
 from studio.engine.supervisor_stack import StackSupervisor
 from studio.engine.trace import LatencyTrace, now
 from studio.engine.utterance import Utterance
@@ -56,6 +57,7 @@ class _Answer:
     line: Utterance | None = None  # None for a typed line
     speaker: ReplySpeaker | None = None
     resumed: bool = False  # the host went on: the line continues, this answer is dropped unheard
+    speculation: SpeculativeReply | None = None  # prepared while the turn was decided; adopted if it fits
 
 
 def _ends_sentence(text: str) -> bool:
@@ -104,6 +106,10 @@ class StudioEngine:
         self._partial_interval = int(settings.partial_interval_ms * INPUT_SAMPLE_RATE / 1000)
         self._utterance: Utterance | None = None
         self._evaluation: asyncio.Task[None] | None = None
+        # The reply prepared on the speculative final while the end of turn is decided (and the
+        # task waiting for that text).
+        self._speculation: SpeculativeReply | None = None
+        self._speculating: asyncio.Task[None] | None = None
         self._reply_task: asyncio.Task[None] | None = None
         self._ptt_held = False
         self._next_turn_id = 1
@@ -276,9 +282,11 @@ class StudioEngine:
             line.append(frame, voiced, at)
         if voiced:
             self._cancel_evaluation()
+            self._drop_speculation()  # the host goes on: what was prepared answers too little
             line.maybe_start_partial(self._partial_interval, self._publish_partial)
         if verdict.speculate:
             line.maybe_start_partial(0, self._publish_partial)  # likely the final text
+            self._speculate(line)
         if verdict.evaluate:
             self._evaluation = asyncio.get_running_loop().create_task(self._evaluate(line))
         if verdict.end_turn:
@@ -308,6 +316,7 @@ class StudioEngine:
     def _discard_utterance(self, reason: str) -> None:
         """Drop the line in progress; what the host said in it still reaches the transcript and log."""
         self._cancel_evaluation()
+        self._drop_speculation()
         if self._utterance is not None:
             line, self._utterance = self._utterance, None
             asyncio.get_running_loop().create_task(self._log_discarded(line, reason))
@@ -360,24 +369,36 @@ class StudioEngine:
         if line is None:
             return
         self._cancel_evaluation()
+        speculation = self._take_speculation()
         self._utterance = None
         self._policy.line_ended()
         trace = LatencyTrace()
         trace.mark("host_speech_end", speech_end if speech_end is not None else line.last_voiced_at)
         trace.mark("turn_decided")
         if line.voiced_samples == 0:
+            if speculation is not None:
+                speculation.discard()
             asyncio.get_running_loop().create_task(line.discard())
             self.bus.publish(TurnDiscarded(line.turn_id, "no speech in the line"))
             return
-        self._answer_line(line, trace, reason)
+        self._answer_line(line, trace, reason, speculation=speculation)
 
-    def _answer_line(self, line: Utterance, trace: LatencyTrace, reason: str, typed: str = "") -> None:
+    def _answer_line(
+        self,
+        line: Utterance,
+        trace: LatencyTrace,
+        reason: str,
+        typed: str = "",
+        speculation: SpeculativeReply | None = None,
+    ) -> None:
         """Start answering a finished host line (its final transcript first, then the reply)."""
         self._anchor_idle.clear()
-        answer = _Answer(line.turn_id, line)
+        answer = _Answer(line.turn_id, line, speculation=speculation)
         task = asyncio.get_running_loop().create_task(self._finish_line(answer, trace, reason, typed))
         self._answer, self._reply_task = answer, task
         task.add_done_callback(self._on_reply_done)
+        if speculation is not None:  # not adopted, or adopted and over: its task ends with this one
+            task.add_done_callback(lambda _: speculation.discard())
 
     async def _finish_line(self, answer: _Answer, trace: LatencyTrace, reason: str, typed: str) -> None:
         line = answer.line
@@ -435,13 +456,63 @@ class StudioEngine:
         self.bus.publish(TurnDecided(turn_id, text, reason))
         reply_language = self._follow_language(language)
         voice = self._voice
-        options = ChatOptions(
+        options = self._chat_options(voice, language)
+        messages = self.conversation.messages_for(text, reply_language=reply_language)
+        speculation, answer.speculation = answer.speculation, None
+        if speculation is not None and speculation.matches(messages, options, voice):
+            trace = speculation.confirm(trace)  # its held events go out now, its audio may air
+            answer.speaker = speculation.speaker
+            assert speculation.task is not None
+            run: Awaitable[object] = speculation.task  # cancelling this task cancels that one too
+        else:
+            if speculation is not None:
+                speculation.discard()
+            answer.speaker = self._speaker(turn_id, voice, options, trace)
+            run = answer.speaker.speak(messages)
+        interrupted = False
+        try:
+            await run
+        except asyncio.CancelledError:
+            interrupted = True
+            raise
+        finally:
+            self._close_answer(answer, text, trace, interrupted)
+
+    def _chat_options(self, voice: VoiceProfile, language: str | None) -> ChatOptions:
+        return ChatOptions(
             max_tokens=self.settings.max_reply_tokens,
             temperature=voice.synthesis.temperature,
             seed=voice.synthesis.seed,
             language=language or voice.language,
         )
-        speaker = ReplySpeaker(
+
+    def _speaker(
+        self,
+        turn_id: int,
+        voice: VoiceProfile,
+        options: ChatOptions,
+        trace: LatencyTrace,
+        speculation: SpeculativeReply | None = None,
+    ) -> ReplySpeaker:
+        """The speaker of one reply; a speculative one holds its events and audio until confirmed."""
+
+        def publish(event: object) -> None:
+            if speculation is None:
+                self.bus.publish(event)  # type: ignore[arg-type]
+            else:
+                speculation.hold(lambda: self.bus.publish(event))  # type: ignore[arg-type]
+
+        def queued(clause: str) -> None:
+            def event() -> None:  # built when published: the trace then holds the decision's marks
+                backends = self.supervisor.describe(self.stack)
+                self.bus.publish(AnchorLineQueued(turn_id, clause, voice.name, backends, trace.report()))
+
+            if speculation is None:
+                event()
+            else:
+                speculation.hold(event)
+
+        return ReplySpeaker(
             self.stack.chat,
             self.stack.tts,
             self.output,
@@ -451,26 +522,42 @@ class StudioEngine:
             lambda clause: self.bus.publish(ReplyClauseStarted(turn_id, clause)),
             first_clause_max_words=self.settings.first_clause_max_words,
             max_reply_chars=self.settings.max_reply_chars,
-            on_clause_queued=lambda clause: self.bus.publish(
-                AnchorLineQueued(
-                    turn_id, clause, voice.name, self.supervisor.describe(self.stack), trace.report()
-                )
-            ),
-            on_caption=lambda clause: self.bus.publish(
-                ReplyCaptioned(turn_id, clause, self._caption_reason())
-            ),
-            air_gate=self.air_gate,
+            on_clause_queued=queued,
+            on_caption=lambda clause: publish(ReplyCaptioned(turn_id, clause, self._caption_reason())),
+            air_gate=self.air_gate if speculation is None else speculation.air_gate(self.air_gate),
+            first_clause_priority=self.settings.first_clause_priority,
         )
-        answer.speaker = speaker
-        messages = self.conversation.messages_for(text, reply_language=reply_language)
-        interrupted = False
-        try:
-            await speaker.speak(messages)
-        except asyncio.CancelledError:
-            interrupted = True
-            raise
-        finally:
-            self._close_answer(answer, text, trace, interrupted)
+
+    # ----- speculation (engine loop) -----------------------------------------------------------
+    def _speculate(self, line: Utterance) -> None:
+        """The host paused: once the speculative final is in, start preparing the reply to it."""
+        if not self.settings.speculative_reply or self.mode != "auto":
+            return
+        self._drop_speculation()
+        self._speculating = asyncio.get_running_loop().create_task(self._prepare_reply(line))
+
+    async def _prepare_reply(self, line: Utterance) -> None:
+        text = (await line.settled_text()).strip()
+        if not text or line is not self._utterance:
+            return
+        voice = self._voice
+        options = self._chat_options(voice, line.language)
+        speculation = SpeculativeReply(line.turn_id, self.conversation.messages_for(text), options, voice)
+        speculation.start(self._speaker(line.turn_id, voice, options, speculation.trace, speculation))
+        self._speculation = speculation
+
+    def _take_speculation(self) -> SpeculativeReply | None:
+        """The prepared reply, handed to the decided turn (a preparation still waiting is dropped)."""
+        if self._speculating is not None and not self._speculating.done():
+            self._speculating.cancel()
+        self._speculating = None
+        speculation, self._speculation = self._speculation, None
+        return speculation
+
+    def _drop_speculation(self) -> None:
+        speculation = self._take_speculation()
+        if speculation is not None:
+            speculation.discard()
 
     def _close_answer(self, answer: _Answer, text: str, trace: LatencyTrace, interrupted: bool) -> None:
         """Record what the audience heard of a finished or cut answer (nothing if the host went on)."""
@@ -510,6 +597,7 @@ class StudioEngine:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reply_task
         self._cancel_evaluation()
+        self._drop_speculation()
         self._policy.line_ended()
         line, self._utterance = self._utterance, None
         if line is not None:  # the host was mid-line: keep their words before the models close

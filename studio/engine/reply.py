@@ -1,8 +1,10 @@
 """The anchor's reply: chat stream → clauses → speech → program output, and what was really heard.
 
 The chat model and the synthesizer run concurrently: clause N plays while clause N+1 is being
-synthesized and the model is still writing. Cancelling `speak` (barge-in) cancels both; the
-caller flushes the output, and `heard_text` says what the audience got.
+synthesized and the model is still writing; only while the first clause is synthesized does the
+model step aside (studio.backends.priority), since that clause is what the host is waiting for.
+Cancelling `speak` (barge-in) cancels both; the caller flushes the output, and `heard_text` says
+what the audience got.
 Threading: engine loop only; backends do their heavy work in their own workers.
 """
 
@@ -18,6 +20,7 @@ import soxr
 
 from studio.audio.outputs import AudioOutput
 from studio.backends.contracts import ChatMessage, ChatModel, ChatOptions, SpeechSynthesizer
+from studio.backends.priority import FOREGROUND
 from studio.engine.clauses import ClauseSplitter
 from studio.engine.trace import LatencyTrace, now
 from studio.voices.profile import VoiceProfile
@@ -87,8 +90,10 @@ class ReplySpeaker:
         on_clause_queued: Callable[[str], None] | None = None,
         on_caption: Callable[[str], None] | None = None,
         air_gate: Callable[[], Awaitable[None]] | None = None,
+        first_clause_priority: bool = True,
     ) -> None:
         self._chat, self._tts, self._output = chat, tts, output
+        self._first_clause_priority = first_clause_priority
         self._voice, self._options, self._trace = voice, options, trace
         self._on_clause_started = on_clause_started
         # Session log hooks: a clause is reported before synthesis, shown as a caption when it
@@ -171,18 +176,29 @@ class ReplySpeaker:
         position = self.playout.end
         resampler: soxr.ResampleStream | None = None
         source_rate = 0
-        async with contextlib.aclosing(self._tts.synthesize(clause, self._voice)) as audio:
-            async for chunk in audio:
-                if not len(chunk.samples):
-                    continue
-                self._trace.mark("tts_first_chunk")
-                if resampler is None or chunk.sample_rate != source_rate:
-                    source_rate = chunk.sample_rate
-                    resampler = self._resampler(source_rate)
-                samples = self._convert(chunk.samples, resampler, last=False)
-                if start is None and self._air_gate is not None and len(samples):
-                    await self._air_gate()
-                start, position = self._play(samples, clause, start, position)
+        # The first clause, which the host is waiting for: the chat model steps aside meanwhile.
+        holding = self._first_clause_priority and not self.playout.spans
+        if holding:
+            FOREGROUND.hold()
+        try:
+            async with contextlib.aclosing(self._tts.synthesize(clause, self._voice)) as audio:
+                async for chunk in audio:
+                    if not len(chunk.samples):
+                        continue
+                    if holding:
+                        FOREGROUND.release()
+                        holding = False
+                    self._trace.mark("tts_first_chunk")
+                    if resampler is None or chunk.sample_rate != source_rate:
+                        source_rate = chunk.sample_rate
+                        resampler = self._resampler(source_rate)
+                    samples = self._convert(chunk.samples, resampler, last=False)
+                    if start is None and self._air_gate is not None and len(samples):
+                        await self._air_gate()
+                    start, position = self._play(samples, clause, start, position)
+        finally:
+            if holding:
+                FOREGROUND.release()
         if resampler is not None:
             tail = self._convert(np.zeros(0, np.float32), resampler, last=True)
             if start is None and self._air_gate is not None and len(tail):
