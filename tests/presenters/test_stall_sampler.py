@@ -1,0 +1,58 @@
+"""Where a stalled thread was: the sampler's stacks and CPU time, without Qt (the watchdog's helper)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from studio.ui.stall_sampler import StallSampler
+
+
+def _busy_for(seconds: float) -> None:
+    """The watched thread computes (a slot doing too much work on the GUI thread)."""
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        pass
+
+
+def _blocked_for(seconds: float) -> None:
+    """The watched thread waits (on a lock, a device, a starved core) and uses no CPU."""
+    threading.Event().wait(seconds)
+
+
+def test_a_busy_stall_names_the_function_and_its_cpu_time():
+    sampler = StallSampler(after_ms=20, period_s=0.002)
+    sampler.start()
+    try:
+        cpu_before = time.thread_time()
+        _busy_for(0.2)
+        used_ms = (time.thread_time() - cpu_before) * 1000  # less than 200 on a loaded machine
+        report = sampler.beat(late_ms=200.0)
+    finally:
+        sampler.stop()
+    assert report is not None and report.stacks, "the sampler took no sample during a 200 ms stall"
+    assert "_busy_for" in report.hottest()
+    assert used_ms <= report.cpu_ms < used_ms + 20  # the thread's own CPU time since its last beat
+    assert sampler.reports[-1] is report and report.as_dict()["gui_thread_in"] == report.hottest()
+
+
+def test_a_blocked_stall_shows_little_cpu_and_where_it_waited():
+    sampler = StallSampler(after_ms=20, period_s=0.002)
+    sampler.start()
+    try:
+        _blocked_for(0.2)
+        report = sampler.beat(late_ms=200.0)
+    finally:
+        sampler.stop()
+    assert report is not None and report.cpu_ms < 50
+    assert any("_blocked_for" in frame for stack in report.stacks for frame in stack)
+
+
+def test_beats_on_time_keep_nothing():
+    sampler = StallSampler(after_ms=1_000, period_s=0.002)
+    sampler.start()
+    try:
+        assert not sampler.sample()  # the last beat is fresh: no stall to sample
+        assert sampler.beat() is None and not sampler.reports
+    finally:
+        sampler.stop()
