@@ -19,6 +19,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="instead: a show through the studio window (main-thread stalls, waveform fps, latency)",
     )
     bench.add_argument(
+        "--gpu-sim",
+        action="store_true",
+        help="instead: the GPU stack's voice-to-voice on fixed-delay backends set to published "
+        "per-model figures (README: Simulated GPU voice-to-voice); no GPU needed",
+    )
+    bench.add_argument(
         "--faults",
         type=int,
         metavar="N",
@@ -57,6 +63,10 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return fail("--turns must be at least 1", EXIT_BAD_INPUT)
     if args.gui:
         return _gui(settings, args)
+    if args.gpu_sim:
+        from studio.bench.gpu_sim import execute_gpu_sim
+
+        return execute_gpu_sim(settings, args.turns, args.json)
     if args.echo is not None:
         import json
 
