@@ -76,16 +76,6 @@ class SettingsDialog(QDialog):
         self.ollama = QLineEdit(settings.OLLAMA_HOST)
         self.voxtral = QLineEdit(settings.VOXTRAL_URL)
         self.higgs = QLineEdit(settings.HIGGS_AUDIO_URL)
-        self.voxtral_key = _secret(settings.VOXTRAL_API_KEY, "vLLM's --api-key, if the server has one")
-        self.higgs_key = _secret(settings.HIGGS_AUDIO_API_KEY, "the higgs host's --token, if it has one")
-        self.stt_language = QComboBox()
-        self.stt_language.setEditable(True)  # any ISO-639-1 code; the list holds Voxtral's eight
-        self.stt_language.addItems(["auto", *STT_LANGUAGES])
-        self.stt_language.setCurrentText(settings.stt_language)
-        self.stt_language.setToolTip(
-            "auto: the speech model detects the host's language and the anchor follows it (a voice of that "
-            "language answers). A code fixes it. The embedded Whisper tiny.en hears English only."
-        )
         self.persona = QPlainTextEdit(settings.persona_prompt)
         self.persona.setPlaceholderText(
             "Show-wide instructions for the anchor, added to every voice's persona"
@@ -104,9 +94,7 @@ class SettingsDialog(QDialog):
         form.addRow("Ollama URL", self.ollama)
         form.addRow("Voxtral (vLLM) URL", self.voxtral)
         form.addRow("higgs-audio URL", self.higgs)
-        form.addRow("Voxtral API key", self.voxtral_key)
-        form.addRow("higgs-audio token", self.higgs_key)
-        form.addRow("Host's language (speech)", self.stt_language)
+        self._add_keys_and_language(form, settings)
         form.addRow("Persona prompt", self.persona)
         form.addRow("Voice detection threshold", self.vad)
         form.addRow("Turn-end confidence", self.completion)
@@ -114,6 +102,10 @@ class SettingsDialog(QDialog):
         form.addRow("Longest pause before answering", self.max_silence)
         form.addRow("Push-to-talk key (hold)", self.ptt)
         form.addRow("Interrupt key", self.dump)
+        self._finish(form)
+
+    def _finish(self, form: QFormLayout) -> None:
+        """The error line, the note on where settings go, and the buttons under the form."""
         self.error = QLabel("")
         self.error.setWordWrap(True)
         self.error.setStyleSheet(f"color: {theme.BAD}")
@@ -133,6 +125,22 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(note)
         layout.addWidget(buttons)
+
+    def _add_keys_and_language(self, form: QFormLayout, settings: Settings) -> None:
+        """The model hosts' keys (sent with every request) and the host's speech language."""
+        self.voxtral_key = _secret(settings.VOXTRAL_API_KEY, "vLLM's --api-key, if the server has one")
+        self.higgs_key = _secret(settings.HIGGS_AUDIO_API_KEY, "the higgs host's --token, if it has one")
+        self.stt_language = QComboBox()
+        self.stt_language.setEditable(True)  # any ISO-639-1 code; the list holds Voxtral's eight
+        self.stt_language.addItems(["auto", *STT_LANGUAGES])
+        self.stt_language.setCurrentText(settings.stt_language)
+        self.stt_language.setToolTip(
+            "auto: the speech model detects the host's language and the anchor follows it (a voice of that "
+            "language answers). A code fixes it. The embedded Whisper tiny.en hears English only."
+        )
+        form.addRow("Voxtral API key", self.voxtral_key)
+        form.addRow("higgs-audio token", self.higgs_key)
+        form.addRow("Host's language (speech)", self.stt_language)
 
     def values(self) -> dict[str, Any]:
         """The dialog's values under their setting names."""
