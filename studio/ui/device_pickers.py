@@ -1,71 +1,56 @@
 """Pickers for the host mic, program output and monitor output, chosen and remembered by name,
 plus the virtual AI_Anchor_Out sink for OBS and a live status line of the open devices.
 
-Threading: Qt main thread. Listing devices asks the audio server (a few ms); it runs at start and
-when the host presses refresh, never on a timer.
+Passive view: DevicePresenter (studio.ui.device_presenter) lists the devices and creates the sink
+on a worker thread and hands the results here; ↻ and "Create AI_Anchor_Out" only ask for it.
+Threading: Qt main thread; nothing here calls the audio server.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from studio.ui import theme
+from studio.ui.device_choices import (
+    NO_MONITOR,
+    SYSTEM_DEFAULT,
+    DeviceChoice,
+    DeviceLists,
+    Entry,
+    picker_items,
+    studio_devices,
+)
 
-SYSTEM_DEFAULT = "System default"
-NO_MONITOR = "Off"
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceChoice:
-    """A device as the pickers show it; `name` is what is remembered."""
-
-    name: str
-    is_input: bool
-    is_output: bool
-    is_virtual: bool = False
-    description: str = ""
-
-    @property
-    def label(self) -> str:
-        shown = self.description or self.name
-        return f"{shown} (virtual)" if self.is_virtual else shown
-
-
-def studio_devices() -> list[DeviceChoice]:
-    """What the audio server reports (PulseAudio/PipeWire sinks and sources, else PortAudio)."""
-    from studio.audio.devices import list_devices
-
-    return [
-        DeviceChoice(d.name, d.kind == "input", d.kind == "output", d.is_virtual, d.description)
-        for d in list_devices()
-    ]
+__all__ = ["DeviceChoice", "DevicePickers", "studio_devices"]
 
 
 class DevicePickers(QWidget):
     """Three combos; emits `devices_chosen(mic, program, monitor)` with names ('' = default/off)."""
 
     devices_chosen = Signal(str, str, str)
+    refresh_requested = Signal()
     anchor_sink_requested = Signal()
 
-    def __init__(self, lister: Callable[[], Sequence[DeviceChoice]] = studio_devices, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._lister = lister
         self.error = ""
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         self.mic, self.program, self.monitor = QComboBox(), QComboBox(), QComboBox()
-        for combo in (self.mic, self.program, self.monitor):
+        for combo, first in (
+            (self.mic, SYSTEM_DEFAULT),
+            (self.program, SYSTEM_DEFAULT),
+            (self.monitor, NO_MONITOR),
+        ):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(14)
+            combo.addItem(first, "")  # until the first listing comes back from the worker
             combo.activated.connect(self._emit)
         refresh = QPushButton("↻")
         refresh.setToolTip("List the audio devices again")
         refresh.setMaximumWidth(32)
-        refresh.clicked.connect(self.refresh)
+        refresh.clicked.connect(self.refresh_requested.emit)
         self.sink_button = QPushButton("Create AI_Anchor_Out")
         self.sink_button.setToolTip("Add a virtual output (PulseAudio/PipeWire null sink) for OBS to capture")
         self.sink_button.clicked.connect(self.anchor_sink_requested.emit)
@@ -81,35 +66,29 @@ class DevicePickers(QWidget):
         form.addRow("Program out", row)
         form.addRow("Monitor out", self.monitor)
         form.addRow(self.status)
-        self.refresh()
 
-    def refresh(self) -> None:
-        """Re-list devices, keeping the current choices by name where they still exist."""
+    def show_devices(self, lists: DeviceLists, error: str) -> None:
+        """A new listing: each picker keeps the host's current pick by name."""
         chosen = self.chosen()
-        try:
-            devices = list(self._lister())
-            self.error = "" if devices else "the audio server reports no devices"
-        except Exception as exc:  # no PortAudio / no server: say so, keep the studio up
-            devices, self.error = [], str(exc)
-        inputs = [(d.label, d.name) for d in devices if d.is_input]
-        outputs = [(d.label, d.name) for d in devices if d.is_output]
-        self._fill(self.mic, [(SYSTEM_DEFAULT, ""), *inputs], chosen[0])
-        self._fill(self.program, [(SYSTEM_DEFAULT, ""), *outputs], chosen[1])
-        self._fill(self.monitor, [(NO_MONITOR, ""), *outputs], chosen[2])
-        self.setToolTip(self.error)
-        if self.error:
-            self.status.setText(f"No audio devices: {self.error}")
+        for combo, entries, keep in zip(
+            self._combos(), (lists.mic, lists.program, lists.monitor), chosen, strict=True
+        ):
+            self._fill(combo, entries, keep)
+        self.error = error
+        self.setToolTip(error)
+        if error:
+            self.status.setText(f"No audio devices: {error}")
 
-    def _fill(self, combo: QComboBox, items: list[tuple[str, str]], keep: str) -> None:
+    def _combos(self) -> tuple[QComboBox, QComboBox, QComboBox]:
+        return self.mic, self.program, self.monitor
+
+    def _fill(self, combo: QComboBox, entries: tuple[Entry, ...] | list[Entry], keep: str) -> None:
+        items = picker_items(entries, keep)
         combo.blockSignals(True)
         combo.clear()
-        for label, name in items:
+        for label, name in items.entries:
             combo.addItem(label, name)
-        if keep and combo.findData(keep) < 0:
-            combo.addItem(
-                f"{keep} (not connected)", keep
-            )  # remembered: the stream reconnects when it returns
-        combo.setCurrentIndex(max(0, combo.findData(keep)))
+        combo.setCurrentIndex(items.current)
         combo.blockSignals(False)
 
     def names(self, combo: QComboBox) -> list[str]:
@@ -117,14 +96,12 @@ class DevicePickers(QWidget):
         return [combo.itemData(i) for i in range(combo.count())]
 
     def chosen(self) -> tuple[str, str, str]:
-        return tuple(str(c.currentData() or "") for c in (self.mic, self.program, self.monitor))  # type: ignore[return-value]
+        return tuple(str(c.currentData() or "") for c in self._combos())  # type: ignore[return-value]
 
     def choose(self, mic: str, program: str, monitor: str) -> None:
         """Select remembered devices by name (no signal)."""
-        for combo, value in ((self.mic, mic), (self.program, program), (self.monitor, monitor)):
-            items = [(combo.itemText(i), combo.itemData(i)) for i in range(combo.count())]
-            items = [(label, name) for label, name in items if not label.endswith("(not connected)")]
-            self._fill(combo, items, value)
+        for combo, value in zip(self._combos(), (mic, program, monitor), strict=True):
+            self._fill(combo, [(combo.itemText(i), combo.itemData(i)) for i in range(combo.count())], value)
 
     def show_audio(self, stats: dict) -> None:
         """The status line: each open device's state and counters (`AudioIO.stats()`)."""
@@ -139,6 +116,9 @@ class DevicePickers(QWidget):
         elif stats.get("mic_note"):
             parts.append("mic: off")
         self.status.setText(" · ".join(parts))
+
+    def show_audio_status(self, text: str) -> None:
+        self.status.setText(text)
 
     def _emit(self, _index: int = 0) -> None:
         self.devices_chosen.emit(*self.chosen())

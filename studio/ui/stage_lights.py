@@ -1,6 +1,6 @@
-"""One status light per stage (loading / ready / degraded / down) and the degraded-show banner.
+"""One status light per stage (loading / ready / degraded / down); what they mean is studio.ui.stage_board.
 
-Threading: Qt main thread, driven by the engine thread's stage_status_changed signal.
+Threading: Qt main thread, painted by the window as its presenter decides.
 """
 
 from __future__ import annotations
@@ -8,17 +8,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from studio.ui import theme
-
-STAGES = ("vad", "turn", "stt", "chat", "tts")
-STAGE_TITLES = {"vad": "VAD", "turn": "Turn", "stt": "STT", "chat": "LLM", "tts": "TTS"}
-# What the show does instead when a stage is not working (DESIGN.md's fallback table).
-FALLBACKS = {
-    "stt": "speech recognition is out: type host lines below",
-    "vad": "voice detection is out: use push-to-talk",
-    "turn": "end-of-turn detection is out: turns end on silence",
-    "chat": "the language model is out: the anchor uses prepared lines",
-    "tts": "speech synthesis is out: replies are shown as captions only",
-}
+from studio.ui.stage_board import STAGE_TITLES, STAGES, TROUBLE
 
 
 class StageLight(QLabel):
@@ -71,14 +61,4 @@ class StageLights(QWidget):
 
     def troubled(self) -> dict[str, str]:
         """Stages not working right now → their state."""
-        return {s: light.state for s, light in self.lights.items() if light.state in ("degraded", "down")}
-
-
-def banner_text(troubled: dict[str, str], details: dict[str, str]) -> str:
-    """The one line the banner shows for the stages that are degraded or down."""
-    parts = []
-    for stage, state in troubled.items():
-        reason = details.get(stage, "")
-        what = FALLBACKS.get(stage, f"{stage} is {state}")
-        parts.append(f"{STAGE_TITLES.get(stage, stage)} {state}: {what}" + (f" ({reason})" if reason else ""))
-    return "Show running degraded — " + " · ".join(parts)
+        return {s: light.state for s, light in self.lights.items() if light.state in TROUBLE}

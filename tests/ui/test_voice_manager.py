@@ -523,8 +523,8 @@ def test_created_voice_is_transcribed_previewed_and_used_for_the_next_reply(
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     names = [window.voice_box.itemText(i) for i in range(window.voice_box.count())]
     assert "Nachtschicht Ünï" in names
-    window.voice_box.setCurrentText("Nachtschicht Ünï")
-    assert window.engine.voice.name == "Nachtschicht Ünï"
+    window.voice_box.setCurrentText("Nachtschicht Ünï")  # reaches the running show on its own thread
+    qtbot.waitUntil(lambda: window.engine.voice.name == "Nachtschicht Ünï", timeout=5_000)
     synthesizer.profiles.clear()
     with qtbot.waitSignal(window.engine.turn_completed, timeout=20_000) as turn:
         qtbot.keyClicks(window.controls.text_input, "Who is reading the news tonight?")
