@@ -140,6 +140,8 @@ class Settings(BaseSettings):
     # 40 ms rides out a busy 2-core machine). See `bench --audio`.
     output_latency_ms: int = Field(40, ge=0, le=500)
     echo_gate: bool = True  # the anchor's own voice in the mic never starts a turn or a barge-in
+    # WebRTC AEC3 takes the program's echo out of the mic before VAD and STT (README "Echo cancellation").
+    echo_cancellation: bool = True
 
     # Resilience: how long each stage may take before it counts as failed, and the re-checks.
     stt_timeout_s: float = Field(10.0, gt=0, le=600)  # one partial or final transcript

@@ -1,14 +1,17 @@
 """AudioIO: the one object the GUI and headless `run` use for real devices.
 
 It opens the mic, the program output (on air) and the optional monitor by name, gives the
-engine 16 kHz mic frames and an AudioOutput, feeds the echo gate with what the program played
-alongside each mic frame (the show hands `echo_gate.is_echo` to the engine), and watches the
-devices: a lost device is reported, time keeps going (silence), and the device is picked up
-again when it returns.
-Threading: construct/`close` on the owner's thread; `frames`, `program.write/flush` on the engine
-loop; a daemon "audio-watch" thread checks the devices every WATCH_S and calls the event
-listeners from there (a GUI must hop to its own thread, e.g. a queued signal). PortAudio
-callbacks only copy into rings.
+engine 16 kHz mic frames and an AudioOutput, cancels the anchor's echo in the mic (WebRTC AEC3,
+the program device's own samples as reference; studio.audio.aec), feeds the echo gate with what
+the program played alongside each mic frame (the show hands `echo_gate.is_echo` to the engine: the
+backstop for what the canceller leaves), and watches the devices: a lost device is reported, time
+keeps going (silence), and the device is picked up again when it returns.
+The outputs open in standby (a long buffer that model loading cannot starve) and go live (the
+on-air buffer) when the engine starts listening (`frames`) or first writes, whichever is first.
+Threading: construct/`close` on the owner's thread; `frames` (and the echo canceller in it),
+`program.write/flush` on the engine loop; a daemon "audio-watch" thread checks the devices every
+WATCH_S and calls the event listeners from there (a GUI must hop to its own thread, e.g. a queued
+signal). PortAudio callbacks only copy into rings.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from collections.abc import AsyncIterator, Callable
 
 import numpy as np
 
+from studio.audio.aec import EchoCanceller, ReferenceTap
 from studio.audio.device_stream import DeviceEvent
 from studio.audio.devices import DeviceInfo, find_device, find_mic, list_devices
 from studio.audio.echo import EchoGate
@@ -34,6 +38,15 @@ from studio.audio.sink import OutputSink
 from studio.config import Settings
 
 WATCH_S = 0.25
+# The echo gate's assumed coupling until it learns one. It learns only where the mic's envelope
+# follows the program's, which never happens without an audible echo (headphones, or after the
+# canceller): a -6 dB guess then hid every host word quieter than the anchor minus 3 dB, for good
+# (bench --barge-in, headphones: recall 0). The canceller leaves the echo >30 dB down (the
+# reference's peaks set the prediction: at -30 dB a -26 dBFS host under a -16 LUFS anchor was
+# still half hidden), so behind it the gate starts at its floor and learns up only if the echo
+# comes back.
+UNCANCELLED_COUPLING_DB = -6.0
+RESIDUAL_COUPLING_DB = -45.0
 EventListener = Callable[[DeviceEvent], None]
 
 
@@ -93,7 +106,10 @@ class AudioIO:
         )
         #: What the engine hears (after mute), at 16 kHz, written as frames are handed out.
         self.mic_scope = SampleScope(INPUT_SAMPLE_RATE, seconds=10.0)
-        self.echo_gate: EchoGate | None = EchoGate() if settings.echo_gate else None
+        self.canceller = EchoCanceller() if settings.echo_cancellation else None
+        coupling = RESIDUAL_COUPLING_DB if self.canceller is not None else UNCANCELLED_COUPLING_DB
+        self.echo_gate = EchoGate(default_coupling_db=coupling) if settings.echo_gate else None
+        self._reference = ReferenceTap(self._sinks[0].sent)
         self._muted = False
         self._watch = threading.Thread(target=self._watch_devices, name="audio-watch", daemon=True)
         self._watch.start()
@@ -101,21 +117,24 @@ class AudioIO:
     # ----- what the engine uses -----------------------------------------------------------------
     async def frames(self, frame_samples: int) -> AsyncIterator[np.ndarray]:
         """16 kHz mic frames for `engine.run`, in real time; paced silence while there is no mic."""
+        await asyncio.to_thread(self.go_live)  # the models are loaded: the engine listens now
         loop = asyncio.get_running_loop()
         period = frame_samples / INPUT_SAMPLE_RATE
         due = loop.time()
         pending = np.zeros(0, np.float32)
         last_played = self.program.played_samples()
+        mic_was_live = False
         while not self._closed.is_set():
             mic_live = self.mic is not None and self.mic.state == "playing"
             if mic_live:
-                taken = self.mic.take()  # type: ignore[union-attr]
+                taken = self._take_mic(restart=not mic_was_live)
                 if len(taken):
                     pending = np.concatenate([pending, taken])
                 due = loop.time()
             elif loop.time() >= due:
                 pending = np.concatenate([pending, np.zeros(frame_samples, np.float32)])
                 due += period
+            mic_was_live = mic_live
             count = len(pending) // frame_samples
             if count == 0:
                 await asyncio.sleep(min(period / 2, 0.01) if mic_live else max(0.0, due - loop.time()))
@@ -133,6 +152,29 @@ class AudioIO:
                 self.mic_scope.write(frame)
                 yield frame
             pending = pending[count * frame_samples :]
+
+    def _take_mic(self, restart: bool) -> np.ndarray:
+        """The mic's new samples at 16 kHz, the program's echo cancelled (if enabled)."""
+        assert self.mic is not None
+        if restart:  # the mic (re)started: what the program sent before is not in it
+            self._reference.skip()
+            if self.canceller is not None:
+                self.canceller.reset()
+        taken = self.mic.take()
+        if self.canceller is None:
+            return taken
+        self.canceller.push_reference(self._reference.take())  # after the mic: never behind its echo
+        return self.canceller.process(taken)
+
+    def go_live(self) -> None:
+        """Outputs to their on-air buffer (blocking: reopens the streams); idempotent."""
+        for sink in self._sinks:
+            sink.go_live()
+
+    def standby(self) -> None:
+        """Outputs to the long standby buffer while models (re)load and nothing airs (blocking)."""
+        for sink in self._sinks:
+            sink.standby()
 
     def set_mic_muted(self, muted: bool) -> None:
         """Muted: the engine gets silence (and the mic scope shows it)."""
@@ -164,6 +206,7 @@ class AudioIO:
             "mic": None,
             "mic_note": self.mic_note,  # why the mic is off or not the default one ('' if neither)
             "echo_suppressed_frames": self.echo_gate.suppressed_frames if self.echo_gate else 0,
+            "echo_canceller": self.canceller is not None,
             "last_event": self.events[-1].message() if self.events else None,
             **self.program.stats(),
         }
@@ -187,6 +230,7 @@ class AudioIO:
             "callbacks": sink.callbacks,
             "recreated": sink.recreated,
             "realtime": sink.realtime,
+            "live": sink.live,
         }
 
     @property

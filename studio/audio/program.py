@@ -3,6 +3,8 @@
 One mixer feeds the program sink (what goes on air) and, optionally, the host's monitor: each
 block the engine writes is brought to the target loudness, limited, kept in the scope for the
 GUI, resampled to each device's rate and queued in that device's ring.
+A sink still in standby (its long loading buffer) goes live before the first block is queued, so
+nothing is ever handed to the long buffer and lost when it reopens.
 Threading: `write`/`flush`/`wait_played` on the engine loop; `played_samples` and the scope may
 also be read from the GUI thread (they only read counters).
 """
@@ -131,6 +133,9 @@ class DeviceProgramOutput:
         ahead = (self._queued - self.played_samples()) / self.sample_rate
         if not len(block):
             return now + ahead
+        for feed in self._feeds:
+            if not feed.sink.live:  # no mic path took it live (a frame-source show): the first reply does
+                feed.sink.go_live()
         self.scope.write(block)
         self._queued += len(block)
         if self._recording is not None:

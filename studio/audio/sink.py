@@ -1,8 +1,15 @@
 """A device output fed from a ring: the callback copies, fades on flush, and counts underruns.
 
+Every block handed to the device (silence, fades and flushes included) is also copied into
+`sent`, a scope on the device's own timeline: the echo canceller's reference.
+Standby and on air: a sink opens with a long device buffer (STANDBY_LATENCY_MS) that survives the
+GIL stalls of model loading (imports and weight loading held the GIL for up to 0.75 s on a 2-core
+machine, and a 40 ms buffer underran 6-32 times while the embedded stack loaded); `go_live()`
+reopens it at the on-air buffer once the show is ready, before anything airs.
 Threading: `push`/`request_flush` on the engine loop (the ring's producer); `_fill` on the
 PortAudio callback thread, or on this sink's clock thread while the device is lost (never both:
 the clock stops before a new stream starts). The callback touches only preallocated arrays.
+`go_live`/`standby` on any thread but the callback's (they take the stream's lock).
 """
 
 from __future__ import annotations
@@ -15,12 +22,15 @@ from typing import Any
 import numpy as np
 
 from studio.audio.device_stream import DeviceEvent, DeviceStream
-from studio.audio.devices import DeviceInfo
+from studio.audio.devices import AudioDeviceError, DeviceInfo
 from studio.audio.pulse import PulseControl
 from studio.audio.realtime import promote_callback_thread
 from studio.audio.ring import SampleRing
+from studio.audio.scope import SampleScope
 
 RING_SECONDS = 30.0
+SENT_SECONDS = 4.0  # what the device was given, kept for the echo canceller (it reads every ~10 ms)
+STANDBY_LATENCY_MS = 500  # no underrun under model loading's GIL stalls (measured: 0 in 22 s)
 FADE_MS = 8.0  # a dump fades out over this long: no click, still "within one audio block"
 MAX_BLOCK = 1 << 15
 
@@ -36,8 +46,11 @@ class OutputSink(DeviceStream):
         pulse: PulseControl | None = None,
         latency_ms: int = 0,
     ) -> None:
-        super().__init__(role, device, on_event, pulse, latency_ms)
+        super().__init__(role, device, on_event, pulse, STANDBY_LATENCY_MS)
+        self.on_air_latency_ms = latency_ms
         self.ring = SampleRing(int(RING_SECONDS * self.rate))
+        #: Every sample handed to the device, on the device's timeline (the echo reference).
+        self.sent = SampleScope(self.rate, SENT_SECONDS)
         self._scratch = np.zeros(MAX_BLOCK, dtype=np.float32)
         self._fade_len = max(1, int(FADE_MS / 1000 * self.rate))
         self._ramp = np.linspace(1.0, 0.0, self._fade_len, dtype=np.float32)
@@ -61,6 +74,32 @@ class OutputSink(DeviceStream):
         self._flush_target = self.ring.written
         self._flush_requested += 1
 
+    @property
+    def live(self) -> bool:
+        """True once the sink plays at its on-air buffer (False while in standby)."""
+        return self._latency_ms == self.on_air_latency_ms
+
+    def go_live(self) -> None:
+        """Reopen at the on-air buffer (models loaded, nothing aired yet); no-op when already live."""
+        self._reopen(self.on_air_latency_ms)
+
+    def standby(self) -> None:
+        """Reopen at the long standby buffer (models about to load again); no-op in standby."""
+        self._reopen(STANDBY_LATENCY_MS)
+
+    def _reopen(self, latency_ms: int) -> None:
+        with self._lock:
+            if self._latency_ms == latency_ms:
+                return
+            self._latency_ms = latency_ms
+            if self.state not in ("playing", "fallback"):
+                return  # lost or closed: a reconnect opens at the new buffer
+            self._drop_stream()
+            try:
+                self._start_stream()
+            except AudioDeviceError as exc:
+                self.lose(f"reopening it at a {latency_ms} ms buffer failed ({exc}); keeping time in silence")
+
     def output_latency_s(self) -> float:
         """How long a sample handed to the device takes to play out (PortAudio's figure, or asked)."""
         stream = self._stream
@@ -77,6 +116,7 @@ class OutputSink(DeviceStream):
         self.callbacks += 1
         out = self._scratch[:frames]
         self._fill(out, frames)
+        self.sent.write(out)
         outdata[:] = out[:, None]
 
     def _fill(self, out: np.ndarray, frames: int) -> None:
@@ -125,4 +165,5 @@ class OutputSink(DeviceStream):
             while owed >= 1:
                 count = min(int(owed), MAX_BLOCK)
                 self._fill(self._scratch[:count], count)
+                self.sent.write(self._scratch[:count])
                 owed -= count

@@ -56,6 +56,7 @@ AUDIO_SETTINGS = frozenset(
         "program_loudness_lufs",
         "output_latency_ms",
         "echo_gate",
+        "echo_cancellation",
         "SAMPLE_RATE",
     }
 )
