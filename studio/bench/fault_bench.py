@@ -34,6 +34,7 @@ from studio.engine.events import (
     ReplyClauseStarted,
     StageStatusChanged,
 )
+from studio.faults import FaultPlan
 from studio.session.export import read_session
 from studio.session.log import new_session_path
 from studio.session.recorder import record_of
@@ -82,8 +83,8 @@ async def _one_turn(show: Show, number: int) -> None:
     await show.wait_anchor_idle()
 
 
-async def run_fault_bench(settings: Settings, faults: int, log_path: Path) -> dict[str, object]:
-    """Turns until `faults` faults were injected; what happened, counted."""
+def _fault_show(settings: Settings, log_path: Path) -> Show:
+    """A show on fixed-delay backends with short timeouts and quick health checks, faults on."""
     settings = settings.model_copy(
         update=dict(
             stt_timeout_s=0.3,
@@ -104,7 +105,7 @@ async def run_fault_bench(settings: Settings, faults: int, log_path: Path) -> di
         chat=FixedDelayChat(REPLY, first=0.02, per_token=0.002),
         tts=FixedDelaySynthesizer(first=0.01, chunk_seconds=0.2),
     )
-    show = Show(
+    return Show(
         settings,
         VoiceCatalog(None).get(settings.voice),
         stack=stack,
@@ -112,15 +113,11 @@ async def run_fault_bench(settings: Settings, faults: int, log_path: Path) -> di
         session_log=log_path,
         fault_seed=11,
     )
-    expected: list[str] = []
-    seen: Counter[str] = Counter()
 
-    def count(event: EngineEvent) -> None:
-        if record_of(event) is not None:
-            expected.append(record_of(event)[0])  # type: ignore[index]
-        seen[type(event).__name__] += 1
 
-    show.subscribe(count)
+async def _turns_until(show: Show, faults: int) -> tuple[FaultPlan, int, list[str], int]:
+    """Host lines until `faults` faults were injected: (the plan, turns, exceptions that escaped, engine
+    errors)."""
     errors = _ErrorCounter()
     logging.getLogger("studio.engine").addHandler(errors)
     escaped: list[str] = []
@@ -139,11 +136,11 @@ async def run_fault_bench(settings: Settings, faults: int, log_path: Path) -> di
             await show.wait_anchor_idle()
     finally:
         logging.getLogger("studio.engine").removeHandler(errors)
-    records = read_session(log_path)
-    logged = Counter(r["kind"] for r in records)
-    missing = Counter(expected) - logged
-    decided = seen["TurnDecided"]
-    completed = seen["TurnCompleted"]
+    return plan, turns, escaped, errors.count
+
+
+def _aired_before_logged(records: list[dict]) -> int:
+    """Anchor lines that aired without their `anchor_line` record written before them."""
     aired_unlogged = 0
     for index, record in enumerate(records):
         if record["kind"] == "anchor_line_aired":
@@ -151,16 +148,35 @@ async def run_fault_bench(settings: Settings, faults: int, log_path: Path) -> di
                 r for r in records[:index] if r["kind"] == "anchor_line" and r["turn"] == record["turn"]
             )
             aired_unlogged += not any(r["text"] == record["text"] for r in earlier)
+    return aired_unlogged
+
+
+async def run_fault_bench(settings: Settings, faults: int, log_path: Path) -> dict[str, object]:
+    """Turns until `faults` faults were injected; what happened, counted."""
+    show = _fault_show(settings, log_path)
+    expected: list[str] = []
+    seen: Counter[str] = Counter()
+
+    def count(event: EngineEvent) -> None:
+        if record_of(event) is not None:
+            expected.append(record_of(event)[0])  # type: ignore[index]
+        seen[type(event).__name__] += 1
+
+    show.subscribe(count)
+    plan, turns, escaped, errors = await _turns_until(show, faults)
+    records = read_session(log_path)
+    missing = Counter(expected) - Counter(r["kind"] for r in records)
+    decided, completed = seen["TurnDecided"], seen["TurnCompleted"]
     return {
         "faults_injected": plan.total,
         "by_stage": {f"{stage}:{kind}": n for (stage, kind), n in sorted(plan.injected.items())},
         "turns": turns,
         "turns_decided": decided,
         "turns_completed": completed,
-        "crashes": len(escaped) + errors.count + (decided - completed),
+        "crashes": len(escaped) + errors + (decided - completed),
         "crash_details": escaped[:5],
         "lost_log_lines": sum(missing.values()),
-        "aired_lines_not_logged_first": aired_unlogged,
+        "aired_lines_not_logged_first": _aired_before_logged(records),
         "degradations": sum(1 for r in records if r["kind"] == "stage_status" and r["state"] != "ready"),
         "recoveries": sum(1 for r in records if r["kind"] == "stage_status" and r["state"] == "ready"),
         "captions": seen[ReplyCaptioned.__name__],
