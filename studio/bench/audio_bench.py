@@ -5,7 +5,8 @@ null sink) so the user's own sound setup is never touched; the `pulseaudio` and 
 must be installed. For each device buffer size asked for: (a) clicks written to `AudioIO.program`
 are timed until they reach a low-latency `parec` reader attached to the sink's monitor first (a
 null sink nobody reads runs at ~2 s latency); (b) the anchor speaks continuously while Whisper
-transcribes in a loop, and PortAudio's underrun flags are counted.
+transcribes in a loop, and PortAudio's underrun flags are counted from the stream's open: Piper and
+Whisper load while it idles (in standby, as in a show), then it goes live.
 Threading: the bench's asyncio loop writes the program and awaits STT (which runs in its worker
 thread); a reader thread timestamps parec's output; PortAudio's callback thread plays.
 """
@@ -18,7 +19,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -30,12 +30,12 @@ from studio.audio.private_pulse import PrivatePulseError
 from studio.audio.private_pulse import private_pulse_server as shared_private_pulse_server
 from studio.audio.pulse import ANCHOR_SINK, PulseControl
 from studio.backends.contracts import INPUT_SAMPLE_RATE
+from studio.bench.monitor_reader import MonitorReader
 from studio.config import Settings
 
 if TYPE_CHECKING:
     from studio.audio.program import DeviceProgramOutput
 
-READER_RATE = 48_000
 CLICK_GAP_S = 0.25  # between clicks: each one is found on its own in the recording
 CLICK_THRESHOLD = 0.02
 FEED_AHEAD_S = 0.5  # the program is kept this far ahead, as streaming TTS keeps it
@@ -56,46 +56,6 @@ def private_pulse_server() -> Iterator[PulseControl]:
             yield control
     except PrivatePulseError as exc:
         raise AudioBenchError(f"`bench --audio`: {exc}") from None
-
-
-class MonitorReader:
-    """`parec --latency-msec=10` on a monitor source; every read is timestamped on arrival."""
-
-    def __init__(self, source: str, rate: int = READER_RATE) -> None:
-        self.rate = rate
-        command = ["parec", "--raw", "--latency-msec=10", "--format=float32le", "--channels=1"]
-        self._process = subprocess.Popen([*command, f"--rate={rate}", "-d", source], stdout=subprocess.PIPE)
-        self._chunks: list[bytes] = []
-        self.arrivals: list[tuple[float, int]] = []  # (perf_counter at arrival, samples up to then)
-        self.started = threading.Event()
-        self._thread = threading.Thread(target=self._read, name="bench-parec", daemon=True)
-        self._thread.start()
-
-    def _read(self) -> None:
-        assert self._process.stdout is not None
-        fd, total, spare = self._process.stdout.fileno(), 0, b""
-        while data := os.read(fd, 4096):
-            now = time.perf_counter()
-            data = spare + data
-            usable = len(data) - len(data) % 4
-            data, spare = data[:usable], data[usable:]
-            total += usable // 4
-            self._chunks.append(data)
-            self.arrivals.append((now, total))
-            self.started.set()
-
-    def stop(self) -> np.ndarray:
-        self._process.terminate()
-        self._process.wait(timeout=10)
-        self._thread.join(timeout=5)
-        return np.frombuffer(b"".join(self._chunks), dtype="<f4")
-
-    def arrival_of(self, index: int) -> tuple[float, int]:
-        """When the read holding sample `index` arrived, and how many samples it ended at."""
-        for arrived, until in self.arrivals:
-            if until > index:
-                return arrived, until
-        raise ValueError(f"sample {index} never arrived")
 
 
 def _settings_with(settings: Settings, buffer_ms: int) -> Settings:
@@ -122,6 +82,7 @@ async def _click_latency(settings: Settings, clicks: int) -> dict[str, Any]:
         rate = audio.program.sample_rate
         click = np.zeros(int(0.1 * rate), np.float32)  # a reply's first chunk: 1 ms click, then quiet
         click[: int(0.001 * rate)] = 0.5
+        await asyncio.to_thread(audio.go_live)  # nothing loads here: on air at once
         await asyncio.sleep(0.5)  # the stream settles (first callbacks, server buffer sizes)
         for _ in range(clicks):
             began = time.perf_counter()
@@ -213,14 +174,11 @@ async def _speak_continuously(program: DeviceProgramOutput, speech: np.ndarray, 
         await asyncio.sleep(FEED_CHUNK_S / 4)
 
 
-async def _underruns_under_load(
-    settings: Settings, seconds: float, clips: list[np.ndarray], with_stt: bool, with_gui: bool = True
-) -> dict[str, Any]:
-    from studio.audio.io import AudioIO
-
-    audio = AudioIO(settings, program_device=ANCHOR_SINK, use_mic=False, use_monitor=False)
-    program = audio.program
-    speech = soxr.resample(np.concatenate(clips), INPUT_SAMPLE_RATE, program.sample_rate).astype(np.float32)
+async def _load_while_idle(
+    settings: Settings, clips: list[np.ndarray] | None, with_stt: bool
+) -> tuple[list[np.ndarray], asyncio.Task[None] | None, asyncio.Event, list[float]]:
+    """The models load (Piper for the clips, then Whisper) while the program stream runs idle."""
+    clips = clips if clips is not None else await _speech_clips(settings)
     stop = asyncio.Event()
     transcriptions: list[float] = []
     stt_task = (
@@ -228,16 +186,38 @@ async def _underruns_under_load(
         if with_stt
         else None
     )
-    repaint = _start_repaint_load(seconds + 30) if with_gui else None
+    if stt_task is not None:  # measure playback while Whisper really runs, not while it loads
+        while not transcriptions and not stt_task.done():
+            await asyncio.sleep(0.05)
+        if stt_task.done():
+            stt_task.result()
+    return clips, stt_task, stop, transcriptions
+
+
+async def _underruns_under_load(
+    settings: Settings,
+    seconds: float,
+    clips: list[np.ndarray] | None,
+    with_stt: bool,
+    with_gui: bool = True,
+) -> tuple[dict[str, Any], list[np.ndarray]]:
+    """Underruns counted from the stream's open: models loading (standby), then on air under STT."""
+    from studio.audio.io import AudioIO
+
+    opened = time.perf_counter()
+    audio = AudioIO(settings, program_device=ANCHOR_SINK, use_mic=False, use_monitor=False)
+    program = audio.program
+    stt_task, stop, transcriptions = None, asyncio.Event(), []
+    repaint = _start_repaint_load(seconds + 90) if with_gui else None
     try:
-        if stt_task is not None:  # measure while Whisper really runs, not while it loads
-            while not transcriptions and not stt_task.done():
-                await asyncio.sleep(0.05)
-            if stt_task.done():
-                stt_task.result()
+        clips, stt_task, stop, transcriptions = await _load_while_idle(settings, clips, with_stt)
+        loaded = audio.stats()["program"]
+        loading_s = time.perf_counter() - opened
+        await asyncio.to_thread(audio.go_live)  # as the show does once the engine listens
+        speech = soxr.resample(np.concatenate(clips), INPUT_SAMPLE_RATE, program.sample_rate)
         before = audio.stats()["program"]
         began = time.perf_counter()
-        await _speak_continuously(program, speech, seconds)
+        await _speak_continuously(program, speech.astype(np.float32), seconds)
         after = audio.stats()["program"]
         elapsed = time.perf_counter() - began
     finally:
@@ -250,6 +230,9 @@ async def _underruns_under_load(
     return {
         "seconds": round(elapsed, 1),
         "underruns": after["underruns"] - before["underruns"],
+        "underruns_from_open": after["underruns"],  # standby while loading + go live + on air
+        "underruns_while_loading": loaded["underruns"],
+        "loading_seconds": round(loading_s, 1),
         "callbacks": callbacks,
         "server_stream_recreated": after["recreated"] - before["recreated"],
         "device_events": len(audio.events),
@@ -258,20 +241,22 @@ async def _underruns_under_load(
         "stt_seconds_median": round(float(np.median(transcriptions)), 3) if transcriptions else None,
         "stt_threads": settings.stt_threads if with_stt else 0,
         "gui_repaint_fps": repaint_fps,
-    }
+    }, clips
 
 
 async def _measure(settings: Settings, minutes: float, buffers_ms: list[int], clicks: int) -> dict[str, Any]:
-    clips = await _speech_clips(settings)
+    clips: list[np.ndarray] | None = None  # the first run opens the program before any model loads
     runs = []
     for buffer_ms in buffers_ms:
         tuned = _settings_with(settings, buffer_ms)
+        load, clips = await _underruns_under_load(tuned, minutes * 60, clips, with_stt=True)
         latency = await _click_latency(tuned, clicks)
-        load = await _underruns_under_load(tuned, minutes * 60, clips, with_stt=True)
         runs.append({"output_latency_ms": buffer_ms, "latency": latency, "playback_under_stt": load})
     return {
         "server": "private pulseaudio -n, AI_Anchor_Out null sink, parec --latency-msec=10 reader",
         "load": "Whisper transcribing in a loop + the window's waveforms repainting at 30 fps (offscreen)",
+        "underruns": "counted from the program stream's open: Piper and Whisper load while it idles "
+        "in standby (studio.audio.sink), then it goes live and plays under the load",
         "cpu_cores": os.cpu_count(),
         "runs": runs,
     }
