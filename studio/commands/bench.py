@@ -49,6 +49,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="with --audio: device buffer sizes to compare (default: the output_latency_ms setting)",
     )
     bench.add_argument(
+        "--peer",
+        choices=("pipecat",),
+        help="instead: our show and a pipecat pipeline answer the same questions with the same models, "
+        "side by side (voice-to-voice ratio, then the engine overhead ratio on fixed-delay backends)",
+    )
+    bench.add_argument(
+        "--fixed-delay",
+        action="store_true",
+        help="with --peer: both sides on the fixed-delay backends only (overhead; fast, no models loaded)",
+    )
+    bench.add_argument(
+        "--before",
+        action="store_true",
+        help="with --peer: also our show without the critical-path changes (no speculative reply, "
+        "6-word first clause, no first-clause priority), side by side in the same run",
+    )
+    bench.add_argument(
         "--soak",
         metavar="DURATION",
         help="instead: a simulated show this long, e.g. 10m or 2h (memory, drift)",
@@ -78,6 +95,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return _resilience(settings, args)
     if args.audio is not None:
         return _audio(settings, args)
+    if args.peer is not None:
+        return _peer(settings, args)
     try:
         return execute_bench(settings, args.turns, args.json)
     except BackendLoadError as exc:
@@ -144,4 +163,17 @@ def _gui(settings: Settings, args: argparse.Namespace) -> int:
     try:
         return execute_gui_bench(settings, args.turns, args.json)
     except (BackendLoadError, RuntimeError) as exc:
+        return fail(str(exc), EXIT_FAILED)
+
+
+def _peer(settings: Settings, args: argparse.Namespace) -> int:
+    """`--peer pipecat`: both stacks' voice-to-voice side by side, and the overhead ratio."""
+    from studio.backends.registry import BackendLoadError
+    from studio.bench.peer_run import execute_peer_bench
+
+    if settings.stack == "gpu":
+        return fail("--peer compares the embedded stack (pipecat runs the same local models)", EXIT_BAD_INPUT)
+    try:
+        return execute_peer_bench(settings, args.turns, args.json, args.fixed_delay, args.before)
+    except BackendLoadError as exc:
         return fail(str(exc), EXIT_FAILED)
