@@ -107,3 +107,37 @@ def test_a_host_that_keeps_no_uploads_is_asked_by_name(tmp_path):
     with speech_server(engine) as server:
         spoken = asyncio.run(speak(server.url, profile(tmp_path, name="Ava", transcript="Hi, I am Ava.")))
     assert spoken > 0 and engine.texts == ["Good evening."]
+
+
+def test_a_host_restarted_without_its_cache_gets_the_voice_again(monkeypatch, tmp_path):
+    """The client remembers the host had the voice; a host restarted on a fresh disk says 404 once
+    (the supervisor retries that clause at once), and the next try uploads it again."""
+    install(monkeypatch)
+    nova = profile(tmp_path)
+    first, _ = host(tmp_path / "a")
+    first.start()
+    port = first.port
+
+    async def go():
+        tts = HiggsSynthesizer(
+            load_settings(HIGGS_AUDIO_URL=f"http://127.0.0.1:{port}", HIGGS_AUDIO_API_KEY=TOKEN)
+        )
+        try:
+            before = sum([len(c.samples) async for c in tts.synthesize("Good evening.", nova)])
+            first.stop()
+            fresh, engine = host(tmp_path / "b")  # same address, empty voice cache
+            fresh.port = port
+            fresh.start()
+            try:
+                with pytest.raises(RuntimeError, match="HTTP 404: voice 'v-"):
+                    async for _ in tts.synthesize("Good evening.", nova):
+                        pass
+                after = sum([len(c.samples) async for c in tts.synthesize("Good evening.", nova)])
+            finally:
+                fresh.stop()
+            return before, after, engine.voices()
+        finally:
+            await tts.aclose()
+
+    before, after, voices = asyncio.run(go())
+    assert before == after > 0 and voices == [VoiceUpload.from_profile(nova).key]
