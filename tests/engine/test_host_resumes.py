@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import numpy as np
@@ -53,8 +54,8 @@ def silero():
 class _SlowFinal:
     """A Whisper session whose final transcript takes `delay` seconds longer (a loaded machine)."""
 
-    def __init__(self, session, delay: float) -> None:
-        self._session, self._delay = session, delay
+    def __init__(self, session, delay: float, started: asyncio.Event) -> None:
+        self._session, self._delay, self._started = session, delay, started
 
     def append(self, audio: np.ndarray) -> None:
         self._session.append(audio)
@@ -63,6 +64,7 @@ class _SlowFinal:
         return await self._session.partial()
 
     async def finalize(self) -> Transcript:
+        self._started.set()  # the end of turn was decided
         await asyncio.sleep(self._delay)
         return await self._session.finalize()
 
@@ -76,9 +78,10 @@ class SlowedWhisper:
     def __init__(self, whisper, final_delay: float) -> None:
         self._whisper, self._delay = whisper, final_delay
         self.info = whisper.info
+        self.turn_decided = asyncio.Event()  # a final transcript was asked for
 
     def start_session(self, language: str | None = None) -> _SlowFinal:
-        return _SlowFinal(self._whisper.start_session(language), self._delay)
+        return _SlowFinal(self._whisper.start_session(language), self._delay, self.turn_decided)
 
     async def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript:
         return await self._whisper.transcribe(audio, language)
@@ -91,7 +94,23 @@ def _has_words(text: str, sentence: str) -> bool:
     return sum(word in said for word in wanted) >= len(wanted) - 1
 
 
-async def _show(stack: BackendStack, host: np.ndarray, log_path: Path):
+async def _host_who_goes_on(
+    first: np.ndarray, second: np.ndarray, decided: asyncio.Event, frame_samples: int
+) -> AsyncIterator[np.ndarray]:
+    """Live-paced host audio; the second sentence waits for the end of turn the first pause caused.
+
+    On a fast machine the turn is decided well inside the pause; a slow one only makes the pause
+    longer, never shorter, so the host always goes on while the answer is still pending.
+    """
+    async for frame in paced_frames([first], frame_samples):
+        yield frame
+    async with asyncio.timeout(120):
+        await decided.wait()
+    async for frame in paced_frames([second, silence(2.0)], frame_samples):
+        yield frame
+
+
+async def _show(stack: BackendStack, host: AsyncIterator[np.ndarray], log_path: Path):
     settings = load_settings(turn_min_silence_ms=150, turn_max_silence_ms=3000)
     voice = VoiceProfile(name="Test", anchor_name="Tess")
     recorder = SessionRecorder(SessionLog(log_path))
@@ -101,7 +120,7 @@ async def _show(stack: BackendStack, host: np.ndarray, log_path: Path):
     engine.bus.subscribe(recorder.on_event)
     recorder.start("Test", stack.describe())
     try:
-        await engine.run(paced_frames([host, silence(2.0)], stack.vad.frame_samples))
+        await engine.run(host)
     finally:
         await engine.aclose()
         recorder.finish()
@@ -120,7 +139,8 @@ def test_a_two_sentence_line_keeps_both_sentences(whisper, silero, tmp_path, pau
         chat=chat,
         tts=FixedDelaySynthesizer(first=0.02, chunk_seconds=0.1),
     )
-    host = np.concatenate([silence(0.4), piper_speech(FIRST), silence(pause), piper_speech(SECOND)])
+    first = np.concatenate([silence(0.4), piper_speech(FIRST), silence(pause)])
+    host = _host_who_goes_on(first, piper_speech(SECOND), stack.stt.turn_decided, silero.frame_samples)
     log_path = tmp_path / "session.jsonl"
     engine, events = asyncio.run(_show(stack, host, log_path))
 
