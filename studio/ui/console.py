@@ -36,9 +36,10 @@ class StudioConsole(QWidget):
         settings: Settings,
         engine: ShowThread,
         log: TranscriptLog,
-        voices: tuple[list[str], int],
+        voices: tuple[list[str], int, list[str]],
     ) -> None:
-        """`voices`: the selector's names and the one on show; `window` gets the status bar and keys."""
+        """`voices`: the selector's names, the one on show and their languages; `window` gets the
+        status bar and keys."""
         super().__init__(window)
         self._window = window
         self.top = TopBar(*voices)
@@ -96,8 +97,8 @@ class StudioConsole(QWidget):
     def show_mode(self, mode: str) -> None:
         self.controls.set_mode(mode)
 
-    def show_voices(self, names: list[str], current: int) -> None:
-        self.top.show_voices(names, current)
+    def show_voices(self, names: list[str], current: int, languages: list[str] | None = None) -> None:
+        self.top.show_voices(names, current, languages)
 
     def apply_keys(self, talk_key: str, interrupt_key: str) -> None:
         self.hotkeys.set_keys(talk_key, interrupt_key)

@@ -6,7 +6,7 @@ Threading: Qt main thread. Passive: it emits what the host did and shows what it
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from studio.ui.stage_board import Banner
@@ -14,10 +14,11 @@ from studio.ui.stage_lights import StageLights
 from studio.voices.profile import VoiceProfile
 
 
-def voice_names(voices: list[VoiceProfile], on_show: str) -> tuple[list[str], int]:
-    """The selector's names and the index of the voice on show (the first if it is not listed)."""
+def voice_names(voices: list[VoiceProfile], on_show: str) -> tuple[list[str], int, list[str]]:
+    """The selector's names, the index of the voice on show (the first if it is not listed), and
+    the language each voice answers in."""
     names = [voice.name for voice in voices]
-    return names, names.index(on_show) if on_show in names else 0
+    return names, names.index(on_show) if on_show in names else 0, [voice.language for voice in voices]
 
 
 def repolish(widget: QWidget) -> None:
@@ -33,13 +34,19 @@ class TopBar(QWidget):
     voices_requested = Signal()
     settings_requested = Signal()
 
-    def __init__(self, names: list[str], current: int, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        names: list[str],
+        current: int,
+        languages: list[str] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.lights = StageLights()
         self.voice_box = QComboBox()
         self.voice_box.setMinimumContentsLength(12)
         self.voice_box.setToolTip("The anchor's voice and persona; a switch applies from the next reply")
-        self.show_voices(names, current)
+        self.show_voices(names, current, languages)
         self.voice_box.currentIndexChanged.connect(self.voice_chosen.emit)
         self.voices_button = QPushButton("Voices…")
         self.voices_button.setToolTip("Make, check and pick the anchor's voices")
@@ -55,11 +62,14 @@ class TopBar(QWidget):
         row.addWidget(self.voices_button)
         row.addWidget(self.settings_button)
 
-    def show_voices(self, names: list[str], current: int) -> None:
-        """Fill the selector without reporting it as the host's choice."""
+    def show_voices(self, names: list[str], current: int, languages: list[str] | None = None) -> None:
+        """Fill the selector without reporting it as the host's choice; each voice's tooltip says
+        which language it answers in (the show switches to it when the host speaks that language)."""
         self.voice_box.blockSignals(True)
         self.voice_box.clear()
         self.voice_box.addItems(names)
+        for index, (name, language) in enumerate(zip(names, languages or [], strict=False)):
+            self.voice_box.setItemData(index, f"{name} answers in {language}", Qt.ItemDataRole.ToolTipRole)
         self.voice_box.setCurrentIndex(current)
         self.voice_box.blockSignals(False)
 

@@ -196,7 +196,7 @@ class StudioPresenter:
         self.voices = list(voices)
         names = [voice.name for voice in self.voices]
         index = names.index(keep) if keep in names else 0
-        self.view.show_voices(names, index)
+        self.view.show_voices(names, index, [voice.language for voice in self.voices])
         self.choose_voice(index)
 
     def on_voice_renamed(self, old: str, new: str) -> bool:
@@ -252,7 +252,7 @@ class StudioPresenter:
         names = [v.name for v in self.voices]
         current = self.current_voice()
         if voice and voice in names and (current is None or voice != current.name):
-            self.view.show_voices(names, names.index(voice))
+            self.view.show_voices(names, names.index(voice), [v.language for v in self.voices])
             self.choose_voice(names.index(voice))
 
 

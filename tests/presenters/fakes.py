@@ -114,8 +114,9 @@ class FakeView:
     def show_mode(self, mode: str) -> None:
         self.mode = mode
 
-    def show_voices(self, names: list[str], current: int) -> None:
+    def show_voices(self, names: list[str], current: int, languages: list[str] | None = None) -> None:
         self.voices = (names, current)
+        self.languages = languages
 
     def apply_keys(self, talk_key: str, interrupt_key: str) -> None:
         self.keys = (talk_key, interrupt_key)

@@ -34,3 +34,16 @@ def test_language_and_keys_are_saved_privately_and_a_bad_code_is_named(qtbot):
     plan = plan_reload(saved.model_copy(update={"VOXTRAL_API_KEY": ""}), saved)
     assert plan.stack and "stack" in plan.rebuilt()  # the clients carry the key: rebuilt with it
     assert not plan_reload(saved, saved.model_copy(update={"stt_language": "de"})).stack  # read per line
+
+
+def test_the_voice_selector_says_which_language_each_voice_answers_in(qtbot):
+    from PySide6.QtCore import Qt
+
+    from studio.ui.top_bar import TopBar, voice_names
+    from studio.voices.profile import VoiceProfile
+
+    voices = [VoiceProfile(name="Ava", language="en"), VoiceProfile(name="Amélie", language="fr")]
+    bar = TopBar(*voice_names(voices, "Amélie"))
+    qtbot.addWidget(bar)
+    tips = [bar.voice_box.itemData(i, Qt.ItemDataRole.ToolTipRole) for i in range(bar.voice_box.count())]
+    assert tips == ["Ava answers in en", "Amélie answers in fr"] and bar.voice_box.currentText() == "Amélie"
