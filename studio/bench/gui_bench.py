@@ -1,8 +1,10 @@
 """`bench --gui`: a show run through the real window, measuring what the host would feel.
 
-Main-thread stalls over 50 ms (watchdog), waveform frame rate, time until the window shows, and
-voice-to-voice per turn while the GUI repaints. Host questions are spoken by the stack's own TTS
-and fed through a live-paced microphone stand-in, so STT and turn detection run for real.
+Main-thread stalls over 50 ms (watchdog, with where the GUI thread was during each: stacks sampled
+from another thread), waveform frame rate, time until the window shows, and voice-to-voice per
+turn while the GUI repaints. Host questions are spoken by the stack's own TTS and fed through a
+live-paced microphone stand-in, so STT and turn detection run for real. The machine's load
+average is reported beside the figures: on a shared machine it explains them.
 Threading: Qt main thread drives the run by signals; the show runs in its ShowThread.
 """
 
@@ -22,6 +24,9 @@ from studio.backends.contracts import INPUT_SAMPLE_RATE
 from studio.bench.runner import QUESTIONS, Percentiles
 from studio.config import Settings
 
+PROGRESS_S = 120  # no ready signal or no turn for this long: the run failed
+STALLS_SHOWN = 10  # the longest stalls, with where the GUI thread was
+
 
 def _relay_class():
     from PySide6.QtCore import QObject, Signal
@@ -34,10 +39,94 @@ def _relay_class():
     return Relay
 
 
+class GuiBenchRun:
+    """Asks `turns` spoken questions through `window` once its stack is ready; notes the figures."""
+
+    def __init__(self, app: Any, window: Any, mic: QueuedMicrophone, voice: Any, turns: int) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.app, self.window, self.mic, self.voice, self.turns = app, window, mic, voice, turns
+        self.asked = 0
+        self.latencies: list[float] = []
+        self.error: str | None = None
+        self.ready_at: float | None = None
+        self.frames0 = 0
+        self.relay = _relay_class()()
+        self.relay.failed.connect(self.fail)
+        self.progress = QTimer()
+        self.progress.setSingleShot(True)
+        self.progress.timeout.connect(lambda: self.fail(f"no progress within {PROGRESS_S} s"))
+        engine = window.engine
+        engine.engine_ready.connect(self.on_ready)
+        engine.engine_failed.connect(lambda message: self.fail(f"the model stack failed: {message}"))
+        engine.turn_completed.connect(self.on_turn)
+
+    def start(self) -> None:
+        self.progress.start(PROGRESS_S * 1000)
+        self.window.start()
+
+    def fail(self, message: str) -> None:
+        self.error = message
+        self.app.quit()
+
+    def on_ready(self, _backends: dict) -> None:
+        self.ready_at = time.perf_counter()
+        self.window.watchdog.reset()
+        self.frames0 = self.window.mic_trace.frames_drawn
+        self.ask_next()
+
+    def on_turn(self, turn: Any) -> None:
+        from PySide6.QtCore import QTimer
+
+        value = turn.latency_ms.get("voice_to_voice")
+        if value is not None and not turn.interrupted:
+            self.latencies.append(value)
+        QTimer.singleShot(300, self.ask_next)
+
+    def ask_next(self) -> None:
+        if self.asked >= self.turns:
+            self.app.quit()
+            return
+        self.progress.start(PROGRESS_S * 1000)
+        text = QUESTIONS[self.asked % len(QUESTIONS)]
+        self.asked += 1
+        self.window.engine.synthesize(text, self.voice).add_done_callback(self._spoken)
+
+    def _spoken(self, done: Any) -> None:
+        """On the engine thread: the question's audio goes into the mic stand-in, live-paced."""
+        if done.exception() is not None:
+            self.relay.failed.emit(f"cannot synthesize a question: {done.exception()}")
+            return
+        audio, rate = done.result()
+        clip = soxr.resample(audio, rate, INPUT_SAMPLE_RATE).astype(np.float32)
+        self.mic.say(np.concatenate([np.zeros(4800, np.float32), clip]))
+
+    def figures(self, started: float, shown_ms: float) -> dict[str, Any]:
+        """What the host felt, from the window's own instruments."""
+        window = self.window
+        elapsed = time.perf_counter() - (self.ready_at or time.perf_counter())
+        frames = window.mic_trace.frames_drawn - self.frames0
+        stalls = window.watchdog.summary()
+        longest = sorted(window.watchdog.reports, key=lambda report: -report.late_ms)[:STALLS_SHOWN]
+        v2v = Percentiles.of(self.latencies)
+        return {
+            "turns": len(self.latencies),
+            "window_shown_ms": round(shown_ms, 1),  # from the window's construction
+            "window_shown_after_process_start_ms": window.shown_after_ms and round(window.shown_after_ms),
+            "stack_ready_s": round(self.ready_at - started, 2) if self.ready_at else None,
+            "run_seconds": round(elapsed, 1),
+            "waveform_fps": round(frames / elapsed, 1) if elapsed > 0 else None,
+            "main_thread_stalls_over_50ms": stalls["stalls_over_50ms"],
+            "worst_stall_ms": stalls["worst_stall_ms"],
+            "stalls": [report.as_dict() for report in longest],
+            "voice_to_voice_ms": None if v2v is None else {"median": v2v.median, "p95": v2v.p95},
+            "stack": window.engine.settings.stack,
+        }
+
+
 def run_gui_bench(settings: Settings, turns: int) -> dict[str, Any]:
     """Open the window, ask `turns` spoken questions, return the figures."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "xcb")
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from studio.ui.main_window import StudioWindow
@@ -46,87 +135,26 @@ def run_gui_bench(settings: Settings, turns: int) -> dict[str, Any]:
     from studio.voices.catalog import VoiceCatalog
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    _Relay = _relay_class()
     apply_theme(app)
+    load_before = os.getloadavg()
     settings = settings.model_copy(update={"turn_mode": "auto"})
     voices = VoiceCatalog(None).profiles()
     mic = QueuedMicrophone()
     started = time.perf_counter()
-
     window = StudioWindow(settings, voices, ShowThread(settings, voices[0], source_factory=mic.source))
-    window.start()
+    window.watchdog.sample_stacks()
+    run = GuiBenchRun(app, window, mic, voices[0], turns)
+    run.start()
     shown_ms = (time.perf_counter() - started) * 1000
-    results: dict[str, Any] = {}
-    latencies: list[float] = []
-    state = {"asked": 0, "error": None, "ready_at": None, "run_started": None, "frames0": 0}
-
-    def fail(message: str) -> None:
-        state["error"] = message
-        app.quit()
-
-    relay = _Relay()
-    relay.failed.connect(fail)
-
-    def ask_next() -> None:
-        if state["asked"] >= turns:
-            app.quit()
-            return
-        text = QUESTIONS[state["asked"] % len(QUESTIONS)]
-        state["asked"] += 1
-        future = window.engine.synthesize(text, voices[0])
-
-        def spoken(done) -> None:  # engine thread
-            if done.exception() is not None:
-                relay.failed.emit(f"cannot synthesize a question: {done.exception()}")
-                return
-            audio, rate = done.result()
-            clip = soxr.resample(audio, rate, INPUT_SAMPLE_RATE).astype(np.float32)
-            mic.say(np.concatenate([np.zeros(4800, np.float32), clip]))
-
-        future.add_done_callback(spoken)
-
-    def on_turn(turn) -> None:
-        value = turn.latency_ms.get("voice_to_voice")
-        if value is not None and not turn.interrupted:
-            latencies.append(value)
-        QTimer.singleShot(300, ask_next)
-
-    def on_ready(_backends: dict) -> None:
-        state["ready_at"] = time.perf_counter()
-        window.watchdog.reset()
-        state["frames0"] = window.mic_trace.frames_drawn
-        state["run_started"] = time.perf_counter()
-        ask_next()
-
-    window.engine.engine_ready.connect(on_ready)
-    window.engine.engine_failed.connect(lambda message: fail(f"the model stack failed: {message}"))
-    window.engine.turn_completed.connect(on_turn)
-    watchdog_limit = QTimer()
-    watchdog_limit.setSingleShot(True)
-    watchdog_limit.timeout.connect(lambda: fail(f"no progress within {60 + 30 * turns} s"))
-    watchdog_limit.start((60 + 30 * turns) * 1000)
     app.exec()
-    elapsed = time.perf_counter() - (state["run_started"] or time.perf_counter())
-    frames = window.mic_trace.frames_drawn - state["frames0"]
-    stalls = window.watchdog.summary()
+    results = run.figures(started, shown_ms)
     window.close()
-    if state["error"]:
-        raise RuntimeError(state["error"])
-    ready_s = (state["ready_at"] - started) if state["ready_at"] else None
-    v2v = Percentiles.of(latencies)
-    results = {
-        "turns": len(latencies),
-        "window_shown_ms": round(shown_ms, 1),  # from the window's construction
-        "window_shown_after_process_start_ms": window.shown_after_ms and round(window.shown_after_ms),
-        "stack_ready_s": round(ready_s, 2) if ready_s is not None else None,
-        "run_seconds": round(elapsed, 1),
-        "waveform_fps": round(frames / elapsed, 1) if elapsed > 0 else None,
-        "main_thread_stalls_over_50ms": stalls["stalls_over_50ms"],
-        "worst_stall_ms": stalls["worst_stall_ms"],
-        "voice_to_voice_ms": None if v2v is None else {"median": v2v.median, "p95": v2v.p95},
-        "stack": window.engine.settings.stack,
-    }
-    return results
+    if window.engine.isRunning():  # a failed run may leave a turn in flight: let the show end
+        window.engine.wait(60_000)
+    if run.error:
+        raise RuntimeError(run.error)
+    load = {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]}
+    return {**results, "load_average_1_5_15min": load, "cpus": os.cpu_count()}
 
 
 def execute_gui_bench(settings: Settings, turns: int, as_json: bool) -> int:

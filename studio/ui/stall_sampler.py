@@ -5,7 +5,9 @@ and, once the last beat is older than `after_ms`, samples the watched thread's s
 `sys._current_frames()` — and the innermost frame of every other busy thread, since a GUI
 thread that waits for the GIL or a core is stalled by them. The beat that ends a stall over the
 threshold turns its samples into a StallReport, with the CPU time the watched thread used meanwhile
-(much less than the stall: it was starved, not busy). Shorter gaps drop their samples.
+(much less than the stall: it was starved, not busy), the whole process's CPU time, and each
+Python thread's (read from its own CPU clock at every beat): a thread that ran while the GUI
+thread could not is the one that held the GIL. Shorter gaps drop their samples.
 Threading: `beat` on the watched thread; sampling on its own daemon thread; plain Python, no Qt.
 Sampling needs the GIL: a stall in C++ that holds it is seen as the Python frame that called in.
 """
@@ -35,14 +37,47 @@ def stack_of(frame: object, depth: int = 10) -> tuple[str, ...]:
     return tuple(_where(item) for item in traceback.extract_stack(frame, limit=depth))  # type: ignore[arg-type]
 
 
+class ThreadClocks:
+    """Each live Python thread's CPU time, read from its own clock (microseconds per read)."""
+
+    def __init__(self) -> None:
+        self._clocks: dict[int, int] = {}
+
+    def read(self) -> dict[str, float]:
+        """Thread name → CPU seconds so far."""
+        times = {}
+        for thread in threading.enumerate():
+            ident = thread.ident
+            if ident is None:
+                continue
+            try:
+                clock = self._clocks.get(ident)
+                if clock is None:
+                    clock = self._clocks[ident] = time.pthread_getcpuclockid(ident)
+                times[f"{thread.name}#{ident % 10_000}"] = time.clock_gettime(clock)
+            except (OSError, AttributeError):  # the thread just ended; no per-thread clocks here
+                continue
+        return times
+
+
+def busiest(before: dict[str, float], after: dict[str, float], top: int = 4) -> tuple[tuple[str, float], ...]:
+    """The threads that used the most CPU between two readings, in ms, most first."""
+    used = {name: (after[name] - before.get(name, 0.0)) * 1000 for name in after}  # new: all of it
+    ranked = sorted(used.items(), key=lambda item: -item[1])[:top]
+    return tuple((name, round(ms, 1)) for name, ms in ranked if ms >= 1.0)
+
+
 @dataclass(frozen=True, slots=True)
 class StallReport:
-    """One stall: how long, the CPU the watched thread used in it, its stacks, the busy rivals."""
+    """One stall: how long, the CPU the watched thread (and the process) used in it, its stacks,
+    the busy rivals sampled and the Python threads that ran meanwhile."""
 
     late_ms: float
     cpu_ms: float
     stacks: tuple[tuple[str, ...], ...]
     rivals: tuple[tuple[str, int], ...]  # "thread: frame" → samples, most seen first
+    process_cpu_ms: float = 0.0
+    thread_cpu_ms: tuple[tuple[str, float], ...] = ()  # Python threads by CPU used in the stall
 
     def hottest(self, frames: int = 4) -> str:
         """The watched thread's most sampled stack (innermost frames), or why there is none."""
@@ -56,6 +91,8 @@ class StallReport:
         return {
             "ms": round(self.late_ms, 1),
             "gui_cpu_ms": round(self.cpu_ms, 1),
+            "process_cpu_ms": round(self.process_cpu_ms, 1),
+            "threads_cpu_ms": dict(self.thread_cpu_ms),
             "samples": len(self.stacks),
             "gui_thread_in": self.hottest(),
             "busy_threads": [f"{where} ×{count}" for where, count in self.rivals[:4]],
@@ -80,6 +117,9 @@ class StallSampler:
         self._lock = threading.Lock()
         self._last_beat: float | None = None
         self._cpu_at_beat = 0.0
+        self._process_at_beat = 0.0
+        self._thread_clocks = ThreadClocks()
+        self._threads_at_beat: dict[str, float] = {}
         self._stacks: list[tuple[str, ...]] = []
         self._rivals: Counter[str] = Counter()
         self._stop = threading.Event()
@@ -101,15 +141,24 @@ class StallSampler:
 
     def beat(self, late_ms: float | None = None) -> StallReport | None:
         """The watched thread is alive; `late_ms` when this beat ends a stall worth reporting."""
-        cpu = time.thread_time()
+        cpu, process, threads = time.thread_time(), time.process_time(), self._thread_clocks.read()
         with self._lock:
             stacks, rivals = self._stacks, self._rivals
             self._stacks, self._rivals = [], Counter()
             self._last_beat = self._clock()
             cpu_ms, self._cpu_at_beat = (cpu - self._cpu_at_beat) * 1000, cpu
+            process_ms, self._process_at_beat = (process - self._process_at_beat) * 1000, process
+            threads_before, self._threads_at_beat = self._threads_at_beat, threads
         if late_ms is None:
             return None
-        report = StallReport(late_ms, cpu_ms, tuple(stacks), tuple(rivals.most_common()))
+        report = StallReport(
+            late_ms,
+            cpu_ms,
+            tuple(stacks),
+            tuple(rivals.most_common()),
+            process_ms,
+            busiest(threads_before, threads),
+        )
         self.reports.append(report)
         return report
 

@@ -56,3 +56,28 @@ def test_beats_on_time_keep_nothing():
         assert sampler.beat() is None and not sampler.reports
     finally:
         sampler.stop()
+
+
+def test_the_thread_that_ran_while_the_watched_one_waited_is_named():
+    done = threading.Event()
+    rival = threading.Thread(target=lambda: _busy_until(done), name="rival", daemon=True)
+    sampler = StallSampler(after_ms=20, period_s=0.002)
+    sampler.start()
+    try:
+        rival.start()
+        _blocked_for(0.2)
+        report = sampler.beat(late_ms=200.0)
+    finally:
+        done.set()
+        rival.join()
+        sampler.stop()
+    assert report is not None
+    names = [name for name, _ms in report.thread_cpu_ms]
+    assert names and names[0].startswith("rival#")
+    assert report.process_cpu_ms >= report.thread_cpu_ms[0][1] - 1
+    assert "rival#" in str(report.as_dict()["threads_cpu_ms"])
+
+
+def _busy_until(done: threading.Event) -> None:
+    while not done.is_set():
+        pass
