@@ -66,6 +66,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "6-word first clause, no first-clause priority), side by side in the same run",
     )
     bench.add_argument(
+        "--barge-in",
+        type=int,
+        nargs="?",
+        const=8,
+        metavar="ONSETS",
+        help="instead: the host talks over the anchor ONSETS times per case (default 8) on a private "
+        "PulseAudio, leakage off/-20/-10 dB, delays 20-250 ms, with and without echo cancellation "
+        "(onset to silence on air, recall, false barge-ins; needs pulseaudio, parec and pacat)",
+    )
+    bench.add_argument(
+        "--barge-in-cases",
+        metavar="CASE[,CASE...]",
+        help="with --barge-in: the cases, 'off' (headphones) or LEAK_DB:DELAY_MS "
+        "(e.g. --barge-in-cases=off,-20:120)",
+    )
+    bench.add_argument(
         "--soak",
         metavar="DURATION",
         help="instead: a simulated show this long, e.g. 10m or 2h (memory, drift)",
@@ -97,6 +113,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return _audio(settings, args)
     if args.peer is not None:
         return _peer(settings, args)
+    if args.barge_in is not None:
+        return _barge_in(settings, args)
     try:
         return execute_bench(settings, args.turns, args.json)
     except BackendLoadError as exc:
@@ -150,6 +168,28 @@ def _audio(settings: Settings, args: argparse.Namespace) -> int:
     try:
         result = measure(settings, args.audio, buffers)
     except (AudioBenchError, AudioDeviceError, BackendLoadError) as exc:
+        return fail(str(exc), EXIT_FAILED)
+    print(json.dumps(result, indent=None if args.json else 2))
+    return 0
+
+
+def _barge_in(settings: Settings, args: argparse.Namespace) -> int:
+    """`--barge-in [ONSETS]`: per case, with and without the canceller, in one run."""
+    import json
+
+    from studio.audio.devices import AudioDeviceError
+    from studio.bench.audio_bench import AudioBenchError
+    from studio.bench.barge_in_bench import CASES, measure, parse_cases
+
+    if args.barge_in < 1:
+        return fail("--barge-in needs at least one onset per case", EXIT_BAD_INPUT)
+    try:
+        cases = parse_cases(args.barge_in_cases) if args.barge_in_cases else CASES
+    except ValueError as exc:
+        return fail(f"--barge-in-cases: {exc}", EXIT_BAD_INPUT)
+    try:
+        result = measure(settings, args.barge_in, cases)
+    except (AudioBenchError, AudioDeviceError) as exc:
         return fail(str(exc), EXIT_FAILED)
     print(json.dumps(result, indent=None if args.json else 2))
     return 0
