@@ -188,10 +188,10 @@ class Settings(BaseSettings):
 def _describe_error(error: dict[str, Any]) -> str:
     """One readable line per invalid setting: name, the value given, what is allowed."""
     name = ".".join(str(part) for part in error["loc"]) or "settings"
-    if error["type"] == "extra_forbidden":
-        return f"unknown setting {name!r} in {settings_file()} (remove it or fix the spelling)"
     if error["type"] == "extra_forbidden" and name.lower() in REMOVED:
         return f"setting {name!r} was removed ({REMOVED[name.lower()]}); delete it from {settings_file()}"
+    if error["type"] == "extra_forbidden":
+        return f"unknown setting {name!r} in {settings_file()} (remove it or fix the spelling)"
     value = error.get("input")
     allowed = error["msg"].removeprefix("Value error, ")
     if error["type"] == "literal_error":
