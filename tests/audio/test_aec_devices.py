@@ -63,14 +63,17 @@ async def _heard(settings, speech: np.ndarray) -> np.ndarray:
 
 def test_the_input_path_cancels_the_program_leak(anchor_sink: PulseControl) -> None:
     anchor_sink.create_anchor_sink(MIC_SINK, "Test_Mic")
-    module = _leak_into_mic(-20.0)
     speech = (np.concatenate([piper_speech(t) for t in ANCHOR_LINES[:2]]) * 0.5).astype(np.float32)
     try:
-        settings = load_settings()
-        on = asyncio.run(_heard(settings.model_copy(update={"echo_cancellation": True}), speech))
-        off = asyncio.run(_heard(settings.model_copy(update={"echo_cancellation": False}), speech))
-    finally:
-        _pactl("unload-module", str(module))
+        module = _leak_into_mic(-20.0)
+        try:
+            settings = load_settings()
+            on = asyncio.run(_heard(settings.model_copy(update={"echo_cancellation": True}), speech))
+            off = asyncio.run(_heard(settings.model_copy(update={"echo_cancellation": False}), speech))
+        finally:
+            _pactl("unload-module", str(module))
+    finally:  # the server is shared by the session: a mic left behind would be every later test's mic
+        anchor_sink.remove_anchor_sink(MIC_SINK)
     settled = slice(3 * RATE, len(speech))
 
     def level(x: np.ndarray) -> float:
