@@ -17,7 +17,7 @@ from studio.audio.pulse import ANCHOR_SINK, PulseControl
 from studio.cli import main
 from studio.session.log import sessions_dir
 from tests.audio.recorder import MonitorRecording
-from tests.audio.test_pulse_io import align
+from tests.audio.test_pulse_io import align, skip_if_the_device_starved
 from tests.speech import piper_speech, silence
 
 QUESTION = "What is the weather like in Paris today?"
@@ -51,6 +51,8 @@ def test_run_plays_the_reply_live_to_the_sink(anchor_sink: PulseControl, tmp_pat
     assert len(aired) > rate // 2, "the reply is at least half a second of audio"
     expected = soxr.resample(aired, rate, recorder.rate)
     matched, offsets = match_pieces(recorded, expected, recorder.rate)
+    if matched < 0.9:  # audio the studio itself counted as lost to a starved machine is not a defect
+        skip_if_the_device_starved(program)
     assert matched >= 0.9, (matched, program)  # every clause aired, intact
     assert offsets == sorted(offsets)  # in order; gaps between clauses are real-time waits for TTS
     segment, _ = align(recorded, expected)
