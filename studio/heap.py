@@ -10,18 +10,28 @@ per short clause), and the trim after the turn returns them. oneDNN, which runs 
 bfloat16 matmuls, caches a compiled kernel for every input shape it meets - one set per distinct
 prompt length - up to 1024 of them; a small cache keeps the decode shapes and the last prompts.
 On other C libraries (macOS, Windows, musl) the allocator calls are no-ops.
+Python's cyclic garbage collector is kept off the loaded models: a loaded embedded stack is ~420k
+tracked objects, and a full collection visits them all (60-230 ms, holding the GIL, so every
+thread - the window's too - waits); starting the stack ran about ten of them. Loading runs with
+the collector paused; then one collection, and the survivors are frozen out of its sight
+(`gc.freeze`), so later collections visit only what the show creates. A show thaws them at close.
 Threading: `tune_allocator` runs once in the main thread before any worker starts;
-`release_free_heap` runs in a worker thread (the engine hands it to the loop's executor).
+`release_free_heap` runs in a worker thread (the engine hands it to the loop's executor); the
+collector calls run on any thread (process-wide, a pause is counted so overlapping loads nest).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import functools
+import gc
 import logging
 import os
 import sys
+import threading
+from collections.abc import Iterator
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +43,8 @@ MMAP_THRESHOLD = 32 * 2**20  # glibc's ceiling for it on 64-bit
 TRIM_THRESHOLD = 256 * 2**20  # the per-turn malloc_trim returns the rest
 ONEDNN_CACHE_ENV = "ONEDNN_PRIMITIVE_CACHE_CAPACITY"
 ONEDNN_CACHE_ENTRIES = 32  # ~5 decode shapes + the last few prompts' shapes; default 1024
+_pauses = {"depth": 0, "was_enabled": True}
+_pause_lock = threading.Lock()
 
 
 @functools.cache
@@ -65,3 +77,31 @@ def release_free_heap() -> bool:
     """Return freed heap pages to the system; True when some were released."""
     libc = _glibc()
     return bool(libc.malloc_trim(0)) if libc is not None else False
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside (models loading); overlapping pauses nest."""
+    with _pause_lock:
+        if _pauses["depth"] == 0:
+            _pauses["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _pauses["depth"] += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pauses["depth"] -= 1
+            if _pauses["depth"] == 0 and _pauses["was_enabled"]:
+                gc.enable()
+
+
+def freeze_long_lived() -> None:
+    """Collect once, then keep every survivor (the loaded models) out of later collections."""
+    gc.collect()
+    gc.freeze()
+
+
+def thaw_long_lived() -> None:
+    """Hand frozen objects back to the collector (a show closed: its models may be garbage now)."""
+    gc.unfreeze()

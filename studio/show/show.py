@@ -20,6 +20,7 @@ from studio.backends.registry import BackendStack, build_stack
 from studio.config import Settings
 from studio.engine.engine import StudioEngine
 from studio.engine.events import EventBus, StageStatusChanged
+from studio.heap import collector_paused, freeze_long_lived, thaw_long_lived
 from studio.session.program_wav import CrashSafeWav, RecordingOutput
 from studio.session.recorder import SessionRecorder
 from studio.show.audio import AudioFactory, ShowAudio
@@ -148,6 +149,7 @@ class Show(ShowCommands):
         self._audio.install(await self._audio.open(settings))
         stack = await self._load(settings)
         self.stack = stack
+        freeze_long_lived()  # later collections skip the models (a full one stalled every thread)
         self._output = self._program_output(self._audio.current)
         self._recorder = open_session(self.session_log_path, self._strict, self._publish)
         self.engine = StudioEngine(
@@ -198,6 +200,7 @@ class Show(ShowCommands):
             await self._audio.close(self._audio.install(None))
             self._output = self._base_output
             self._bind(None)
+            thaw_long_lived()
 
     # ----- parts --------------------------------------------------------------------------------
     async def _load(self, settings: Settings) -> BackendStack:
@@ -205,7 +208,8 @@ class Show(ShowCommands):
             self._publish(StageStatusChanged(stage, backend, state))  # type: ignore[arg-type]
 
         plan = fault_plan(settings, self._fault_seed)
-        stack = await load_stack(settings, self._stack_factory, progress, self._given_stack, plan)
+        with collector_paused():  # ~420k long-lived objects arrive: no full collections over them now
+            stack = await load_stack(settings, self._stack_factory, progress, self._given_stack, plan)
         self.fault_plan = plan
         return stack
 
@@ -254,6 +258,8 @@ class Show(ShowCommands):
         self._host.use(self._source(), stack.vad.frame_samples)
         if old is not None and old is not stack and self._given_stack is None:
             await old.aclose()
+            thaw_long_lived()  # the old models' cycles are collectable again; the new ones frozen
+            freeze_long_lived()
 
     async def _reopen_audio(self, settings: Settings, engine: StudioEngine) -> None:
         """New devices: switch the input to them first, then the output, then close the old ones."""

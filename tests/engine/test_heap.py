@@ -53,3 +53,34 @@ def test_allocator_calls_are_no_ops_without_glibc(monkeypatch: pytest.MonkeyPatc
         assert heap.tune_allocator() is False and heap.release_free_heap() is False
     finally:
         heap._glibc.cache_clear()
+
+
+def test_the_collector_pause_nests_and_gives_back_the_state_it_found() -> None:
+    import gc
+
+    assert gc.isenabled()
+    with heap.collector_paused():
+        with heap.collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer pause still holds
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with heap.collector_paused():
+            pass
+        assert not gc.isenabled()  # it was off before: it stays off
+    finally:
+        gc.enable()
+
+
+def test_frozen_objects_leave_the_collectors_sight_until_thawed() -> None:
+    import gc
+
+    kept = [[] for _ in range(1_000)]
+    heap.freeze_long_lived()
+    try:
+        assert gc.get_freeze_count() >= len(kept)
+        assert not any(item is kept for item in gc.get_objects())  # a full collection skips them
+    finally:
+        heap.thaw_long_lived()
+    assert gc.get_freeze_count() == 0

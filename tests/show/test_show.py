@@ -251,3 +251,23 @@ def test_a_file_played_as_the_host_is_answered(tmp_path):
 def test_what_a_settings_change_rebuilds(change, parts):
     old = load_settings()
     assert plan_reload(old, old.model_copy(update=change)).rebuilt() == parts
+
+
+def test_the_models_load_without_the_collector_and_are_frozen_out_of_it_until_the_show_ends():
+    import gc
+
+    collector_on: list[bool] = []
+    factory = CountingStackFactory()
+
+    async def watched(settings, progress):
+        collector_on.append(gc.isenabled())
+        return await factory(settings, progress)
+
+    async def main() -> int:
+        async with Show(load_settings(), VOICE, stack_factory=watched, output=InstantOutput(24_000)):
+            return gc.get_freeze_count()
+
+    frozen = asyncio.run(main())
+    assert collector_on == [False] and gc.isenabled()
+    assert frozen > 1_000  # everything alive once the stack loaded: a full collection skips it
+    assert gc.get_freeze_count() == 0  # the show closed: its models are the collector's again
