@@ -17,6 +17,7 @@ FLOOR_DB = -60.0
 CLIP_DB = -0.1  # a sample at (nearly) full scale
 CLIP_HOLD_S = 2.0
 PEAK_HOLD_S = 1.0
+TIP_EVERY_S = 0.25
 
 
 def _fraction(db: float) -> float:
@@ -32,6 +33,8 @@ class LevelMeter(QWidget):
         self.peak_db = FLOOR_DB
         self._hold_db, self._hold_at = FLOOR_DB, 0.0
         self._clip_at: float | None = None
+        self._tip_at = 0.0
+        self._painted: tuple[float, float, float, bool] | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setMinimumHeight(14)
 
@@ -50,9 +53,16 @@ class LevelMeter(QWidget):
             self._hold_db, self._hold_at = peak_db, now
         if peak_db >= CLIP_DB:
             self._clip_at = now
-        tip = f"RMS {rms_db:.1f} dBFS · peak {peak_db:.1f} dBFS" + (" · CLIPPING" if self.clipping else "")
-        self.setToolTip(tip)
-        self.update()
+        if now - self._tip_at >= TIP_EVERY_S:  # a tooltip is read by a hovering eye, not at 30 fps
+            self._tip_at = now
+            tip = f"RMS {rms_db:.1f} dBFS · peak {peak_db:.1f} dBFS" + (
+                " · CLIPPING" if self.clipping else ""
+            )
+            self.setToolTip(tip)
+        shown = (round(rms_db, 1), round(peak_db, 1), self._hold_db, self.clipping)
+        if shown != self._painted:  # silence stays silence: no repaint
+            self._painted = shown
+            self.update()
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)

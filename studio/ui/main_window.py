@@ -148,6 +148,7 @@ class StudioWindow(QMainWindow):
         for signal, slot in show_slots(self.presenter, self.device_presenter):
             getattr(engine, signal).connect(slot)
         engine.event_emitted.connect(self.pull_bar.on_event)
+        engine.engine_ready.connect(self._on_show_ready)
         engine.set_mic_muted(self.controls.mute_button.isChecked())  # the host's mute holds for the show
 
     def _make_timers(self) -> None:
@@ -165,29 +166,26 @@ class StudioWindow(QMainWindow):
         return self.presenter.settings
 
     @property
-    def ready(self) -> bool:
-        return self.presenter.ready
-
-    @property
     def log(self) -> TranscriptLog:
         """The transcript as the window knows it (what Copy and Export write)."""
         return self.presenter.log
 
     def start(self) -> None:
-        """Show the window, start the timers and the engine (models load in the background)."""
+        """Show the window, start the engine (models load in the background); waveforms once it is ready."""
         self.show()
-        self._refresh_timer.start()
         self._debug_timer.start()
         self.watchdog.start()
         self.gauge.start()
         self.engine.start()
         QTimer.singleShot(0, self._mark_shown)
 
+    def _on_show_ready(self, _backends: dict) -> None:
+        """Waveforms from now on: before, the scopes are silent and the models want every core."""
+        if not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
     def _mark_shown(self) -> None:
         self.shown_after_ms = (time.time() - psutil.Process().create_time()) * 1000
-
-    def interrupt_anchor(self) -> None:
-        self.presenter.interrupt()
 
     def open_voice_manager(self) -> VoiceManagerDialog:
         """Show the voice manager; its changes reach the voice selector as soon as they are saved."""

@@ -2,7 +2,8 @@
 
 Threading: Qt main thread. The window's refresh timer calls `refresh()`; it reads the latest
 window from lock-free scopes (written by the engine / audio threads) and draws a min/max peak
-envelope, so a one-sample click still shows and a frame costs the same at any sample rate.
+envelope, so a one-sample click still shows and a frame costs the same at any sample rate; an
+envelope that did not change (silence scrolling by) is not handed to the plot again.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from studio.audio.scope import SampleScope, level_dbfs, peak_envelope
@@ -23,6 +25,25 @@ METER_SECONDS = 0.05
 
 
 ScopeReader = Callable[[], tuple[SampleScope, int | None]]  # → (scope, position to draw up to)
+BOUNDS = QRectF(-1.0, -1.1, COLUMNS + 2.0, 2.2)  # every column, full scale, a line's width around
+
+
+class ScopeCurve(pg.PlotCurveItem):
+    """A curve that always spans the whole plot: its bounds are known, not measured from the data.
+
+    pyqtgraph's own curve recomputed min/max of the data and its pixel padding for every frame and
+    paint (a third of the time the waveforms cost the GUI thread); a scope's envelope never leaves
+    columns 0..COLUMNS and ±1.
+    """
+
+    def __init__(self, pen: object) -> None:
+        super().__init__(pen=pen, skipFiniteCheck=True)
+
+    def boundingRect(self) -> QRectF:
+        return BOUNDS
+
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange: object = None) -> tuple[float, float]:
+        return (BOUNDS.left(), BOUNDS.right()) if ax == 0 else (BOUNDS.top(), BOUNDS.bottom())
 
 
 class ScopeTrace:
@@ -41,11 +62,12 @@ class ScopeTrace:
         self.plot.setToolTip(f"{title}: the last {WINDOW_SECONDS:.0f} s, peak envelope")
         self.plot.setMinimumHeight(70)
         self._x = np.repeat(np.arange(COLUMNS, dtype=np.float32), 2)
-        self.curve = self.plot.plot(pen=pg.mkPen(colour, width=1))
-        self.curve.setDownsampling(auto=False)
-        self.curve.setClipToView(False)
+        self.curve = ScopeCurve(pen=pg.mkPen(colour, width=1))
+        self.plot.addItem(self.curve)
+        self.plot.disableAutoRange()
         self.meter = LevelMeter()
-        self.frames_drawn = 0
+        self.frames_drawn = 0  # refreshes (an unchanged envelope is not painted again)
+        self._drawn: np.ndarray | None = None
         self.last_peak = 0.0
 
     def refresh(self) -> None:
@@ -54,7 +76,9 @@ class ScopeTrace:
         low, high = peak_envelope(samples, COLUMNS)
         y = np.empty(COLUMNS * 2, dtype=np.float32)
         y[0::2], y[1::2] = low, high
-        self.curve.setData(self._x[: len(y)], y)
+        if self._drawn is None or not np.array_equal(y, self._drawn):  # silence scrolling by: no repaint
+            self.curve.setData(self._x[: len(y)], y)
+            self._drawn = y
         recent = samples[-int(METER_SECONDS * scope.sample_rate) :]
         self.meter.set_level(*level_dbfs(recent))
         self.last_peak = float(np.max(np.abs(samples))) if len(samples) else 0.0

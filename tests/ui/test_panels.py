@@ -130,3 +130,23 @@ def test_gauge_shows_gpu_breakdown_from_a_reading(qtbot):
     assert gauge.bar.value() == round(40 / 48 * 1000)
     assert "chat: 16.00 GB" in gauge.toolTip() and "tts: 9.00 GB" in gauge.toolTip()
     gauge.stop()
+
+
+def test_a_waveform_is_painted_again_only_when_its_envelope_changed(qtbot):
+    import numpy as np
+
+    from studio.audio.scope import SampleScope
+    from studio.ui.waveforms import COLUMNS, ScopeTrace
+
+    scope = SampleScope(16_000)
+    trace = ScopeTrace("Host mic", "#58a6ff", lambda: (scope, None))
+    qtbot.addWidget(trace.plot)
+    painted: list[int] = []
+    trace.curve.sigPlotChanged.connect(lambda _curve: painted.append(trace.frames_drawn))
+    trace.refresh()
+    scope.write(np.zeros(1_600, np.float32))
+    trace.refresh()  # silence scrolled by: the same flat envelope
+    scope.write(np.full(1_600, 0.5, np.float32))
+    trace.refresh()
+    assert trace.frames_drawn == 3 and painted == [0, 2]
+    assert trace.curve.boundingRect().width() >= COLUMNS  # the whole plot, whatever the data
