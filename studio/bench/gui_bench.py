@@ -1,10 +1,11 @@
 """`bench --gui`: a show run through the real window, measuring what the host would feel.
 
 Main-thread stalls over 50 ms (watchdog, with where the GUI thread was during each: stacks sampled
-from another thread), waveform frame rate, time until the window shows, and voice-to-voice per
-turn while the GUI repaints. Host questions are spoken by the stack's own TTS and fed through a
-live-paced microphone stand-in, so STT and turn detection run for real. The machine's load
-average is reported beside the figures: on a shared machine it explains them.
+from another thread; CPU per thread; garbage collections), waveform frame rate, time until the
+window shows, and voice-to-voice per turn while the GUI repaints. Host questions are spoken by the
+stack's own TTS and fed through a live-paced microphone stand-in, so STT and turn detection run
+for real. The machine's load average is reported beside the figures: on a shared machine it
+explains them.
 Threading: Qt main thread drives the run by signals; the show runs in its ShowThread.
 """
 
@@ -119,6 +120,7 @@ class GuiBenchRun:
             "main_thread_stalls_over_50ms": stalls["stalls_over_50ms"],
             "worst_stall_ms": stalls["worst_stall_ms"],
             "stalls": [report.as_dict() for report in longest],
+            "full_gc_runs_ms": [round(ms, 1) for ms in window.watchdog.full_collections_ms],
             "voice_to_voice_ms": None if v2v is None else {"median": v2v.median, "p95": v2v.p95},
             "stack": window.engine.settings.stack,
         }

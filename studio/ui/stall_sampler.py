@@ -5,15 +5,18 @@ and, once the last beat is older than `after_ms`, samples the watched thread's s
 `sys._current_frames()` — and the innermost frame of every other busy thread, since a GUI
 thread that waits for the GIL or a core is stalled by them. The beat that ends a stall over the
 threshold turns its samples into a StallReport, with the CPU time the watched thread used meanwhile
-(much less than the stall: it was starved, not busy), the whole process's CPU time, and each
-Python thread's (read from its own CPU clock at every beat): a thread that ran while the GUI
-thread could not is the one that held the GIL. Shorter gaps drop their samples.
+(much less than the stall: it was starved, not busy), the whole process's CPU time, each
+Python thread's (its CPU clock read by the sampler every 20 ms before the stall and again at its
+end: a thread that ran while the GUI thread could not is the one that held the GIL), and the time
+the cyclic garbage collector ran in it (a full collection holds the GIL for all of it, whichever
+thread triggered it). Shorter gaps drop their samples.
 Threading: `beat` on the watched thread; sampling on its own daemon thread; plain Python, no Qt.
 Sampling needs the GIL: a stall in C++ that holds it is seen as the Python frame that called in.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -23,7 +26,14 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-WAITING = ("threading.py", "selectors.py", "queue.py", "stall_sampler.py")  # idle threads, not rivals
+QUIET_READ_S = 0.02  # how often the sampler reads every thread's CPU clock while nothing stalls
+WAITING = (
+    "threading.py",
+    "selectors.py",
+    "queue.py",
+    "futures/thread.py",
+    "stall_sampler.py",
+)  # idle threads, not rivals
 
 
 def _where(frame: traceback.FrameSummary) -> str:
@@ -67,6 +77,44 @@ def busiest(before: dict[str, float], after: dict[str, float], top: int = 4) -> 
     return tuple((name, round(ms, 1)) for name, ms in ranked if ms >= 1.0)
 
 
+class CollectorClock:
+    """Notes each cyclic-GC run (generation, start, end) through `gc.callbacks`, while installed."""
+
+    def __init__(self, clock: Callable[[], float] = time.perf_counter, keep: int = 256) -> None:
+        self._clock = clock
+        self.runs: deque[tuple[int, float, float]] = deque(maxlen=keep)
+        self.full_ms: deque[float] = deque(maxlen=keep)  # every full (generation 2) run, however old
+        self._started: float | None = None
+
+    def install(self) -> None:
+        if self._note not in gc.callbacks:
+            gc.callbacks.append(self._note)
+
+    def uninstall(self) -> None:
+        if self._note in gc.callbacks:
+            gc.callbacks.remove(self._note)
+
+    def _note(self, phase: str, info: dict) -> None:
+        """Runs in the collecting thread, under the GIL: two clock reads and an append."""
+        if phase == "start":
+            self._started = self._clock()
+        elif self._started is not None:
+            generation, ended = int(info.get("generation", -1)), self._clock()
+            self.runs.append((generation, self._started, ended))
+            if generation == 2:
+                self.full_ms.append((ended - self._started) * 1000)
+            self._started = None
+
+    def within(self, start: float, end: float) -> tuple[float, int]:
+        """(ms the collector ran between `start` and `end`, the oldest generation it collected)."""
+        spent, oldest = 0.0, -1
+        for generation, began, ended in list(self.runs):
+            overlap = min(end, ended) - max(start, began)
+            if overlap > 0:
+                spent, oldest = spent + overlap * 1000, max(oldest, generation)
+        return spent, oldest
+
+
 @dataclass(frozen=True, slots=True)
 class StallReport:
     """One stall: how long, the CPU the watched thread (and the process) used in it, its stacks,
@@ -78,6 +126,8 @@ class StallReport:
     rivals: tuple[tuple[str, int], ...]  # "thread: frame" → samples, most seen first
     process_cpu_ms: float = 0.0
     thread_cpu_ms: tuple[tuple[str, float], ...] = ()  # Python threads by CPU used in the stall
+    gc_ms: float = 0.0  # the cyclic garbage collector ran this long during the stall
+    gc_generation: int = -1  # the oldest generation it collected then (2: a full collection)
 
     def hottest(self, frames: int = 4) -> str:
         """The watched thread's most sampled stack (innermost frames), or why there is none."""
@@ -93,6 +143,8 @@ class StallReport:
             "gui_cpu_ms": round(self.cpu_ms, 1),
             "process_cpu_ms": round(self.process_cpu_ms, 1),
             "threads_cpu_ms": dict(self.thread_cpu_ms),
+            "gc_ms": round(self.gc_ms, 1),
+            "gc_generation": self.gc_generation,
             "samples": len(self.stacks),
             "gui_thread_in": self.hottest(),
             "busy_threads": [f"{where} ×{count}" for where, count in self.rivals[:4]],
@@ -119,7 +171,9 @@ class StallSampler:
         self._cpu_at_beat = 0.0
         self._process_at_beat = 0.0
         self._thread_clocks = ThreadClocks()
-        self._threads_at_beat: dict[str, float] = {}
+        self._threads_quiet: dict[str, float] = {}  # each thread's CPU clock before the stall began
+        self._quiet_at = 0.0
+        self.collector = CollectorClock(clock)
         self._stacks: list[tuple[str, ...]] = []
         self._rivals: Counter[str] = Counter()
         self._stop = threading.Event()
@@ -127,6 +181,8 @@ class StallSampler:
 
     def start(self) -> None:
         """Begin watching (call on the watched thread: its first beat is now)."""
+        self.collector.install()
+        self._threads_quiet, self._quiet_at = self._thread_clocks.read(), self._clock()
         self.beat()
         if self._thread is None:
             self._stop.clear()
@@ -134,6 +190,7 @@ class StallSampler:
             self._thread.start()
 
     def stop(self) -> None:
+        self.collector.uninstall()
         self._stop.set()
         if self._thread is not None:
             self._thread.join(1.0)
@@ -141,16 +198,18 @@ class StallSampler:
 
     def beat(self, late_ms: float | None = None) -> StallReport | None:
         """The watched thread is alive; `late_ms` when this beat ends a stall worth reporting."""
-        cpu, process, threads = time.thread_time(), time.process_time(), self._thread_clocks.read()
+        cpu, process = time.thread_time(), time.process_time()
         with self._lock:
             stacks, rivals = self._stacks, self._rivals
             self._stacks, self._rivals = [], Counter()
-            self._last_beat = self._clock()
+            previous, self._last_beat = self._last_beat, self._clock()
             cpu_ms, self._cpu_at_beat = (cpu - self._cpu_at_beat) * 1000, cpu
             process_ms, self._process_at_beat = (process - self._process_at_beat) * 1000, process
-            threads_before, self._threads_at_beat = self._threads_at_beat, threads
-        if late_ms is None:
+            threads_before = self._threads_quiet
+        if late_ms is None or previous is None:
             return None
+        threads = self._thread_clocks.read()  # only at a stall: a beat stays a few microseconds
+        gc_ms, generation = self.collector.within(previous, self._last_beat)
         report = StallReport(
             late_ms,
             cpu_ms,
@@ -158,6 +217,8 @@ class StallSampler:
             tuple(rivals.most_common()),
             process_ms,
             busiest(threads_before, threads),
+            gc_ms,
+            generation,
         )
         self.reports.append(report)
         return report
@@ -166,7 +227,12 @@ class StallSampler:
         """Take one sample if the watched thread is overdue; True if it was."""
         with self._lock:
             last = self._last_beat
-        if last is None or (self._clock() - last) * 1000 < self.after_ms:
+        now = self._clock()
+        if last is None or (now - last) * 1000 < self.after_ms:
+            if now - self._quiet_at >= QUIET_READ_S:  # the threads' clocks a stall is measured from
+                quiet = self._thread_clocks.read()
+                with self._lock:
+                    self._threads_quiet, self._quiet_at = quiet, now
             return False
         frames = sys._current_frames()
         watched = frames.get(self.thread_id)

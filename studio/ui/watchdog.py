@@ -47,6 +47,11 @@ class MainThreadWatchdog(QObject):
         """The last stalls with their stacks (empty unless `sample_stacks()` was called)."""
         return list(self._sampler.reports) if self._sampler is not None else []
 
+    @property
+    def full_collections_ms(self) -> list[float]:
+        """How long each full garbage collection took since the last reset (sampling on)."""
+        return list(self._sampler.collector.full_ms) if self._sampler is not None else []
+
     def start(self) -> None:
         self._last = time.perf_counter()
         self._timer.start()
@@ -63,6 +68,7 @@ class MainThreadWatchdog(QObject):
         self.stalls, self.worst_ms, self.ticks = 0, 0.0, 0
         if self._sampler is not None:
             self._sampler.reports.clear()
+            self._sampler.collector.full_ms.clear()
 
     def _tick(self) -> None:
         now = time.perf_counter()

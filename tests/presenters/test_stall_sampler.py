@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 
@@ -81,3 +82,17 @@ def test_the_thread_that_ran_while_the_watched_one_waited_is_named():
 def _busy_until(done: threading.Event) -> None:
     while not done.is_set():
         pass
+
+
+def test_a_full_garbage_collection_in_the_stall_is_measured():
+    sampler = StallSampler(after_ms=20, period_s=0.002)
+    sampler.start()
+    try:
+        kept = [[] for _ in range(200_000)]  # many tracked objects: a full collection visits each
+        gc.collect(2)
+        report = sampler.beat(late_ms=100.0)
+    finally:
+        sampler.stop()
+    assert report is not None and report.gc_generation == 2 and report.gc_ms > 0
+    assert report.as_dict()["gc_ms"] == round(report.gc_ms, 1) and len(kept) == 200_000
+    assert sampler.collector.install not in gc.callbacks and sampler.collector._note not in gc.callbacks
