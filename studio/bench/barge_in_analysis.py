@@ -72,6 +72,7 @@ def analyse(log: RunLog) -> dict:
     levels = _window_db(log.monitor)
     matched: set[int] = set()
     delays: list[float] = []
+    detected: list[float] = []  # onset -> the show started the host's line (the decision)
     hits = 0
     for onset, at, _ in log.onsets:
         starts = [
@@ -81,6 +82,7 @@ def analyse(log: RunLog) -> dict:
             continue
         hits += 1
         matched.add(starts[0])
+        detected.append(1000.0 * (log.line_starts[starts[0]] - at))
         began = max(onset, _sample_at(log, log.line_starts[starts[0]]) - int(LOOKBACK_S * RATE))
         silent = _silence_after(levels, began // WINDOW)
         if silent is not None:
@@ -99,6 +101,7 @@ def analyse(log: RunLog) -> dict:
         "false_barge_ins": false,
         "anchor_seconds": round(anchor_s, 1),
         "onset_to_silence_ms": delays,
+        "onset_to_line_ms": detected,
     }
 
 

@@ -33,6 +33,7 @@ from studio.bench.audio_bench import AudioBenchError, private_pulse_server
 from studio.bench.barge_in_analysis import RunLog, analyse, case_figures
 from studio.bench.echo_bench import ANCHOR_LINES, _at_level, _speech
 from studio.bench.fixed_delay import FixedDelayChat, FixedDelaySpeechToText, FixedDelayTurnDetector
+from studio.bench.leak_mixer import MIC_LATENCY_MS
 from studio.config import Settings
 from studio.engine.events import HostSpeechStarted, TurnDecided, TurnDiscarded
 from studio.show import Show
@@ -245,18 +246,20 @@ def _report(runs: list[dict], onsets: int) -> dict:
     }
     if without:
         report["cases_without_aec"] = [case_figures(r["leakage_db"], r["delay_ms"], r) for r in without]
+    lists = ("onset_to_silence_ms", "onset_to_line_ms")
     report["details"] = [
         {
-            **{k: v for k, v in r.items() if k != "onset_to_silence_ms"},
-            "onset_to_silence_ms_each": [round(d, 1) for d in r["onset_to_silence_ms"]],
+            **{k: v for k, v in r.items() if k not in lists},
+            **{f"{key}_each": [round(v, 1) for v in r[key]] for key in lists},
         }
         for r in runs
     ]
     report["setup"] = {
         "onsets_per_case": onsets,
         "mic": f"monitor of the {MIC_SINK} null sink, fed by studio.bench.leak_mixer (parec -> pacat)",
-        "delay_ms": "added by the mixer between the program monitor and the mic sink; the program's "
-        "device buffer, the monitor read and the mic sink add their own on top",
+        "delay_ms": "from the program sink's monitor to the mic sink (the mixer adds what the mic "
+        f"sink's {MIC_LATENCY_MS} ms buffer does not: shorter delays are {MIC_LATENCY_MS} ms); the "
+        "program's device buffer and the mic capture come on top, as in a room",
         "host_dbfs": HOST_DBFS,
         "stack": "Silero VAD + Piper joe (real); STT, end of turn, chat: fixed-delay",
     }

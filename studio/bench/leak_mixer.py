@@ -4,8 +4,9 @@ Run as its own process (`python -m studio.bench.leak_mixer CONFIG.json`) so the 
 delays it: it reads the program sink's monitor with `parec --latency-msec=10`, delays and
 attenuates it (a direct path and four early reflections, as `bench --echo` models the room), adds
 the host's clips and a quiet room, and plays the mix into a second null sink with `pacat`; that
-sink's monitor is the show's mic. The host talks over the anchor once it has spoken for a random
-0.8-2 s, and waits for the anchor to be quiet before the next line.
+sink's monitor is the show's mic. The delay counts from the program monitor to the mic sink, so
+it cannot be shorter than the mic sink's buffer (MIC_LATENCY_MS). The host talks over the anchor
+once it has spoken for a random 0.8-2 s, and waits for the anchor to be quiet before the next line.
 Everything is on one timeline, the monitor's sample count: every clip onset is logged as the
 monitor sample it was mixed against, and a (samples, time.monotonic()) pair every 100 ms lets the
 bench map its events onto it. The monitor itself is appended to a raw float32 file.
@@ -30,7 +31,11 @@ REFLECTIONS = ((0.0, 1.0), (0.007, 0.5), (0.015, 0.3), (0.023, 0.18), (0.041, 0.
 ACTIVE_RMS = 10 ** (-45 / 20)  # the anchor is audible on air
 QUIET_S = 0.6  # the anchor stopped (interrupted, or between replies)
 CLOCK_EVERY_S = 0.1
-MIC_LATENCY_MS = 30  # the mix's buffer in the mic sink: 10 ms dropped out ~30 times in 14 s under load
+# The mix's buffer in the mic sink. Under load, 10 ms dropped out ~30 times in 14 s and 30 ms a few
+# times a minute; every dropout delays the echo for good, and the canceller must re-converge (~1 s
+# of leaking echo: false barge-ins that no real room makes). It is part of the room's delay (the
+# mixer adds only what is missing) and the host's onset is logged as it reaches the mic sink.
+MIC_LATENCY_MS = 100
 MIXER_PRIORITY = 15  # SCHED_FIFO, below the studio's own audio callbacks (20)
 
 
@@ -125,7 +130,9 @@ def _say(**fields: object) -> None:
 def run(config: MixerConfig) -> None:
     """Mix until every onset was played and `tail_s` more passed (or `max_s`)."""
     clips = [np.asarray(c, np.float32) for c in np.load(config.clips_path, allow_pickle=True)]
-    script, leak = HostScript(clips, config.onsets, config.seed), Leak(config.leakage_db, config.delay_ms)
+    added_ms = max(0.0, config.delay_ms - MIC_LATENCY_MS)  # the mic sink's buffer is the rest
+    script, leak = HostScript(clips, config.onsets, config.seed), Leak(config.leakage_db, added_ms)
+    buffered = int(MIC_LATENCY_MS * RATE / 1000)
     rng = np.random.default_rng(config.seed + 1)
     noise = 10 ** (config.room_noise_dbfs / 20)
     with contextlib.suppress(AttributeError, OSError):  # a room keeps time: real time where allowed
@@ -152,7 +159,8 @@ def run(config: MixerConfig) -> None:
                 recording.write(data)
                 total += len(program)
                 if onset is not None:
-                    _say(onset=onset, at=time.monotonic(), seconds=script.clip_seconds)
+                    arrives = time.monotonic() + MIC_LATENCY_MS / 1000  # at the mic sink
+                    _say(onset=onset + buffered, at=arrives, seconds=script.clip_seconds)
                 if total >= next_clock:
                     _say(clock=total, at=time.monotonic())
                     next_clock = total + int(CLOCK_EVERY_S * RATE)
