@@ -196,6 +196,12 @@ class StallSampler:
             self._thread.join(1.0)
             self._thread = None
 
+    @property
+    def pending(self) -> int:
+        """Samples taken of the stall going on now (0 while the watched thread keeps its beat)."""
+        with self._lock:
+            return len(self._stacks)
+
     def beat(self, late_ms: float | None = None) -> StallReport | None:
         """The watched thread is alive; `late_ms` when this beat ends a stall worth reporting."""
         cpu, process = time.thread_time(), time.process_time()

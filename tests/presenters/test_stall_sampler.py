@@ -8,17 +8,26 @@ import time
 
 from studio.ui.stall_sampler import StallSampler
 
+SAMPLED_WITHIN_S = 20.0  # a loaded machine may not run the sampler thread for a while
 
-def _busy_for(seconds: float) -> None:
-    """The watched thread computes (a slot doing too much work on the GUI thread)."""
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
+
+def _busy_for(seconds: float, sampler: StallSampler) -> None:
+    """The watched thread computes (a slot doing too much work on the GUI thread) for at least
+    `seconds`, and on until the sampler has seen it."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds or (
+        sampler.pending == 0 and time.perf_counter() - started < SAMPLED_WITHIN_S
+    ):
         pass
 
 
-def _blocked_for(seconds: float) -> None:
-    """The watched thread waits (on a lock, a device, a starved core) and uses no CPU."""
-    threading.Event().wait(seconds)
+def _blocked_for(seconds: float, sampler: StallSampler) -> None:
+    """The watched thread waits (on a lock, a device, a starved core) and uses no CPU, for at least
+    `seconds` and on until the sampler has seen it."""
+    idle, started = threading.Event(), time.perf_counter()
+    idle.wait(seconds)
+    while sampler.pending == 0 and time.perf_counter() - started < SAMPLED_WITHIN_S:
+        idle.wait(0.01)
 
 
 def test_a_busy_stall_names_the_function_and_its_cpu_time():
@@ -26,7 +35,7 @@ def test_a_busy_stall_names_the_function_and_its_cpu_time():
     sampler.start()
     try:
         cpu_before = time.thread_time()
-        _busy_for(0.2)
+        _busy_for(0.2, sampler)
         used_ms = (time.thread_time() - cpu_before) * 1000  # less than 200 on a loaded machine
         report = sampler.beat(late_ms=200.0)
     finally:
@@ -41,7 +50,7 @@ def test_a_blocked_stall_shows_little_cpu_and_where_it_waited():
     sampler = StallSampler(after_ms=20, period_s=0.002)
     sampler.start()
     try:
-        _blocked_for(0.2)
+        _blocked_for(0.2, sampler)
         report = sampler.beat(late_ms=200.0)
     finally:
         sampler.stop()
@@ -60,13 +69,15 @@ def test_beats_on_time_keep_nothing():
 
 
 def test_the_thread_that_ran_while_the_watched_one_waited_is_named():
-    done = threading.Event()
-    rival = threading.Thread(target=lambda: _busy_until(done), name="rival", daemon=True)
+    done, spins = threading.Event(), [0]
+    rival = threading.Thread(target=lambda: _busy_until(done, spins), name="rival", daemon=True)
     sampler = StallSampler(after_ms=20, period_s=0.002)
     sampler.start()
     try:
         rival.start()
-        _blocked_for(0.2)
+        waited, started = threading.Event(), time.perf_counter()
+        while spins[0] < 200_000 and time.perf_counter() - started < SAMPLED_WITHIN_S:
+            waited.wait(0.01)  # the watched thread waits while the rival runs
         report = sampler.beat(late_ms=200.0)
     finally:
         done.set()
@@ -79,9 +90,9 @@ def test_the_thread_that_ran_while_the_watched_one_waited_is_named():
     assert "rival#" in str(report.as_dict()["threads_cpu_ms"])
 
 
-def _busy_until(done: threading.Event) -> None:
+def _busy_until(done: threading.Event, spins: list[int]) -> None:
     while not done.is_set():
-        pass
+        spins[0] += 1
 
 
 def test_a_full_garbage_collection_in_the_stall_is_measured():
