@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from studio.audio.private_pulse import PrivatePulseError, private_pulse_server
 from studio.audio.pulse import PulseControl
+from studio.bench.private_pulse import PrivatePulseError, private_pulse_server
 from studio.engine.events import SUBSCRIBER_FAILED
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any QApplication exists

@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import soxr
 
-from studio.audio.private_pulse import PrivatePulseError
-from studio.audio.private_pulse import private_pulse_server as shared_private_pulse_server
 from studio.audio.pulse import ANCHOR_SINK, PulseControl
 from studio.backends.contracts import INPUT_SAMPLE_RATE
 from studio.bench.monitor_reader import MonitorReader
+from studio.bench.private_pulse import PrivatePulseError
+from studio.bench.private_pulse import private_pulse_server as shared_private_pulse_server
 from studio.config import Settings
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ class AudioBenchError(RuntimeError):
 
 @contextlib.contextmanager
 def private_pulse_server() -> Iterator[PulseControl]:
-    """The private server (see studio.audio.private_pulse), or AudioBenchError saying what is missing."""
+    """The private server (see studio.bench.private_pulse), or AudioBenchError saying what is missing."""
     if shutil.which("parec") is None:
         raise AudioBenchError("`bench --audio` needs parec (Debian: apt-get install pulseaudio-utils)")
     try:

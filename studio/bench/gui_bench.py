@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import soxr
 
-from studio.audio.sources import QueuedMicrophone
 from studio.backends.contracts import INPUT_SAMPLE_RATE
+from studio.bench.queued_mic import QueuedMicrophone
 from studio.bench.runner import QUESTIONS, Percentiles
 from studio.config import Settings
 

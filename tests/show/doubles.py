@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from studio.audio.outputs import ClockedOutput
-from studio.audio.sources import QueuedMicrophone
 from studio.backends.registry import BackendStack
 from studio.bench.fixed_delay import (
     EnergyVoiceActivity,
@@ -18,6 +17,7 @@ from studio.bench.fixed_delay import (
     FixedDelaySynthesizer,
     FixedDelayTurnDetector,
 )
+from studio.bench.queued_mic import QueuedMicrophone
 
 RATE = 16_000
 QUESTION = "What is the weather like tonight?"

@@ -8,9 +8,9 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from studio.audio.sources import QueuedMicrophone
 from studio.backends.registry import BackendStack, create_backend
 from studio.bench.fixed_delay import FixedDelayChat, FixedDelaySynthesizer
+from studio.bench.queued_mic import QueuedMicrophone
 from studio.config import load_settings
 from studio.ui.device_pickers import DeviceChoice
 from studio.ui.main_window import StudioWindow

@@ -20,8 +20,8 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtGui import QImage
 
-from studio.audio.sources import QueuedMicrophone
 from studio.backends.registry import load_stage
+from studio.bench.queued_mic import QueuedMicrophone
 from studio.config import SEED_CHAT_MODEL, load_settings
 from studio.ui.main_window import StudioWindow
 from studio.ui.show_thread import ShowThread
