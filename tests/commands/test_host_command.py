@@ -118,3 +118,43 @@ def test_higgs_with_a_missing_python_says_it_cannot_run(tmp_path, monkeypatch, c
     assert main(["host", "higgs"]) == EXIT_FAILED
     err = capsys.readouterr().err
     assert f"HIGGS_AUDIO_PYTHON '{missing}' cannot run" in err
+
+
+def test_pull_shows_progress_and_says_where_the_model_is(monkeypatch, capsys):
+    from tests.fake_ollama import FakeOllama
+
+    with FakeOllama(models=()) as ollama:
+        monkeypatch.setenv("OLLAMA_HOST", ollama.url)
+        assert main(["host", "pull", "tiny-model:latest"]) == 0  # a named model: only it is pulled
+    out = capsys.readouterr().out
+    assert "pulling" in out
+    assert out.rstrip().endswith(f"tiny-model:latest is ready in Ollama at {ollama.url}")
+
+
+def test_pull_failure_reported_by_ollama(monkeypatch, capsys):
+    from tests.fake_ollama import FakeOllama
+
+    with FakeOllama(models=()) as ollama:
+        ollama.pull_failures.add("tiny-model:latest")
+        monkeypatch.setenv("OLLAMA_HOST", ollama.url)
+        assert main(["host", "pull", "tiny-model:latest"]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert err.startswith(ERROR)
+    assert "file does not exist" in err
+
+
+def test_pull_both_runs_each_and_returns_the_worst(monkeypatch, capsys):
+    import studio.backends.turn_model as turn_model
+
+    def offline(show):
+        raise ConnectionError("hub unreachable")
+
+    monkeypatch.setattr(turn_model, "pull_turn_model", offline)
+    monkeypatch.setenv("OLLAMA_HOST", f"http://127.0.0.1:{_closed_port()}")
+    assert main(["host", "pull"]) == EXIT_FAILED
+    captured = capsys.readouterr()
+    errors = captured.err.strip().splitlines()
+    assert len(errors) == 2  # the chat pull failed, and the turn pull was still tried
+    assert "run the pull again" in errors[0]
+    assert "failed (ConnectionError: hub unreachable); run it again" in errors[1]
+    assert f"pulling {turn_model.TURN_MODEL_REPO} (end of turn)" in captured.out

@@ -179,3 +179,14 @@ def test_default_to_an_unknown_voice_is_refused(capsys):
     assert main(["voices", "default", "Ghost"]) == EXIT_BAD_INPUT
     assert "unknown voice" in capsys.readouterr().err
     assert _user_entries() == []
+
+
+def test_add_when_the_voices_folder_cannot_be_written(clip, capsys):
+    blocked = default_user_dir()
+    blocked.parent.mkdir(parents=True, exist_ok=True)
+    blocked.write_text("a file where the voices folder should be")
+    rc = main(["voices", "add", "Mine", "--audio", str(clip), "--transcript", "hi"])
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"ai-anchor-studio: error: cannot write to {blocked}: ")
+    assert blocked.read_text() == "a file where the voices folder should be"
