@@ -93,3 +93,20 @@ def test_no_audio_server_is_reported_not_raised(no_servers, tmp_path, monkeypatc
     report = json.loads(capsys.readouterr().out)
     assert report["audio"]["ok"] is False
     assert "no PulseAudio/PipeWire server answered" in report["audio"]["problem"]
+
+
+def test_ollama_with_and_without_the_chat_model(no_servers, anchor_sink, monkeypatch, capsys):
+    from tests.fake_ollama import FakeOllama
+
+    with FakeOllama(models=("llama3.2:latest",)) as ollama:
+        monkeypatch.setenv("OLLAMA_HOST", ollama.url)
+        monkeypatch.setenv("OLLAMA_MODEL_NAME", "llama3.2:latest")
+        main(["doctor", "--stack", "gpu", "--json"])
+        found = json.loads(capsys.readouterr().out)["ollama"]
+        monkeypatch.setenv("OLLAMA_MODEL_NAME", "mistral-small:24b")
+        main(["doctor", "--stack", "gpu", "--json"])
+        missing = json.loads(capsys.readouterr().out)["ollama"]
+    assert found["ok"] is True and "problem" not in found
+    assert "llama3.2:latest" in str(found["models"])
+    assert missing["ok"] is False
+    assert missing["problem"] == "mistral-small:24b is not pulled: run `ai-anchor-studio host pull`"
