@@ -158,3 +158,18 @@ def test_pull_both_runs_each_and_returns_the_worst(monkeypatch, capsys):
     assert "run the pull again" in errors[0]
     assert "failed (ConnectionError: hub unreachable); run it again" in errors[1]
     assert f"pulling {turn_model.TURN_MODEL_REPO} (end of turn)" in captured.out
+
+
+def test_export_voices_includes_a_voice_the_host_added(tmp_path, capsys):
+    import numpy as np
+    import soundfile as sf
+
+    t = np.arange(24_000 * 4) / 24_000
+    clip = tmp_path / "clip.wav"
+    sf.write(clip, (0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32), 24_000)
+    assert main(["voices", "add", "Evening", "--audio", str(clip), "--transcript", "Good evening."]) == 0
+    capsys.readouterr()
+    folder = tmp_path / "presets"
+    assert main(["host", "export-voices", str(folder)]) == 0
+    assert "Evening" in capsys.readouterr().out.splitlines()[0]
+    assert "Evening" in json.loads((folder / "config.json").read_text())
