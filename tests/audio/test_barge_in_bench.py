@@ -36,3 +36,32 @@ def test_barge_in_bench_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert with_aec["onsets"] == 3
     assert with_aec["hits"] >= 1, report
     assert report["cases"][0]["onset_to_silence_ms"]["p50"] is not None
+
+
+def test_cases_parse_and_bad_ones_say_why() -> None:
+    from studio.bench.barge_in_bench import BargeInCase, parse_cases
+
+    assert parse_cases("off, -20:120,-10:250") == (
+        BargeInCase(None, 0.0),
+        BargeInCase(-20.0, 120.0),
+        BargeInCase(-10.0, 250.0),
+    )
+    for bad in ("loud", "-20", "-70:120", "-20:900"):
+        with pytest.raises(ValueError, match=r"LEAK_DB:DELAY_MS|leakage"):
+            parse_cases(bad)
+
+
+def test_analysis_counts_hits_misses_false_starts_and_silence() -> None:
+    import numpy as np
+
+    from studio.bench.barge_in_analysis import RATE, RunLog, analyse
+
+    monitor = np.full(10 * RATE, 0.1, np.float32)  # the anchor talks for 10 s...
+    monitor[int(2.3 * RATE) : int(4.0 * RATE)] = 0.0  # ...silenced 300 ms after the first onset
+    clock = [(i * RATE, 100.0 + i) for i in range(11)]  # monitor sample ↔ monotonic time
+    onsets = [(2 * RATE, 102.0, 1.0), (6 * RATE, 106.0, 1.0)]
+    line_starts = [102.25, 109.0]  # the first onset heard, the second missed, one start from nothing
+    result = analyse(RunLog(monitor, onsets, clock, line_starts))
+    assert (result["hits"], result["misses"], result["false_barge_ins"]) == (1, 1, 1)
+    assert result["onset_to_silence_ms"] == [300.0]
+    assert result["onset_to_line_ms"] == [250.0]
