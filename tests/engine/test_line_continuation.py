@@ -11,7 +11,7 @@ import asyncio
 import numpy as np
 
 from studio.audio.outputs import ClockedOutput
-from studio.backends.contracts import INPUT_SAMPLE_RATE, BackendInfo, Transcript
+from studio.backends.contracts import INPUT_SAMPLE_RATE
 from studio.backends.registry import BackendStack
 from studio.bench.fixed_delay import (
     EnergyVoiceActivity,
@@ -32,51 +32,10 @@ from studio.engine.events import (
     TurnDiscarded,
 )
 from studio.voices.profile import VoiceProfile
+from tests.engine.measuring_stt import MeasuringSpeechToText
 
 RATE = INPUT_SAMPLE_RATE
 REPLY = "Good evening, it is a calm night here. The sky is clear."
-
-
-class _MeasuringSession:
-    """Says how much voiced audio it heard ("speech 1.0 s"); finals wait for the owner's gate."""
-
-    def __init__(self, owner: GatedSpeechToText) -> None:
-        self._owner, self._voiced = owner, 0
-
-    def append(self, audio: np.ndarray) -> None:
-        if len(audio) and float(np.sqrt(np.mean(np.square(audio)))) > 0.01:
-            self._voiced += len(audio)
-
-    def _text(self) -> str:
-        return f"speech {round(self._voiced / RATE * 2) / 2:.1f} s"
-
-    async def partial(self) -> Transcript:
-        await asyncio.sleep(0)
-        return Transcript(self._text(), False, "en")
-
-    async def finalize(self) -> Transcript:
-        self._owner.finals_started.set()
-        await self._owner.release.wait()
-        return Transcript(self._text(), True, "en")
-
-    async def aclose(self) -> None:
-        return None
-
-
-class GatedSpeechToText:
-    """Final transcripts are held until the test opens `release`."""
-
-    info = BackendInfo(name="gated STT (test)")
-
-    def __init__(self) -> None:
-        self.release = asyncio.Event()
-        self.finals_started = asyncio.Event()
-
-    def start_session(self, language: str | None = None) -> _MeasuringSession:
-        return _MeasuringSession(self)
-
-    async def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript:
-        return Transcript("", True, language)
 
 
 def tone(seconds: float) -> np.ndarray:
@@ -95,7 +54,7 @@ def feed(engine: StudioEngine, *parts: np.ndarray) -> None:
 
 
 def make_engine(**overrides):
-    stt = GatedSpeechToText()
+    stt = MeasuringSpeechToText()
     stack = BackendStack(
         preset="instrumented",
         stt=stt,
@@ -118,7 +77,7 @@ async def until(events: list, kind: type, count: int = 1) -> None:
             await asyncio.sleep(0.005)
 
 
-async def first_line_pending(engine: StudioEngine, stt: GatedSpeechToText) -> None:
+async def first_line_pending(engine: StudioEngine, stt: MeasuringSpeechToText) -> None:
     """One second of speech, then a pause that ends the turn; its final transcript is held."""
     feed(engine, tone(1.0), quiet(0.4))
     async with asyncio.timeout(30):

@@ -10,7 +10,7 @@ import asyncio
 import numpy as np
 
 from studio.audio.outputs import InstantOutput
-from studio.backends.contracts import INPUT_SAMPLE_RATE, BackendInfo, Transcript
+from studio.backends.contracts import INPUT_SAMPLE_RATE, BackendInfo
 from studio.backends.registry import BackendStack
 from studio.bench.fixed_delay import EnergyVoiceActivity, FixedDelayChat, FixedDelaySynthesizer
 from studio.config import load_settings
@@ -24,47 +24,10 @@ from studio.engine.events import (
     TurnDecided,
 )
 from studio.voices.profile import VoiceProfile
+from tests.engine.measuring_stt import MeasuringSpeechToText
 
 RATE = INPUT_SAMPLE_RATE
 REPLY = "Good evening, it is a calm night here. The sky is clear."
-
-
-class _Session:
-    """Says how much voiced audio it heard ("speech 1.0 s"); the final may say something else."""
-
-    def __init__(self, owner: CountingSpeechToText) -> None:
-        self._owner, self._voiced = owner, 0
-
-    def append(self, audio: np.ndarray) -> None:
-        if len(audio) and float(np.sqrt(np.mean(np.square(audio)))) > 0.01:
-            self._voiced += len(audio)
-
-    def _text(self) -> str:
-        return f"speech {round(self._voiced / RATE * 2) / 2:.1f} s"
-
-    async def partial(self) -> Transcript:
-        await asyncio.sleep(0)
-        return Transcript(self._text(), False, "en")
-
-    async def finalize(self) -> Transcript:
-        await asyncio.sleep(0)
-        return Transcript(self._owner.final_text or self._text(), True, "en")
-
-    async def aclose(self) -> None:
-        return None
-
-
-class CountingSpeechToText:
-    info = BackendInfo(name="counting STT (test)")
-
-    def __init__(self) -> None:
-        self.final_text = ""  # non-empty: every final says this instead
-
-    def start_session(self, language: str | None = None) -> _Session:
-        return _Session(self)
-
-    async def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript:
-        return Transcript("", True, language)
 
 
 class GatedTurnDetector:
@@ -111,7 +74,7 @@ def feed(engine: StudioEngine, *parts: np.ndarray) -> None:
 
 
 def make_engine(**overrides):
-    stt, turn, chat = CountingSpeechToText(), GatedTurnDetector(), WatchedChat()
+    stt, turn, chat = MeasuringSpeechToText(gated=False), GatedTurnDetector(), WatchedChat()
     stack = BackendStack(
         preset="instrumented",
         stt=stt,
