@@ -14,4 +14,4 @@ if [ "$#" -eq 0 ]; then  # the whole suite (and CI): also prove a plain pip inst
   bash scripts/check_pip_install.sh
 fi
 echo "==> pytest (with line coverage of studio/)"
-.venv/bin/python -m pytest -q --cov=studio --cov-report=term "$@"
+.venv/bin/python -m pytest -v --durations=25 --cov=studio --cov-report=term "$@"
