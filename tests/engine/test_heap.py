@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-import studio.engine.engine as engine_module
+import studio.engine.anchor_side as anchor_side
 from studio import heap
 from tests.engine.test_language import ENGLISH, run_turn
 
@@ -39,7 +39,7 @@ def test_every_completed_turn_releases_the_heap_off_the_loop(monkeypatch: pytest
         released.set()
         return True
 
-    monkeypatch.setattr(engine_module, "release_free_heap", fake_release)
+    monkeypatch.setattr(anchor_side, "release_free_heap", fake_release)
     engine, *_ = run_turn("en", [ENGLISH])
     assert len(engine.completed) == 1
     assert released.wait(10)
