@@ -251,6 +251,7 @@ def side_summary(turns: list[SideTurn]) -> dict[str, Any]:
         "answered": sum(1 for t in turns if t.reply and t.writes),
         "premature": sum(1 for t in turns if t.premature),
         "stages_ms": stages,
+        "per_question_ms": [None if (v := t.voice_to_voice_ms) is None else round(v) for t in turns],
         "sample": [{"heard": t.transcript, "reply": t.reply} for t in turns[:2]],
     }
 

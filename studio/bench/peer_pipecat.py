@@ -150,7 +150,9 @@ class PipecatPeer:
                 self.assistant,
             ]
         )
-        self.worker = PipelineWorker(pipeline, params=PipelineParams())
+        # idle_timeout_secs=None: pipecat ends a call that hears nobody for 300 s; here the other
+        # sides' turns are silence to it (the only setting changed from its defaults, see README).
+        self.worker = PipelineWorker(pipeline, params=PipelineParams(), idle_timeout_secs=None)
         self._started = asyncio.Event()
         self.worker.add_event_handler("on_pipeline_started", self._on_started)
         self._runner = WorkerRunner(handle_sigint=False)

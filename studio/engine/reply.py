@@ -180,8 +180,8 @@ class ReplySpeaker:
         holding = self._first_clause_priority and not self.playout.spans
         if holding:
             FOREGROUND.hold()
-        try:
-            async with contextlib.aclosing(self._tts.synthesize(clause, self._voice)) as audio:
+        async with contextlib.aclosing(self._tts.synthesize(clause, self._voice)) as audio:
+            try:
                 async for chunk in audio:
                     if not len(chunk.samples):
                         continue
@@ -196,9 +196,9 @@ class ReplySpeaker:
                     if start is None and self._air_gate is not None and len(samples):
                         await self._air_gate()
                     start, position = self._play(samples, clause, start, position)
-        finally:
-            if holding:
-                FOREGROUND.release()
+            finally:
+                if holding:  # released before the stream's close, which may wait for the backend
+                    FOREGROUND.release()
         if resampler is not None:
             tail = self._convert(np.zeros(0, np.float32), resampler, last=True)
             if start is None and self._air_gate is not None and len(tail):
