@@ -131,6 +131,19 @@ class Settings(BaseSettings):
     ptt_hotkey: str = "Space"  # held while the window has focus (Qt key name, e.g. "F13", "Ctrl+T")
     interrupt_hotkey: str = "Escape"
 
+    # The rundown (README "Rundown"): the anchor is told to wrap up in a segment's last seconds.
+    rundown_wrap_up_s: float = Field(60.0, ge=0, le=3600)
+
+    # Control surfaces (README "Control surfaces"): OSC on a loopback UDP port, MIDI in/out ports.
+    osc_enabled: bool = True
+    osc_host: str = "127.0.0.1"  # another address exposes talk/mute to the network: keep it loopback
+    osc_port: int = Field(9010, ge=1024, le=65535)
+    midi_enabled: bool = False
+    midi_input: str = ""  # port name (as `mido` lists it); empty: a virtual port "AI Anchor Studio"
+    midi_output: str = ""  # where mute state is lit; empty: the virtual port
+    # action → "note:CH:N" or "cc:CH:N" (channel 1-16); learn mode in the window fills these in.
+    midi_map: dict[str, str] = Field(default_factory=dict)
+
     # Audio devices, remembered by name (`ai-anchor-studio devices`); None: the system default.
     program_device: str | None = None  # what goes on air (e.g. the ai_anchor_out null sink)
     monitor_device: str | None = None  # the host's headphones; None: no monitor

@@ -34,6 +34,7 @@ from studio.engine.events import (
     TurnCompleted,
     TurnDiscarded,
 )
+from studio.rundown import Rundown, SegmentClock
 from studio.session.log import new_session_path
 from studio.show import Show
 from studio.voices.profile import VoiceProfile
@@ -62,6 +63,7 @@ class RunRequest:
     output_device: str | None = None  # play the program live to this device (e.g. the OBS sink)
     monitor_device: str | None = None  # and to these headphones too
     allow_degraded: bool = False  # False: a stage that cannot serve stops the run before it starts
+    rundown: Rundown | None = None  # its first segment starts with the show (README "Rundown")
 
 
 def _printer(stream: TextIO) -> Callable[[Any], None]:
@@ -114,6 +116,8 @@ async def run_show(
         show.subscribe(subscriber)
     async with show:
         print(f"session log: {show.session_log_path}", file=log_stream, flush=True)
+        if show.rundown is not None:
+            await show.anext_segment()
         await show.serve()
         device_stats = show.audio.stats() if show.audio is not None else None
         program = show.output
@@ -165,6 +169,7 @@ def _show_for(
         session_details={"input": str(request.recording.path)},
         record=request.record,
         strict=True,
+        rundown=SegmentClock(request.rundown) if request.rundown is not None else None,
     )
     return show
 

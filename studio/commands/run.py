@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from studio.commands.common import (
     EXIT_BAD_INPUT,
@@ -14,6 +15,9 @@ from studio.commands.common import (
     fail,
 )
 from studio.config import Settings, data_dir
+
+if TYPE_CHECKING:
+    from studio.rundown import Rundown
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -41,6 +45,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="run even when a stage cannot start (its fallback stands in); default: stop with exit code 2",
     )
+    run.add_argument(
+        "--rundown", type=Path, metavar="FILE", help="rundown TOML: the anchor knows its segment, time left"
+    )
+
+
+def load_checked_rundown(path: Path) -> Rundown:
+    """The rundown in `path`, its voices checked against the installed ones (RundownError otherwise)."""
+    from studio.rundown import RundownError, load_rundown
+    from studio.voices.catalog import VoiceCatalog
+
+    rundown = load_rundown(path)
+    catalog = VoiceCatalog(data_dir() / "voices")
+    for number, segment in enumerate(rundown.segments, 1):
+        if segment.voice and catalog.find(segment.voice) is None:
+            known = ", ".join(p.name for p in catalog.profiles())
+            raise RundownError(
+                f'{path}: segment {number} ("{segment.title}"): voice {segment.voice!r} is not installed '
+                f"(installed: {known}); fix the name or remove the field"
+            )
+    return rundown
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -49,6 +73,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     from studio.audio.wavwriter import OutputPathError, check_writable
     from studio.backends.registry import BackendLoadError, StackNotReady
     from studio.headless import RunRequest, ShowError, execute
+    from studio.rundown import RundownError
     from studio.session.log import SessionLogError
     from studio.voices.catalog import VoiceCatalog
     from studio.voices.profile import VoiceProfileError
@@ -64,7 +89,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             if path is not None:
                 check_writable(path)
         voice = VoiceCatalog(data_dir() / "voices").get(args.voice or settings.voice)
-    except (RecordingError, OutputPathError, VoiceProfileError) as exc:
+        rundown = load_checked_rundown(args.rundown) if args.rundown else None
+    except (RecordingError, OutputPathError, VoiceProfileError, RundownError) as exc:
         return fail(str(exc), EXIT_BAD_INPUT)
     request = RunRequest(
         recording,
@@ -77,6 +103,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         output_device=args.output_device,
         monitor_device=args.monitor_device,
         allow_degraded=args.allow_degraded,
+        rundown=rundown,
     )
     try:
         return execute(settings, request)

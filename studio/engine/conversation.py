@@ -5,6 +5,8 @@ Threading: engine loop only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from studio.backends.contracts import ChatMessage
 
 INTERRUPTED_MARK = " —"
@@ -24,8 +26,16 @@ LANGUAGE_NAMES = {
 class Conversation:
     """History of host and anchor lines; the anchor's lines hold only what was actually played."""
 
-    def __init__(self, system_prompt: str, max_turns: int = 8, max_chars: int = 1500) -> None:
+    def __init__(
+        self,
+        system_prompt: str,
+        max_turns: int = 8,
+        max_chars: int = 1500,
+        context: Callable[[], str] | None = None,
+    ) -> None:
+        """`context`: read at each request and added to the system prompt (the rundown's segment)."""
         self.system_prompt = system_prompt
+        self.context = context
         self._max_turns = max_turns
         self._max_chars = max_chars
         self._lines: list[ChatMessage] = []
@@ -40,6 +50,9 @@ class Conversation:
         `reply_language` (ISO-639-1, detected from the host's speech) asks for an answer in it.
         """
         system = self.system_prompt
+        context = self.context() if self.context is not None else ""
+        if context:
+            system += f"\n\n{context}"
         if reply_language and reply_language in LANGUAGE_NAMES:
             system += f"\n\nThe host is speaking {LANGUAGE_NAMES[reply_language]}; answer in that language."
         keep = self._lines[-2 * self._max_turns :] if self._max_turns else []

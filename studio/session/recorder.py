@@ -23,10 +23,11 @@ from studio.engine.events import (
     TurnDecided,
     TurnDiscarded,
 )
+from studio.rundown.events import SegmentChanged
 from studio.session.log import FORMAT_VERSION, SessionLog
 
 
-def record_of(event: EngineEvent) -> tuple[str, dict[str, Any]] | None:
+def record_of(event: EngineEvent | SegmentChanged) -> tuple[str, dict[str, Any]] | None:
     """The (kind, fields) the session log keeps for `event`; None for what it does not keep."""
     match event:
         case HostSpeechStarted(turn_id):
@@ -50,6 +51,8 @@ def record_of(event: EngineEvent) -> tuple[str, dict[str, Any]] | None:
             return "interrupted", {"turn": turn_id, "heard": heard, "reason": reason}
         case StageStatusChanged(stage, backend, state, detail) if state != "loading":
             return "stage_status", {"stage": stage, "backend": backend, "state": state, "detail": detail}
+        case SegmentChanged() as change:
+            return "segment", change.record()
         case TurnCompleted() as done:
             return "turn_completed", {
                 "turn": done.turn_id,
@@ -78,7 +81,7 @@ class SessionRecorder:
         """The engine's air gate: a clause airs only once everything logged before it is on disk."""
         await self.log.wait_durable()
 
-    def on_event(self, event: EngineEvent) -> None:
+    def on_event(self, event: EngineEvent | SegmentChanged) -> None:
         """Log what the session keeps of `event` (any other event of the stream is ignored)."""
         record = record_of(event)
         if record is not None:

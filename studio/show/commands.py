@@ -24,7 +24,7 @@ import numpy as np
 from studio.backends.registry import BackendStack
 from studio.config import Settings
 from studio.engine.engine import StudioEngine, TurnMode
-from studio.show.events import FileFeedFailed, ShowEvent
+from studio.show.events import FileFeedFailed, MicMuteChanged, ShowEvent
 from studio.show.host_input import HostInput, decode_host_file
 from studio.voices.profile import VoiceProfile
 
@@ -171,8 +171,13 @@ class ShowCommands:
         return self._hop(self.arecheck)
 
     def set_mic_muted(self, muted: bool) -> None:
-        """Mute the host mic: the engine hears silence (a file feed still plays)."""
-        self._host.muted = muted
+        """Mute the host mic: the engine hears silence (a file feed still plays); MicMuteChanged follows."""
+        with self._lock:
+            changed, self._host.muted = self._host.muted != muted, muted
+            loop = self._loop
+        if changed and loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody to tell
+                loop.call_soon_threadsafe(self._publish, MicMuteChanged(muted))
 
     def set_mode(self, mode: TurnMode) -> concurrent.futures.Future[None]:
         return self._hop(lambda: self.aset_mode(mode))

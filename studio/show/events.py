@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from studio.engine.events import EngineEvent
+from studio.rundown.events import SegmentChanged
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,13 @@ class ReloadFailed:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class MicMuteChanged:
+    """The host mic was muted or unmuted (by the window, a control surface or a hotkey)."""
+
+    muted: bool
+
+
 ShowEvent = (
     EngineEvent
     | ShowReady
@@ -89,4 +97,6 @@ ShowEvent = (
     | SessionLogFailed
     | SettingsApplied
     | ReloadFailed
+    | MicMuteChanged
+    | SegmentChanged
 )

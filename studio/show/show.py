@@ -21,6 +21,7 @@ from studio.config import Settings
 from studio.engine.engine import StudioEngine
 from studio.engine.events import EventBus, StageStatusChanged
 from studio.heap import collector_paused, freeze_long_lived, thaw_long_lived
+from studio.rundown import SegmentClock
 from studio.session.program_wav import CrashSafeWav, RecordingOutput
 from studio.session.recorder import SessionRecorder
 from studio.show.audio import AudioFactory, ShowAudio
@@ -28,13 +29,14 @@ from studio.show.changes import STACK_SETTINGS, plan_reload
 from studio.show.commands import ShowCommands
 from studio.show.events import FileFeedFinished, ReloadFailed, SettingsApplied, ShowEvent, ShowReady
 from studio.show.host_input import FrameSource, HostInput, silent_microphone
+from studio.show.rundown import RundownCommands
 from studio.show.session import open_session
 from studio.show.stack import StackFactory, fault_plan, load_stack
 from studio.voices.catalog import installed_voice_for_language
 from studio.voices.profile import VoiceProfile
 
 
-class Show(ShowCommands):
+class Show(ShowCommands, RundownCommands):
     """One show over one engine; faces call its commands and subscribe to its events."""
 
     def __init__(
@@ -53,10 +55,11 @@ class Show(ShowCommands):
         voice_for_language: Callable[[str], VoiceProfile | None] | None = installed_voice_for_language,
         fault_seed: int = 7,
         strict: bool = False,
+        rundown: SegmentClock | None = None,
     ) -> None:
         """`stack`: one the caller owns (not closed here). `frame_source`: what the host says
         instead of the devices' mic. `strict` (batch runs): a device or session log that cannot
-        open stops the start instead of degrading."""
+        open stops the start instead of degrading. `rundown`: the show's segment clock (NEXT starts it)."""
         super().__init__()
         self._settings = self._applied = settings
         self._voice = voice
@@ -72,6 +75,7 @@ class Show(ShowCommands):
         self._record, self._wav = record, None
         self._voice_for_language = voice_for_language
         self._fault_seed, self._strict = fault_seed, strict
+        self._rundown = rundown  # NEXT starts it (studio.show.rundown); the anchor is told where it is
         self.engine: StudioEngine | None = None
         self.stack: BackendStack | None = None  # as built, faults applied (the engine supervises it)
         self.fault_plan = None
@@ -161,6 +165,7 @@ class Show(ShowCommands):
             echo_filter=self._audio.is_echo if self._audio.opens_devices else None,
             air_gate=self._recorder.air_gate if self._recorder is not None else None,
             voice_for_language=self._voice_for_language,
+            prompt_context=self._rundown_brief,
         )
         self._applied = settings
         if self._recorder is not None:
