@@ -167,6 +167,13 @@ class Settings(BaseSettings):
     # environment may also name it AI_ANCHOR_FAULTS, which wins over FAULTS and the file.
     faults: str = Field("", validation_alias=AliasChoices("AI_ANCHOR_FAULTS", "faults"))
 
+    # OBS (obs-websocket v5, built into OBS 28+; README "OBS"): captions of what airs, chapters.
+    obs_websocket_url: str = ""  # e.g. ws://127.0.0.1:4455 (env OBS_WEBSOCKET_URL); empty: no bridge
+    obs_websocket_password: str = ""  # OBS → Tools → WebSocket Server Settings (env OBS_WEBSOCKET_PASSWORD)
+    obs_caption_source: str = "AI Anchor Captions"  # a Text source in OBS; empty: stream captions only
+    obs_caption_clear_s: float = Field(4.0, ge=0, le=600)  # idle time before the caption clears; 0: never
+    obs_chapter_markers: bool = True  # a chapter per turn (in OBS 30.2+, else a file beside the log)
+
     @field_validator("SAMPLE_RATE")
     @classmethod
     def _supported_rate(cls, value: int) -> int:
@@ -183,6 +190,16 @@ class Settings(BaseSettings):
         value = value.rstrip("/")
         while value.endswith("/v1"):  # a base URL as OpenAI's and vLLM's docs write it; clients add /v1
             value = value[: -len("/v1")].rstrip("/")
+        return value
+
+    @field_validator("obs_websocket_url")
+    @classmethod
+    def _websocket_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and "://" not in value:
+            value = f"ws://{value}"
+        if value and not value.startswith(("ws://", "wss://")):
+            raise ValueError("a WebSocket URL such as ws://127.0.0.1:4455, or empty (no OBS bridge)")
         return value
 
     @classmethod

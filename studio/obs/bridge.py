@@ -1,0 +1,251 @@
+"""The OBS bridge: a subscriber of the show that puts what airs into OBS (captions, chapters).
+
+Threading: the bridge runs its own asyncio loop in a daemon thread named "obs"; the client, the
+caption delivery and the chapter file all live there. The show's loop only calls `on_event`,
+which stamps the event and hands it over with `call_soon_threadsafe` — it never waits for OBS,
+so OBS slow, closed, killed or restarted cannot delay the show. `status`, `test` and `close` may be
+called from any thread; status listeners are called on the "obs" thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from studio.config import Settings
+from studio.engine.events import (
+    AnchorInterrupted,
+    AnchorLineQueued,
+    ReplyCaptioned,
+    ReplyClauseStarted,
+    TurnDecided,
+)
+from studio.obs.captions import CaptionPlanner, ClearCaption, MarkChapter, ShowCaption
+from studio.obs.client import DEFAULT_BACKOFF, Backoff, ClientState, ObsClient
+from studio.obs.delivery import ObsOutputs
+from studio.session.chapters import ChapterFile
+from studio.show.events import ShowReady
+
+log = logging.getLogger(__name__)
+WANTED = (ReplyClauseStarted, ReplyCaptioned, AnchorInterrupted, AnchorLineQueued, TurnDecided, ShowReady)
+TEST_CAPTION = "AI Anchor Studio: caption test"
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeStatus:
+    """What the window's OBS panel shows: the light, its words, and the last error."""
+
+    state: ClientState | str
+    message: str
+    last_error: str
+    url: str
+
+
+class _IdleClear:
+    """The caption has been up for the idle time with nothing new: take it down."""
+
+
+class ObsBridge:
+    """Attached to one show: its events become OBS captions and chapter markers."""
+
+    def __init__(
+        self,
+        url: str,
+        password: str = "",
+        caption_source: str = "",
+        *,
+        clear_after_s: float = 4.0,
+        markers: bool = True,
+        session_log: Path | None = None,
+        backoff: Backoff = DEFAULT_BACKOFF,
+        anchor_label: Callable[[], str] | None = None,
+    ) -> None:
+        """`clear_after_s`: idle time before the caption clears (0: never); `anchor_label()`: on-air name."""
+        self.url, self._password, self._source = url, password, caption_source
+        self._clear_after_s, self._markers, self._backoff = clear_after_s, markers, backoff
+        self._chapters = ChapterFile(session_log) if session_log is not None else None
+        self._planner = CaptionPlanner(anchor_label=anchor_label)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: asyncio.Queue[tuple[float, Any] | None] | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._listeners: list[Callable[[BridgeStatus], None]] = []
+        self._idle: asyncio.TimerHandle | None = None
+        self._client: ObsClient | None = None
+        self.outputs: ObsOutputs | None = None
+        self.status = BridgeStatus("connecting", "", "", url)
+        self.latencies_ms: list[float] = []  # first sample aired → caption source updated
+        self.captions: list[str] = []  # caption texts OBS accepted, in order
+        self.handled = 0  # events handled so far (tests and benches wait on it)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, session_log: Path | None, **options: Any) -> ObsBridge:
+        """A bridge configured by the obs_* settings (`options`: backoff, anchor_label)."""
+        return cls(
+            settings.obs_websocket_url,
+            settings.obs_websocket_password,
+            settings.obs_caption_source,
+            clear_after_s=settings.obs_caption_clear_s,
+            markers=settings.obs_chapter_markers,
+            session_log=session_log,
+            **options,
+        )
+
+    # ----- any thread ---------------------------------------------------------------------------
+    def start(self) -> ObsBridge:
+        """Start the "obs" thread and its loop (returns once it can take events)."""
+        self._thread = threading.Thread(target=self._main, name="obs", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        return self
+
+    def on_event(self, event: Any) -> None:
+        """The show's subscriber (show loop): stamp and hand over; never waits."""
+        if not isinstance(event, WANTED):
+            return
+        self._post((time.perf_counter(), event))
+
+    def add_listener(self, listener: Callable[[BridgeStatus], None]) -> None:
+        """`listener(status)` on every change of state or error (called on the "obs" thread)."""
+        self._listeners.append(listener)
+
+    def test(self) -> concurrent.futures.Future[str]:
+        """Connect now if needed, ask OBS its version and flash a test caption; resolves to a summary."""
+        if self._loop is None or self._loop.is_closed():
+            future: concurrent.futures.Future[str] = concurrent.futures.Future()
+            future.set_exception(RuntimeError("the OBS bridge is not running"))
+            return future
+        return asyncio.run_coroutine_threadsafe(self._test(), self._loop)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Take the caption down, finish the chapters, disconnect, end the thread."""
+        self._post(None)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _post(self, item: tuple[float, Any] | None) -> None:
+        loop, queue = self._loop, self._queue
+        if loop is None or queue is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed between the check and the call
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+
+    # ----- the "obs" thread ---------------------------------------------------------------------
+    def _main(self) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self._queue = asyncio.Queue()
+        self._loop = loop
+        self._ready.set()
+        try:
+            loop.run_until_complete(self._serve())
+        finally:
+            loop.close()
+
+    async def _serve(self) -> None:
+        outputs = self.outputs = ObsOutputs(self._new_client(), self._source, self._chapters, self._problem)
+        client = self._client
+        assert client is not None and self._queue is not None
+        runner = asyncio.get_running_loop().create_task(client.run())
+        try:
+            while (item := await self._queue.get()) is not None:
+                await self._handle(*item)
+                self.handled += 1
+        finally:
+            self._cancel_idle()
+            await outputs.clear()
+            outputs.finish()
+            await client.close()
+            await runner
+
+    def _new_client(self) -> ObsClient:
+        self._client = ObsClient(
+            self.url,
+            self._password,
+            on_event=lambda kind, data: self.outputs.on_obs_event(kind, data) if self.outputs else None,
+            on_state=self._state_changed,
+            on_connected=lambda: self.outputs.on_connected() if self.outputs else asyncio.sleep(0),
+            backoff=self._backoff,
+        )
+        return self._client
+
+    async def _handle(self, at: float, event: Any) -> None:
+        """Carry out what one show event calls for, in the order the show published them."""
+        assert self.outputs is not None
+        if isinstance(event, _IdleClear):
+            self._idle = None
+            await self.outputs.clear()
+            return
+        if isinstance(event, ShowReady):
+            self.outputs.show_started()
+        for action in self._planner.actions(event):
+            if isinstance(action, ShowCaption):
+                await self._caption(at, action)
+            elif isinstance(action, ClearCaption):
+                self._cancel_idle()
+                await self.outputs.clear()
+            elif isinstance(action, MarkChapter) and self._markers:
+                await self.outputs.chapter(action.title, at)
+
+    async def _caption(self, at: float, action: ShowCaption) -> None:
+        assert self.outputs is not None
+        self._cancel_idle()
+        if await self.outputs.caption(action.text):
+            if action.aired:
+                self.latencies_ms.append((time.perf_counter() - at) * 1000)
+            self.captions.append(action.text)
+        if self._clear_after_s > 0:
+            loop = asyncio.get_running_loop()
+            self._idle = loop.call_later(self._clear_after_s, self._post, (time.perf_counter(), _IdleClear()))
+
+    def _cancel_idle(self) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+
+    async def _test(self) -> str:
+        client, outputs = self._client, self.outputs
+        assert client is not None and outputs is not None
+        client.retry_now()
+        if not await client.wait_connected(5.0):
+            raise RuntimeError(client.message or f"cannot reach OBS at {self.url}")
+        version = await client.request("GetVersion")
+        summary = (
+            f"OBS {version.get('obsVersion', '?')}, obs-websocket {version.get('obsWebSocketVersion', '?')}"
+        )
+        if self._source:
+            if not await outputs.caption(TEST_CAPTION):
+                raise RuntimeError(self.status.last_error or "the caption source did not take the text")
+            summary += f"; caption source {self._source!r} took a test line"
+        return summary
+
+    # ----- status -------------------------------------------------------------------------------
+    def _state_changed(self, state: ClientState, message: str) -> None:
+        last_error = message if state == "failed" else self.status.last_error
+        if state == "failed":
+            log.error("OBS: %s", message)
+        elif state == "connected":
+            log.info("OBS: connected to %s", self.url)
+        elif message:
+            log.info("OBS: %s", message)
+        self._set_status(BridgeStatus(state, message, last_error, self.url))
+
+    def _problem(self, message: str) -> None:
+        log.warning("OBS: %s", message)
+        self._set_status(BridgeStatus(self.status.state, self.status.message, message, self.url))
+
+    def _set_status(self, status: BridgeStatus) -> None:
+        self.status = status
+        for listener in list(self._listeners):
+            try:
+                listener(status)
+            except Exception:  # a panel bug must not stop the captions
+                log.exception("OBS status listener failed")
