@@ -156,6 +156,12 @@ class Settings(BaseSettings):
     # WebRTC AEC3 takes the program's echo out of the mic before VAD and STT (README "Echo cancellation").
     echo_cancellation: bool = True
 
+    # The web layer (`serve`, README "Web layer"). The token is a secret: /api/settings redacts it.
+    STUDIO_API_TOKEN: str = ""  # empty: one is generated on first start and kept in the config dir (0600)
+    web_allowed_origins: list[str] = []  # browser origins besides the studio's own (turns CORS on for them)
+    web_commands_per_s: float = Field(10.0, gt=0, le=10_000)  # state-changing requests per client; then 429
+    web_reads_per_s: float = Field(50.0, gt=0, le=10_000)  # reads per client (status, voices, metrics)
+
     # Resilience: how long each stage may take before it counts as failed, and the re-checks.
     stt_timeout_s: float = Field(10.0, gt=0, le=600)  # one partial or final transcript
     turn_timeout_s: float = Field(2.0, gt=0, le=600)  # one end-of-turn verdict

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-COMMANDS: tuple[str, ...] = ("run", "bench", "voices", "sessions", "devices", "doctor", "host")
+COMMANDS: tuple[str, ...] = ("run", "serve", "bench", "voices", "sessions", "devices", "doctor", "host")
 
 
 def command_modules() -> list[ModuleType]:

@@ -114,6 +114,16 @@ class Show(ShowCommands, RundownCommands):
         """Receive every event of the show, engine and show facts alike, in order, on the loop."""
         self.bus.subscribe(subscriber)
 
+    def note(self, kind: str, **fields: Any) -> bool:
+        """A face's own record in the session log (the web layer's security events); any thread.
+
+        False when no log is open (before the start, after the end, or an unlogged show)."""
+        recorder = self._recorder
+        if recorder is None:
+            return False
+        recorder.log.append(kind, **fields)
+        return True
+
     def _publish(self, event: ShowEvent) -> None:
         self.bus.publish(event)  # type: ignore[arg-type]
 

@@ -1,0 +1,51 @@
+"""What every route shares: the show, the options, and the web layer's own parts.
+
+Threading: built before the server starts; its parts are used on the web loop (see each).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from studio.show import Show
+from studio.voices.catalog import VoiceCatalog
+from studio.web.hub import EventHub
+from studio.web.metrics import StudioMetrics
+from studio.web.options import WebOptions
+from studio.web.security_log import SecurityLog
+from studio.web.status import StatusTracker
+
+
+@dataclass(slots=True)
+class WebContext:
+    """The show and the web layer's parts, handed to each group of routes."""
+
+    show: Show
+    options: WebOptions
+    hub: EventHub
+    status: StatusTracker
+    metrics: StudioMetrics
+    security: SecurityLog
+
+    def catalog(self) -> VoiceCatalog:
+        """The voices the studio can use (read fresh: the host may add one while the show runs)."""
+        folder: Path | None = self.options.voices_dir
+        return VoiceCatalog(folder)
+
+    @classmethod
+    def build(cls, show: Show, options: WebOptions) -> WebContext:
+        """The parts wired to each other and to the show's event stream (before the show starts)."""
+        metrics = StudioMetrics()
+        hub = EventHub(options.event_queue, lambda: _program_seconds(show))
+        status = StatusTracker()
+        hub.listen(status.on_event)
+        hub.listen(metrics.on_event)
+        show.subscribe(hub.on_show_event)
+        return cls(show, options, hub, status, metrics, SecurityLog(show.note, metrics))
+
+
+def _program_seconds(show: Show) -> float:
+    """The program's playhead in seconds (the show's loop reads it when a clause airs)."""
+    output = show.output
+    return round(output.played_samples() / output.sample_rate, 3)

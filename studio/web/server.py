@@ -1,0 +1,150 @@
+"""Serves the web layer with uvicorn on its own loop in a "web" thread, beside the show.
+
+The socket is bound on the caller's thread, so a taken port or a refused address is an OSError
+there, with its reason; TLS files are loaded there too. The show keeps its own loop: nothing
+the server does (a flood, a slow client) runs on it.
+Threading: `start`/`stop`/`call` from any thread; the app and the level meter on the web loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import socket
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+import uvicorn
+
+from studio.show import Show
+from studio.web.app import create_app
+from studio.web.context import WebContext
+from studio.web.options import WebOptions
+from studio.web.status import publish_levels
+
+T = TypeVar("T")
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server that says when it listens (and never installs signal handlers)."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.listening = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self.listening.set()
+
+
+class WebServer:
+    """The web layer over one show: build it before the show starts, `start`, later `stop`."""
+
+    def __init__(self, show: Show, options: WebOptions) -> None:
+        self.options = options
+        self.ctx = WebContext.build(show, options)
+        self.app = create_app(self.ctx)
+        self._socket: socket.socket | None = None
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._failure: BaseException | None = None
+
+    @property
+    def port(self) -> int:
+        """The port listened on (the one the OS chose for port 0)."""
+        assert self._socket is not None, "not started"
+        return int(self._socket.getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        host = self.options.host
+        shown = f"[{host}]" if ":" in host else host
+        return f"{self.options.scheme}://{shown}:{self.port}"
+
+    def start(self) -> None:
+        """Bind, then serve in the "web" thread; returns once it listens (OSError: cannot bind)."""
+        self._socket = _bind(self.options.host, self.options.port)
+        config = uvicorn.Config(
+            self.app,
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            http="h11",
+            ws="websockets-sansio",
+            ws_max_size=64 * 1024,
+            server_header=False,
+            proxy_headers=False,  # the client address is the socket's: no forged X-Forwarded-For
+            timeout_keep_alive=5,
+            timeout_graceful_shutdown=3,
+            limit_concurrency=256,
+            h11_max_incomplete_event_size=16 * 1024,
+            ssl_certfile=str(self.options.tls_cert) if self.options.tls_cert else None,
+            ssl_keyfile=str(self.options.tls_key) if self.options.tls_key else None,
+        )
+        config.load()  # TLS files and the app, on this thread: their errors surface here
+        self._server = _Server(config)
+        self._thread = threading.Thread(target=self._run, name="web", daemon=True)
+        self._thread.start()
+        if not self._server.listening.wait(START_TIMEOUT_S) or self._failure is not None:
+            self.stop()
+            raise OSError(f"the web server did not start: {self._failure or 'timed out'}")
+
+    def stop(self) -> None:
+        """Close every connection and the socket; joins the thread (idempotent)."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(STOP_TIMEOUT_S)
+            self._thread = None
+        if self._socket is not None:
+            self._socket.close()
+
+    def call(self, function: Callable[[], T]) -> concurrent.futures.Future[T]:
+        """Run `function()` on the web loop (benches and tests inject events there)."""
+        assert self._loop is not None, "not started"
+
+        async def run() -> T:
+            return function()
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop)
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as exc:  # reported by start(); a SystemExit from uvicorn too
+            self._failure = exc
+            assert self._server is not None
+            self._server.listening.set()
+
+    async def _serve(self) -> None:
+        assert self._server is not None and self._socket is not None
+        self._loop = asyncio.get_running_loop()
+        self.ctx.hub.bind(self._loop)
+        meter = asyncio.create_task(publish_levels(self.ctx.hub, self.ctx.show, self.options.levels_hz))
+        try:
+            await self._server.serve(sockets=[self._socket])
+        finally:
+            self.ctx.hub.bind(None)
+            meter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await meter
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A listening-ready TCP socket on (host, port); OSError names the problem."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
