@@ -16,7 +16,7 @@ import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 import numpy as np
 
@@ -43,6 +43,16 @@ if TYPE_CHECKING:
     from studio.audio.io import AudioIO
 
 TRAILING_SILENCE_S = 2.5  # lets the last line end by pause, as it would live
+
+
+class Attached(Protocol):
+    """A part a face attached to the show (e.g. the OBS bridge): closed once the show has ended."""
+
+    def close(self) -> None: ...
+
+
+#: Attaches a part to the show before it starts (subscribes it); None: nothing to attach.
+Attach = Callable[[Show, Settings], Attached | None]
 
 
 class ShowError(RuntimeError):
@@ -100,10 +110,12 @@ async def run_show(
     request: RunRequest,
     stack: BackendStack | None = None,
     subscribers: Sequence[Callable[[Any], None]] = (),
+    attach: Sequence[Attach] = (),
 ) -> dict:
     """Run the recording through the show; return the JSON-able result.
 
-    `stack`: one the caller owns (tests); `subscribers` see the show's events as the window does.
+    `stack`: one the caller owns (tests); `subscribers` see the show's events as the window does;
+    `attach`: parts such as the OBS bridge (`studio.obs.attach_obs`), closed when the show ends.
     """
     log_stream = sys.stderr
     turns: list[TurnCompleted] = []
@@ -114,15 +126,20 @@ async def run_show(
         show.subscribe(_printer(sys.stdout))
     for subscriber in subscribers:
         show.subscribe(subscriber)
-    async with show:
-        print(f"session log: {show.session_log_path}", file=log_stream, flush=True)
-        if show.rundown is not None:
-            await show.anext_segment()
-        await show.serve()
-        device_stats = show.audio.stats() if show.audio is not None else None
-        program = show.output
-        recording = program.recording() if request.output is not None else None
-        described = show.stack.describe() if show.stack is not None else {}
+    attached = [part for part in (attacher(show, show.settings) for attacher in attach) if part is not None]
+    try:
+        async with show:
+            print(f"session log: {show.session_log_path}", file=log_stream, flush=True)
+            if show.rundown is not None:
+                await show.anext_segment()
+            await show.serve()
+            device_stats = show.audio.stats() if show.audio is not None else None
+            program = show.output
+            recording = program.recording() if request.output is not None else None
+            described = show.stack.describe() if show.stack is not None else {}
+    finally:
+        for part in attached:  # after the show: the last captions are down, the chapters finished
+            await asyncio.to_thread(part.close)
     if not turns:
         raise ShowError(f"{request.recording.path}: no host speech was recognised; nothing to answer")
     if recording is not None:
@@ -197,9 +214,9 @@ def _device_opener(request: RunRequest, log_stream: TextIO) -> Callable[[Setting
     return open_devices
 
 
-def execute(settings: Settings, request: RunRequest) -> int:
-    """CLI entry: run, print, return the exit code."""
-    result = asyncio.run(run_show(settings, request))
+def execute(settings: Settings, request: RunRequest, attach: Sequence[Attach] = ()) -> int:
+    """CLI entry: run, print, return the exit code (`attach`: see run_show)."""
+    result = asyncio.run(run_show(settings, request, attach=attach))
     if request.as_json:
         print(json.dumps(result, ensure_ascii=False))
     else:

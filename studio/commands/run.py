@@ -73,6 +73,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     from studio.audio.wavwriter import OutputPathError, check_writable
     from studio.backends.registry import BackendLoadError, StackNotReady
     from studio.headless import RunRequest, ShowError, execute
+    from studio.obs import attach_obs
     from studio.rundown import RundownError
     from studio.session.log import SessionLogError
     from studio.voices.catalog import VoiceCatalog
@@ -106,7 +107,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         rundown=rundown,
     )
     try:
-        return execute(settings, request)
+        return execute(settings, request, attach=(attach_obs,))
     except AudioDeviceError as exc:
         return fail(str(exc), EXIT_BAD_INPUT)
     except StackNotReady as exc:

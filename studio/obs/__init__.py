@@ -14,16 +14,21 @@ if TYPE_CHECKING:
     from studio.show import Show
 
 __all__ = ["BridgeStatus", "ObsBridge", "attach_obs"]
+FIRST_ATTEMPT_S = 2.0
 
 
 def attach_obs(show: Show, settings: Settings, **options: Any) -> ObsBridge | None:
     """Start a bridge subscribed to `show` when OBS_WEBSOCKET_URL is set (None when it is not).
 
-    The caller closes it (`bridge.close()`) once the show has ended. `options`: ObsBridge's (backoff).
+    It waits up to FIRST_ATTEMPT_S for the first connection attempt (before the show starts), so
+    the first line is captioned. The caller closes it (`bridge.close()`) once the show has ended.
+    `options`: ObsBridge's (backoff, anchor_label).
     """
     if not settings.obs_websocket_url:
         return None
     anchor = options.pop("anchor_label", lambda: show.voice.anchor_name)
-    bridge = ObsBridge.from_settings(settings, show.session_log_path, anchor_label=anchor, **options).start()
+    bridge = ObsBridge.from_settings(settings, show.session_log_path, anchor_label=anchor, **options).start(
+        FIRST_ATTEMPT_S
+    )
     show.subscribe(bridge.on_event)
     return bridge

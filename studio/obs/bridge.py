@@ -77,6 +77,7 @@ class ObsBridge:
         self._queue: asyncio.Queue[tuple[float, Any] | None] | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
+        self._attempted = threading.Event()  # the first connection attempt has ended
         self._listeners: list[Callable[[BridgeStatus], None]] = []
         self._idle: asyncio.TimerHandle | None = None
         self._client: ObsClient | None = None
@@ -100,11 +101,13 @@ class ObsBridge:
         )
 
     # ----- any thread ---------------------------------------------------------------------------
-    def start(self) -> ObsBridge:
-        """Start the "obs" thread and its loop (returns once it can take events)."""
+    def start(self, first_attempt_s: float = 0.0) -> ObsBridge:
+        """Start the "obs" thread; returns once it takes events, and the first connection attempt
+        has ended (connected or not) or `first_attempt_s` passed, so a show's first line is captioned."""
         self._thread = threading.Thread(target=self._main, name="obs", daemon=True)
         self._thread.start()
         self._ready.wait()
+        self._attempted.wait(first_attempt_s)
         return self
 
     def on_event(self, event: Any) -> None:
@@ -229,6 +232,8 @@ class ObsBridge:
 
     # ----- status -------------------------------------------------------------------------------
     def _state_changed(self, state: ClientState, message: str) -> None:
+        if state != "connecting":
+            self._attempted.set()
         last_error = message if state == "failed" else self.status.last_error
         if state == "failed":
             log.error("OBS: %s", message)
