@@ -31,14 +31,17 @@ class SegmentStatus:
 
     @property
     def started(self) -> bool:
+        """NEXT has been pressed at least once."""
         return self.index >= 0
 
     @property
     def ended(self) -> bool:
+        """NEXT went past the last segment."""
         return self.index >= self.count
 
     @property
     def over_time(self) -> bool:
+        """The segment ran past its planned length (shown red; the anchor hands back)."""
         return self.segment is not None and self.remaining_s < 0
 
 
@@ -46,6 +49,7 @@ class SegmentClock:
     """Runs a rundown segment by segment: NEXT starts the first, then each next; past the last it ends."""
 
     def __init__(self, rundown: Rundown, clock: Clock = time.monotonic) -> None:
+        """`clock`: monotonic seconds (tests pass one they move by hand)."""
         self.rundown = rundown
         self._clock = clock
         self._lock = threading.Lock()
@@ -54,6 +58,7 @@ class SegmentClock:
 
     @property
     def segments(self) -> tuple[Segment, ...]:
+        """The segments in running order."""
         return self.rundown.segments
 
     def status(self) -> SegmentStatus:
@@ -79,6 +84,7 @@ class SegmentClock:
             return self._go(max(0, self._index - 1), "back")
 
     def _go(self, index: int, reason: SegmentReason) -> SegmentChanged:
+        """Make `index` current from now; the change as the event to publish (lock held)."""
         now = self._clock()
         before = self._status(now)
         self._index, self._started_at = index, now
@@ -98,6 +104,7 @@ class SegmentClock:
         )
 
     def _status(self, now: float) -> SegmentStatus:
+        """The snapshot at `now` (lock held)."""
         segments, index = self.segments, self._index
         current = segments[index] if 0 <= index < len(segments) else None
         following = segments[index + 1] if index + 1 < len(segments) else None

@@ -34,6 +34,7 @@ class Segment(BaseModel):
 
     @property
     def planned_s(self) -> float:
+        """The planned length in seconds (what the clock counts down)."""
         return self.minutes * 60.0
 
 

@@ -47,6 +47,7 @@ class RundownCommands:
 
     @property
     def rundown(self) -> SegmentClock | None:
+        """The show's segment clock (None: the show runs without a rundown)."""
         return self._rundown
 
     def rundown_status(self) -> SegmentStatus | None:
@@ -70,15 +71,25 @@ class RundownCommands:
     async def _change_segment(
         self, step: Callable[[SegmentClock], SegmentChanged | None]
     ) -> SegmentChanged | None:
+        """Apply one clock step: switch the voice the segment asks for, then publish the change."""
         clock = self._rundown
         if clock is None:
             raise RuntimeError(NO_RUNDOWN)
-        change = step(clock)
-        if change is None:
-            return None
-        await self._segment_voice(change)
-        self._publish(change)
-        return change
+        async with self._segment_lock():  # changes publish in the order pressed (a voice lookup awaits)
+            change = step(clock)
+            if change is None:
+                return None
+            await self._segment_voice(change)
+            self._publish(change)
+            return change
+
+    def _segment_lock(self) -> asyncio.Lock:
+        """One change at a time; a lock per loop (a show restarted after a failed start gets a new one)."""
+        loop = asyncio.get_running_loop()
+        held: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = getattr(self, "_segment_changes", None)
+        if held is None or held[0] is not loop:
+            held = self._segment_changes = (loop, asyncio.Lock())
+        return held[1]
 
     async def _segment_voice(self, change: SegmentChanged) -> None:
         """The voice the segment asks for, else the show's own; an unknown name is logged, not fatal."""
