@@ -82,6 +82,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(e.g. --barge-in-cases=off,-20:120)",
     )
     bench.add_argument(
+        "--obs",
+        action="store_true",
+        help="instead: caption latency into OBS at OBS_WEBSOCKET_URL (first sample aired → caption "
+        "source updated, p50/p95) over --turns real-time turns on fixed-delay backends",
+    )
+    bench.add_argument(
         "--soak",
         metavar="DURATION",
         help="instead: a simulated show this long, e.g. 10m or 2h (memory, drift)",
@@ -115,10 +121,27 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return _peer(settings, args)
     if args.barge_in is not None:
         return _barge_in(settings, args)
+    if args.obs:
+        return _obs(settings, args)
     try:
         return execute_bench(settings, args.turns, args.json)
     except BackendLoadError as exc:
         return fail(str(exc), EXIT_FAILED)
+
+
+def _obs(settings: Settings, args: argparse.Namespace) -> int:
+    """`--obs`: caption latency figures into the OBS at OBS_WEBSOCKET_URL."""
+    import asyncio
+    import json
+
+    from studio.bench.obs_bench import measure
+
+    try:
+        result = asyncio.run(measure(settings, args.turns))
+    except ValueError as exc:
+        return fail(str(exc), EXIT_BAD_INPUT)
+    print(json.dumps(result, indent=None if args.json else 2))
+    return 0
 
 
 def _resilience(settings: Settings, args: argparse.Namespace) -> int:

@@ -1,0 +1,88 @@
+"""Real OBS Studio (Debian's obs-studio, obs-websocket built in) under Xvfb, for the tests that need it.
+
+Its own HOME and config (global.ini turns the WebSocket server on with a password, skips the
+wizard); SIGINT shuts it down cleanly. Threading: the test's thread.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+GLOBAL_INI = """[General]
+FirstRun=true
+EnableAutoUpdates=false
+
+[OBSWebSocket]
+FirstLoad=false
+ServerEnabled=true
+ServerPort={port}
+AuthRequired=true
+ServerPassword={password}
+AlertsEnabled=false
+"""
+
+
+def missing() -> str:
+    """Why real OBS cannot run here ("" when it can)."""
+    for tool in ("obs", "xvfb-run"):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed (scripts/install.sh --test installs obs-studio and xvfb)"
+    return ""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RealObs:
+    """One OBS process with its WebSocket server on 127.0.0.1:`port`."""
+
+    def __init__(self, home: Path, password: str = "studio-test") -> None:
+        self.home, self.password, self.port = home, password, _free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> RealObs:
+        """Launch OBS and return once its WebSocket port accepts connections."""
+        config = self.home / ".config" / "obs-studio"
+        config.mkdir(parents=True, exist_ok=True)
+        (config / "global.ini").write_text(GLOBAL_INI.format(port=self.port, password=self.password))
+        env = os.environ | {"HOME": str(self.home), "XDG_CONFIG_HOME": str(self.home / ".config")}
+        env |= {"LIBGL_ALWAYS_SOFTWARE": "1", "QT_QPA_PLATFORM": "xcb"}
+        command = ["xvfb-run", "-a", "obs", "--minimize-to-tray", "--disable-updater"]
+        command += ["--disable-missing-files-check", "--multi"]
+        log = (self.home / "obs.log").open("wb")
+        self.process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"OBS exited with {self.process.returncode}; see {self.home / 'obs.log'}")
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            time.sleep(0.2)  # polling a port that is not open yet: there is nothing to wait on
+        raise RuntimeError(f"OBS's WebSocket server did not open port {self.port} in {timeout:g} s")
+
+    def stop(self) -> None:
+        """SIGINT to OBS's process group (xvfb-run and OBS); SIGKILL if it lingers."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGINT)
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(15)
