@@ -109,6 +109,10 @@ class RundownCommands:
             engine.set_voice(wanted)
 
     # ----- from any thread ----------------------------------------------------------------------
+    def set_rundown(self, clock: SegmentClock | None) -> None:
+        """A new rundown (not started: NEXT starts it), or None; the anchor's brief follows at once."""
+        self._rundown = clock
+
     def next_segment(self) -> concurrent.futures.Future[SegmentChanged | None]:
         """NEXT: start the rundown or go to the next segment."""
         return self._hop(self.anext_segment)

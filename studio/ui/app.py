@@ -13,6 +13,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from studio.config import Settings, data_dir
+from studio.surfaces import start_surfaces
 from studio.ui.icon import app_icon
 from studio.ui.main_window import StudioWindow, window_state
 from studio.ui.show_thread import ShowThread
@@ -64,6 +65,17 @@ def run_app(settings: Settings, screenshot: Path | None = None) -> int:
     chosen = next((v for v in voices if v.name == remembered), voices[0])
     window = StudioWindow(settings, voices, make_engine(settings, chosen))
     window.start()
+    surfaces = start_surfaces(window.engine.show, settings)  # OSC / MIDI (README "Control surfaces")
+    for problem in surfaces.problems:
+        window.console.show_status(problem, 15_000)
+    try:
+        return _run(app, window, screenshot)
+    finally:
+        surfaces.close()
+
+
+def _run(app: QApplication, window: StudioWindow, screenshot: Path | None) -> int:
+    """The event loop until the window closes (with `screenshot`: until it is saved)."""
     if screenshot is not None:
         outcome = {"code": 0}
 

@@ -20,11 +20,13 @@ from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMainWindow
 
 from studio.config import Settings, config_dir, data_dir
+from studio.show.events import MicMuteChanged
 from studio.ui.console import StudioConsole
 from studio.ui.debug_dock import DebugDock
 from studio.ui.device_choices import make_anchor_sink, studio_devices
 from studio.ui.device_presenter import DevicePresenter
 from studio.ui.main_thread import BackgroundJobs, FutureRelay
+from studio.ui.rundown_panel import RundownPanel, RundownPresenter
 from studio.ui.settings_dialog import SettingsDialog
 from studio.ui.show_thread import ShowThread
 from studio.ui.top_bar import voice_names
@@ -82,6 +84,9 @@ class StudioWindow(QMainWindow):
             lister=device_lister or studio_devices,
             sink_maker=sink_maker or make_anchor_sink,
         )
+        self.rundown_panel = RundownPanel()  # between the monitors and the controls
+        self.console.layout().insertWidget(4, self.rundown_panel)
+        self.rundown = RundownPresenter(self.rundown_panel, engine.show, self)
         self.setCentralWidget(self.console)
         self._name_parts()
         self._add_debug_dock_and_menu()
@@ -148,8 +153,14 @@ class StudioWindow(QMainWindow):
         for signal, slot in show_slots(self.presenter, self.device_presenter):
             getattr(engine, signal).connect(slot)
         engine.event_emitted.connect(self.pull_bar.on_event)
+        engine.event_emitted.connect(self._follow_mute)  # a control surface muted the mic
         engine.engine_ready.connect(self._on_show_ready)
         engine.set_mic_muted(self.controls.mute_button.isChecked())  # the host's mute holds for the show
+
+    def _follow_mute(self, event: object) -> None:
+        """The mute button shows the show's mute state, whoever changed it (OSC, MIDI, the button)."""
+        if isinstance(event, MicMuteChanged):
+            self.controls.mute_button.setChecked(event.muted)  # no echo: an unchanged mute sends nothing
 
     def _make_timers(self) -> None:
         self._refresh_timer = QTimer(self)
@@ -284,7 +295,7 @@ class StudioWindow(QMainWindow):
         state.setValue("windowState", self.saveState())
         state.setValue("splitter", self.splitter.saveState())
         state.sync()
-        for timer in (self._refresh_timer, self._debug_timer, self.watchdog, self.gauge):
+        for timer in (self._refresh_timer, self._debug_timer, self.watchdog, self.gauge, self.rundown.timer):
             timer.stop()
         self._relay.close()
         self._jobs.shutdown()
