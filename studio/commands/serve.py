@@ -19,6 +19,7 @@ from studio.commands.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED
 from studio.config import Settings, data_dir
 
 if TYPE_CHECKING:
+    from studio.rundown import Rundown
     from studio.show import Show
     from studio.voices.profile import VoiceProfile
     from studio.web import WebOptions, WebServer
@@ -32,6 +33,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--voice", help="voice profile name (default: the default voice)")
     serve.add_argument("--tls-cert", type=Path, help="TLS certificate (PEM); needed to bind beyond loopback")
     serve.add_argument("--tls-key", type=Path, help="TLS private key (PEM)")
+    serve.add_argument(
+        "--rundown", type=Path, metavar="FILE", help="rundown TOML; its first segment starts with the show"
+    )
 
 
 def _port(text: str) -> int:
@@ -42,6 +46,8 @@ def _port(text: str) -> int:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    from studio.commands.run import load_checked_rundown
+    from studio.rundown import RundownError
     from studio.voices.catalog import VoiceCatalog
     from studio.voices.profile import VoiceProfileError
     from studio.web.options import BindError, WebOptions, check_bind
@@ -51,7 +57,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         check_bind(args.host, args.tls_cert, args.tls_key)
         voice = VoiceCatalog(data_dir() / "voices").get(args.voice or settings.voice)
         tokens = load_tokens(settings)
-    except (BindError, VoiceProfileError, TokenError) as exc:
+        rundown = load_checked_rundown(args.rundown) if args.rundown else None
+    except (BindError, VoiceProfileError, TokenError, RundownError) as exc:
         return fail(str(exc), EXIT_BAD_INPUT)
     options = WebOptions.from_settings(
         settings,
@@ -62,13 +69,28 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         tls_key=args.tls_key,
         voices_dir=data_dir() / "voices",
     )
-    return serve(live_show(settings, voice), options)
+    return _serve_with_surfaces(live_show(settings, voice, rundown), options)
 
 
-def live_show(settings: Settings, voice: VoiceProfile) -> Show:
-    """The window's show, without the window: the real devices, a new session log."""
+def _serve_with_surfaces(show: Show, options: WebOptions) -> int:
+    """`serve`, with the OSC / MIDI control surfaces the settings enable (README "Control surfaces")."""
+    from studio.surfaces import start_surfaces
+
+    surfaces = start_surfaces(show, show.settings)
+    for problem in surfaces.problems:
+        print(f"ai-anchor-studio: {problem}", file=sys.stderr, flush=True)
+    try:
+        return serve(show, options)
+    finally:
+        surfaces.close()
+
+
+def live_show(settings: Settings, voice: VoiceProfile, rundown: Rundown | None = None) -> Show:
+    """The window's show, without the window: the real devices, a new session log, the rundown started."""
+    from studio.rundown import SegmentClock
     from studio.session.log import new_session_path
     from studio.show import Show
+    from studio.show.events import ShowReady
     from studio.show.session import unused_path
 
     def open_devices(current: Settings) -> Any:
@@ -76,13 +98,23 @@ def live_show(settings: Settings, voice: VoiceProfile) -> Show:
 
         return AudioIO(current)
 
-    return Show(
+    show = Show(
         settings,
         voice,
         audio_factory=open_devices,
         session_log=unused_path(new_session_path()),
         session_details={"input": "serve"},
+        rundown=SegmentClock(rundown) if rundown is not None else None,
     )
+    if rundown is not None:  # the first segment starts once the show is on (NEXT/BACK: OSC, MIDI)
+
+        def start_rundown(event: Any) -> None:
+            status = show.rundown_status()
+            if isinstance(event, ShowReady) and status is not None and not status.started:
+                show.next_segment()
+
+        show.subscribe(start_rundown)
+    return show
 
 
 def serve(

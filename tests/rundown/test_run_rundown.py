@@ -72,3 +72,21 @@ def test_run_with_a_rundown_tells_the_anchor_its_first_segment(host_wav, tmp_pat
     assert "Time left in this segment: " in system  # the real clock: the figure is not asserted
     records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert [r["title"] for r in records if r["kind"] == "segment"] == ["Headlines"]
+
+
+def test_serve_refuses_a_bad_rundown_before_anything_starts(tmp_path, capsys):
+    rundown = tmp_path / "show.toml"
+    rundown.write_text("[[segment]]\nminutes = 4\n", encoding="utf-8")
+    assert main(["serve", "--port", "0", "--rundown", str(rundown)]) == EXIT_BAD_INPUT
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "segment 1: field 'title' is missing" in line and str(rundown) in line
+
+
+def test_serve_gives_its_show_the_rundown():
+    from studio.commands.serve import live_show
+
+    voice = VoiceCatalog(None).profiles()[0]
+    show = live_show(load_settings(), voice, parse_rundown(ISSUE_EXAMPLE))
+    status = show.rundown_status()
+    assert status is not None and not status.started and status.next.title == "Headlines"
+    assert live_show(load_settings(), voice).rundown_status() is None
