@@ -34,6 +34,7 @@ VOICE = VoiceProfile(name="bench", anchor_name="Anchor")
 
 
 def _stack() -> BackendStack:
+    """Fixed-delay backends: the figures measure the bridge, not the models."""
     return BackendStack(
         preset="fixed-delay",
         stt=FixedDelaySpeechToText(delay=0.02),
@@ -77,7 +78,9 @@ async def measure(settings: Settings, turns: int = 5) -> dict[str, Any]:
     completed = asyncio.Event()
     done: list[TurnCompleted] = []
     show.subscribe(lambda e: (done.append(e), completed.set()) if isinstance(e, TurnCompleted) else None)
-    bridge = attach_obs(show, settings.model_copy(update={"obs_caption_clear_s": 0.0, "obs_chapter_markers": False}))
+    bridge = attach_obs(
+        show, settings.model_copy(update={"obs_caption_clear_s": 0.0, "obs_chapter_markers": False})
+    )
     assert bridge is not None
     try:
         async with show:

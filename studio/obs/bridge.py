@@ -135,6 +135,7 @@ class ObsBridge:
             self._thread.join(timeout)
 
     def _post(self, item: tuple[float, Any] | None) -> None:
+        """Queue an item on the bridge's loop from any thread (dropped once the bridge has ended)."""
         loop, queue = self._loop, self._queue
         if loop is None or queue is None or loop.is_closed():
             return
@@ -143,6 +144,7 @@ class ObsBridge:
 
     # ----- the "obs" thread ---------------------------------------------------------------------
     def _main(self) -> None:
+        """The obs thread: its own asyncio loop, so OBS never shares the show's."""
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         self._queue = asyncio.Queue()
@@ -154,6 +156,7 @@ class ObsBridge:
             loop.close()
 
     async def _serve(self) -> None:
+        """Keep the client connected and handle show events in order until closed; then tidy up."""
         outputs = self.outputs = ObsOutputs(self._new_client(), self._source, self._chapters, self._problem)
         client = self._client
         assert client is not None and self._queue is not None
@@ -170,6 +173,7 @@ class ObsBridge:
             await runner
 
     def _new_client(self) -> ObsClient:
+        """The client, reporting OBS's events and state to the outputs and the status."""
         self._client = ObsClient(
             self.url,
             self._password,
@@ -199,6 +203,7 @@ class ObsBridge:
                 await self.outputs.chapter(action.title, at)
 
     async def _caption(self, at: float, action: ShowCaption) -> None:
+        """Deliver one caption, time it when it aired, and re-arm the idle clear."""
         assert self.outputs is not None
         self._cancel_idle()
         if await self.outputs.caption(action.text):
@@ -210,11 +215,13 @@ class ObsBridge:
             self._idle = loop.call_later(self._clear_after_s, self._post, (time.perf_counter(), _IdleClear()))
 
     def _cancel_idle(self) -> None:
+        """A new caption or a take-down supersedes the pending idle clear."""
         if self._idle is not None:
             self._idle.cancel()
             self._idle = None
 
     async def _test(self) -> str:
+        """The test button: connect, GetVersion, a test caption; raises with the reason otherwise."""
         client, outputs = self._client, self.outputs
         assert client is not None and outputs is not None
         client.retry_now()
@@ -232,6 +239,7 @@ class ObsBridge:
 
     # ----- status -------------------------------------------------------------------------------
     def _state_changed(self, state: ClientState, message: str) -> None:
+        """Log each change of connection state once and publish the new status."""
         if state != "connecting":
             self._attempted.set()
         last_error = message if state == "failed" else self.status.last_error
@@ -244,10 +252,12 @@ class ObsBridge:
         self._set_status(BridgeStatus(state, message, last_error, self.url))
 
     def _problem(self, message: str) -> None:
+        """A problem OBS reported (missing source...): logged once, kept as the last error."""
         log.warning("OBS: %s", message)
         self._set_status(BridgeStatus(self.status.state, self.status.message, message, self.url))
 
     def _set_status(self, status: BridgeStatus) -> None:
+        """Store and announce the status; a failing listener never stops the captions."""
         self.status = status
         for listener in list(self._listeners):
             try:

@@ -76,6 +76,7 @@ class CaptionPlanner:
         return []
 
     def _decided(self, event: TurnDecided) -> list[Action]:
+        """The host's final line as a caption, and a chapter for a newly decided turn."""
         caption = ShowCaption(f"{self._host_label}: {event.transcript.strip()}", False)
         if event.turn_id == self._last_decided:
             return [caption]
@@ -87,5 +88,6 @@ class CaptionPlanner:
         return [caption, MarkChapter(f"Turn {self._turns}: {line}")]
 
     def _anchor(self, turn_id: int) -> str:
+        """The anchor's speaker label: its on-air name, else the voice, else 'Anchor'."""
         named = self._anchor_label() if self._anchor_label is not None else ""
         return named or self._voices.get(turn_id) or "Anchor"

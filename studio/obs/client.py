@@ -80,6 +80,7 @@ class ObsClient:
 
     @property
     def connected(self) -> bool:
+        """Whether requests can be sent now."""
         return self.state == "connected"
 
     # ----- the connection loop ------------------------------------------------------------------
@@ -208,6 +209,7 @@ class ObsClient:
             await asyncio.wait_for(self._wake.wait(), seconds)
 
     def _fail_pending(self) -> None:
+        """The connection is gone: every request waiting on it fails now instead of timing out."""
         for future in self._pending.values():
             if not future.done():
                 future.set_exception(ObsUnavailable(f"OBS at {self.url} closed the connection"))

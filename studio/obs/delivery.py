@@ -66,6 +66,7 @@ class ObsOutputs:
         self._show_origin = time.perf_counter()
 
     def _recording(self, active: bool, elapsed_s: float) -> None:
+        """Track the recording state and when it started (the chapters' timeline)."""
         if active and not self.recording:
             self._record_origin = time.perf_counter() - elapsed_s
         self.recording = active
@@ -85,6 +86,7 @@ class ObsOutputs:
         return self._client.connected and await self._set_text("")
 
     async def _set_text(self, text: str) -> bool:
+        """SetInputSettings on the caption source; a failure is reported once."""
         if not self._source:
             return False
         key = "caption source"
@@ -101,6 +103,7 @@ class ObsOutputs:
         return True
 
     def _caption_failure(self, exc: ObsRequestError) -> str:
+        """The one message for a caption OBS refused (a missing source says how to fix it)."""
         if exc.code == Status.RESOURCE_NOT_FOUND:
             return (
                 f"OBS has no source named {self._source!r} for the captions: add a Text source with "
@@ -158,10 +161,12 @@ class ObsOutputs:
 
     # ----- one message per problem --------------------------------------------------------------
     def _problem(self, key: str, message: str) -> None:
+        """Report `message` unless the same problem is already open."""
         if key in self._open:
             return
         self._open.add(key)
         self._on_problem(message)
 
     def _resolved(self, key: str) -> None:
+        """The problem went away: a later recurrence is reported again."""
         self._open.discard(key)

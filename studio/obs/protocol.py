@@ -109,6 +109,7 @@ class ObsRequestError(RuntimeError):
     """OBS answered a request with a failure status; `code` is its RequestStatus."""
 
     def __init__(self, response: Response) -> None:
+        """Keep the status code and OBS's comment for the caller to tell failures apart."""
         detail = f": {response.comment}" if response.comment else ""
         super().__init__(f"{response.request_type} failed with status {response.code}{detail}")
         self.code = response.code

@@ -70,6 +70,7 @@ class ChapterFile:
     """The chapters of one session, rewritten beside its log at each new chapter and at the end."""
 
     def __init__(self, session_log: Path) -> None:
+        """Chapters of the session whose log is `session_log` (files beside it)."""
         self.list_path, self.ffmeta_path = chapter_paths(session_log)
         self.chapters: list[Chapter] = []
 
@@ -84,6 +85,7 @@ class ChapterFile:
             self._write(end_s)
 
     def _write(self, end_s: float | None) -> None:
+        """Rewrite both files atomically from the chapters so far."""
         self.list_path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(self.list_path, chapter_list(self.chapters))
         write_atomic(self.ffmeta_path, ffmetadata(self.chapters, end_s))

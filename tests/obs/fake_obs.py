@@ -40,6 +40,7 @@ BASE_REQUESTS = [
 
 
 def _secret(password: str, salt: str) -> bytes:
+    """The base64 secret of the v5 auth (sha256 of password + salt)."""
     return base64.b64encode(hashlib.sha256((password + salt).encode()).digest())
 
 
@@ -49,6 +50,7 @@ class FakeObs:
     def __init__(
         self, password: str = "", inputs: tuple[str, ...] = ("Captions",), chapters: bool = False
     ) -> None:
+        """`inputs`: the sources that exist; `chapters`: offer CreateRecordChapter (OBS 30.2+)."""
         self.password = password
         self.inputs: dict[str, dict[str, Any]] = {name: {"text": ""} for name in inputs}
         self.available = BASE_REQUESTS + (["CreateRecordChapter"] if chapters else [])
@@ -87,6 +89,7 @@ class FakeObs:
 
     @property
     def url(self) -> str:
+        """Where clients connect."""
         return f"ws://127.0.0.1:{self.port}"
 
     def emit(self, event_type: str, data: dict[str, Any], intent: int = 1 << 6) -> None:
@@ -108,6 +111,7 @@ class FakeObs:
                 self._cond.wait(left)
 
     def kinds(self) -> list[str]:
+        """The request types received so far, in order."""
         with self._cond:
             return [kind for kind, _, _ in self.requests]
 
@@ -121,11 +125,13 @@ class FakeObs:
             ]
 
     def notify(self) -> None:
+        """Wake `wait_for` to re-check its condition."""
         with self._cond:
             self._cond.notify_all()
 
     # ----- the server (its own loop) ------------------------------------------------------------
     def _main(self, port: int, ready: threading.Event) -> None:
+        """The server's own loop, so the test's and the bridge's loops never share it."""
         loop = asyncio.new_event_loop()
         self._loop = loop
         loop.run_until_complete(self._open(port))
@@ -134,20 +140,24 @@ class FakeObs:
         loop.close()
 
     async def _open(self, port: int) -> None:
+        """Listen (port 0: any free one, remembered for restarts)."""
         self._server = await serve(self._connection, "127.0.0.1", port, subprotocols=["obswebsocket.json"])  # type: ignore[list-item]
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _shutdown(self) -> None:
+        """Stop listening and drop every client, as OBS closing does."""
         self._server.close()
         for client in list(self._clients):
             await client.close(1001, "OBS is closing")
         await self._server.wait_closed()
 
     async def _broadcast(self, message: str) -> None:
+        """Send one message to every identified client."""
         for client in list(self._clients):
             await client.send(message)
 
     async def _connection(self, ws: ServerConnection) -> None:
+        """One client: Hello, Identify checked, Identified, then requests until it leaves."""
         with self._cond:
             self.connections += 1
             self._cond.notify_all()
@@ -170,6 +180,7 @@ class FakeObs:
             self._clients.discard(ws)
 
     def _identify_error(self, message: dict[str, Any], salt: str, challenge: str) -> int:
+        """The close code a bad Identify earns (0: it is fine)."""
         if message.get("op") != 1:
             return 4007  # NotIdentified
         data = message.get("d") or {}
@@ -184,12 +195,14 @@ class FakeObs:
         return 0
 
     async def _close(self, ws: ServerConnection, code: int) -> None:
+        """Close with `code`, recording it for the tests."""
         with self._cond:
             self.closes.append(code)
             self._cond.notify_all()
         await ws.close(code, "Authentication failed." if code == 4009 else "")
 
     async def _request(self, ws: ServerConnection, message: dict[str, Any]) -> None:
+        """Record and answer one request with a RequestResponse."""
         data = message.get("d") or {}
         kind, fields = str(data.get("requestType")), dict(data.get("requestData") or {})
         with self._cond:
@@ -236,6 +249,7 @@ class FakeObs:
         return 100, "", {}
 
     def _input(self, kind: str, fields: dict[str, Any]) -> tuple[int, str, dict[str, Any] | None]:
+        """Get/SetInputSettings on an existing input, or 600 for a missing one."""
         name = fields.get("inputName")
         if name is None:
             return 300, "Your request is missing the `inputName` field.", None

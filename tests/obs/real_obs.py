@@ -37,6 +37,7 @@ def missing() -> str:
 
 
 def _free_port() -> int:
+    """A port nothing listens on, for OBS's WebSocket server."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -46,11 +47,13 @@ class RealObs:
     """One OBS process with its WebSocket server on 127.0.0.1:`port`."""
 
     def __init__(self, home: Path, password: str = "studio-test") -> None:
+        """OBS's home (config, log) under `home`; the server's password."""
         self.home, self.password, self.port = home, password, _free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
+        """Where clients connect."""
         return f"ws://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60.0) -> RealObs:
