@@ -13,6 +13,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from studio.config import Settings, data_dir
+from studio.obs import attach_obs
 from studio.surfaces import start_surfaces
 from studio.ui.icon import app_icon
 from studio.ui.main_window import StudioWindow, window_state
@@ -64,6 +65,7 @@ def run_app(settings: Settings, screenshot: Path | None = None) -> int:
     remembered = settings.voice or str(window_state().value("voice", "") or "") or catalog.default_name()
     chosen = next((v for v in voices if v.name == remembered), voices[0])
     window = StudioWindow(settings, voices, make_engine(settings, chosen))
+    obs = attach_obs(window.engine.show, settings)  # captions and chapters in OBS (README "OBS")
     window.start()
     surfaces = start_surfaces(window.engine.show, settings)  # OSC / MIDI (README "Control surfaces")
     for problem in surfaces.problems:
@@ -72,6 +74,8 @@ def run_app(settings: Settings, screenshot: Path | None = None) -> int:
         return _run(app, window, screenshot)
     finally:
         surfaces.close()
+        if obs is not None:
+            obs.close()
 
 
 def _run(app: QApplication, window: StudioWindow, screenshot: Path | None) -> int:
