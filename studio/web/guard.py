@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+from starlette.exceptions import HTTPException
+
 from studio.web.options import WebOptions, is_loopback
 from studio.web.ratelimit import RateLimiter
 from studio.web.security_log import SecurityLog
@@ -47,10 +49,6 @@ class Refusal:
     reason: str
     message: str
     retry_after: int = 0
-
-
-class BodyTooLarge(Exception):
-    """A body grew past the limit while it was read (chunked uploads have no Content-Length)."""
 
 
 class Guard:
@@ -141,32 +139,29 @@ class Guard:
             await self._too_large(scope, send)
             return
         seen = 0
-        started = False
 
         async def limited() -> MutableMapping[str, Any]:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > limit:
-                raise BodyTooLarge
+            if seen > limit:  # a chunked body has no Content-Length: counted as it arrives
+                refusal = self._body_refusal()
+                self.security.event(refusal.reason, _client(scope), scope.get("path", ""), refusal.message)
+                raise HTTPException(refusal.status, refusal.message)
             return message
 
         async def with_headers(message: MutableMapping[str, Any]) -> None:
-            nonlocal started
             if message["type"] == "http.response.start":
-                started = True
                 message["headers"] = [*message.get("headers", []), *HEADERS]
             await send(message)
 
-        try:
-            await self.app(scope, limited, with_headers)
-        except BodyTooLarge:
-            if started:
-                raise
-            await self._too_large(scope, send)
+        await self.app(scope, limited, with_headers)
+
+    def _body_refusal(self) -> Refusal:
+        return Refusal(413, "body_too_large", f"body larger than {self.options.max_body_bytes} bytes")
 
     async def _too_large(self, scope: Scope, send: Send) -> None:
-        refusal = Refusal(413, "body_too_large", f"body larger than {self.options.max_body_bytes} bytes")
+        refusal = self._body_refusal()
         self.security.event(refusal.reason, _client(scope), scope.get("path", ""), refusal.message)
         await _refuse(scope, send, refusal)
 

@@ -74,7 +74,7 @@ class Studio:
     def ws_url(self) -> str:
         return self.server.url.replace("http", "ws", 1) + "/ws/events"
 
-    def client(self, token: str | None = CONTROL, **headers: str) -> httpx.Client:
+    def client(self, token: str | None = CONTROL, **headers: str | bytes) -> httpx.Client:
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         return httpx.Client(base_url=self.url, headers=headers, timeout=WAIT_S)
