@@ -49,6 +49,7 @@ class WebServer:
         self.ctx = WebContext.build(show, options)
         self.app = create_app(self.ctx)
         self._socket: socket.socket | None = None
+        self._port: int | None = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -57,8 +58,8 @@ class WebServer:
     @property
     def port(self) -> int:
         """The port listened on (the one the OS chose for port 0)."""
-        assert self._socket is not None, "not started"
-        return int(self._socket.getsockname()[1])
+        assert self._port is not None, "not started"
+        return self._port
 
     @property
     def url(self) -> str:
@@ -69,6 +70,7 @@ class WebServer:
     def start(self) -> None:
         """Bind, then serve in the "web" thread; returns once it listens (OSError: cannot bind)."""
         self._socket = _bind(self.options.host, self.options.port)
+        self._port = int(self._socket.getsockname()[1])
         config = uvicorn.Config(
             self.app,
             lifespan="off",
