@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """The `serve` subcommand and its flags."""
     serve = sub.add_parser("serve", help="run the show without a window; control it over HTTP/WebSocket")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8765, help="port (default: 8765; 0: any free one)")
@@ -39,6 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _port(text: str) -> int:
+    """A TCP port number (0: any free one)."""
     value = int(text)
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"{value} is not a port (0-65535)")
@@ -46,6 +48,7 @@ def _port(text: str) -> int:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    """Check everything that can be checked, then serve the live show."""
     from studio.commands.run import load_checked_rundown
     from studio.rundown import RundownError
     from studio.voices.catalog import VoiceCatalog
@@ -94,6 +97,7 @@ def live_show(settings: Settings, voice: VoiceProfile, rundown: Rundown | None =
     from studio.show.session import unused_path
 
     def open_devices(current: Settings) -> Any:
+        """The real audio devices the settings name (reopened when they change)."""
         from studio.audio.io import AudioIO
 
         return AudioIO(current)

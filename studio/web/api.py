@@ -29,29 +29,40 @@ class Body(BaseModel):
 
 
 class VoiceBody(Body):
+    """Which voice to switch to, by name."""
+
     name: str = Field(pattern=VOICE_NAME, description="a voice profile's name, as /api/voices lists it")
 
     @field_validator("name")
     @classmethod
     def _not_a_path(cls, value: str) -> str:
+        """Refuse `..` anywhere: a name must never walk out of the voices folder."""
         if ".." in value:
             raise ValueError("a voice name, not a path")
         return value
 
 
 class ModeBody(Body):
+    """The turn-taking mode to switch to."""
+
     mode: Literal["auto", "push_to_talk"]
 
 
 class PressedBody(Body):
+    """The talk key's new state."""
+
     pressed: StrictBool
 
 
 class MutedBody(Body):
+    """The host mic's new state."""
+
     muted: StrictBool
 
 
 class SayBody(Body):
+    """A typed host line."""
+
     text: str = Field(min_length=1, max_length=2000)
 
 
@@ -74,6 +85,7 @@ def redacted(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def describe_voice(voice: VoiceProfile) -> dict[str, Any]:
+    """What a client needs to offer a voice: its name, the anchor's name, the language."""
     return {"name": voice.name, "anchor_name": voice.anchor_name, "language": voice.language}
 
 

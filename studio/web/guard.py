@@ -55,6 +55,7 @@ class Guard:
     """ASGI middleware in front of the app; sets scope["studio_role"] for the routes."""
 
     def __init__(self, app: ASGIApp, options: WebOptions, security: SecurityLog) -> None:
+        """Rate buckets per kind of request, from the options."""
         self.app, self.options, self.security = app, options, security
         o = options
         self.limiter = RateLimiter(
@@ -67,6 +68,7 @@ class Guard:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse or pass one request; HTTP ones get the size limit and the security headers."""
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
@@ -93,6 +95,7 @@ class Guard:
         return self._authorize(scope, path, is_ws, changes)
 
     def _authorize(self, scope: Scope, path: str, is_ws: bool, changes: bool) -> Refusal | None:
+        """Check the token and the role it grants for `path`, then the client's rate."""
         client = _client(scope)
         by_query = is_ws or path == "/control"
         token = _query_token(scope) if by_query else _bearer(scope)
@@ -133,6 +136,7 @@ class Guard:
         return {f"{o.scheme}://{h}:{port}".lower() for h in hosts}
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass an HTTP request on with its body size limited and security headers added."""
         limit = self.options.max_body_bytes
         length = _header(scope, b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
@@ -141,6 +145,7 @@ class Guard:
         seen = 0
 
         async def limited() -> MutableMapping[str, Any]:
+            """The app's `receive`, counting body bytes as they arrive."""
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
@@ -151,6 +156,7 @@ class Guard:
             return message
 
         async def with_headers(message: MutableMapping[str, Any]) -> None:
+            """The app's `send`, adding the security headers to the response."""
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []), *HEADERS]
             await send(message)
@@ -158,20 +164,24 @@ class Guard:
         await self.app(scope, limited, with_headers)
 
     def _body_refusal(self) -> Refusal:
+        """The 413 for a body past the limit."""
         return Refusal(413, "body_too_large", f"body larger than {self.options.max_body_bytes} bytes")
 
     async def _too_large(self, scope: Scope, send: Send) -> None:
+        """Answer 413 and record it."""
         refusal = self._body_refusal()
         self.security.event(refusal.reason, _client(scope), scope.get("path", ""), refusal.message)
         await _refuse(scope, send, refusal)
 
 
 def _client(scope: Scope) -> str:
+    """The peer's address (from the socket: forwarded headers are not trusted)."""
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
+    """One request header as text, or None."""
     for key, value in scope.get("headers", []):
         if key == name:
             return value.decode("latin-1")
@@ -179,6 +189,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def _bearer(scope: Scope) -> str | None:
+    """The token of an `Authorization: Bearer` header, or None."""
     value = _header(scope, b"authorization")
     if value is None:
         return None
@@ -189,6 +200,7 @@ def _bearer(scope: Scope) -> str | None:
 
 
 def _query_token(scope: Scope) -> str | None:
+    """The `token` query parameter (WebSockets and pages cannot send headers), or None."""
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     values = query.get("token")
     return values[0] if values else None

@@ -37,6 +37,7 @@ class Subscription:
     """One subscriber's bounded queue of encoded events; full means dropped, never waited for."""
 
     def __init__(self, size: int, levels: bool) -> None:
+        """An empty queue of `size` events for one subscriber."""
         self.queue: asyncio.Queue[str] = asyncio.Queue(size)
         self.levels = levels
         self.dropped = asyncio.Event()
@@ -88,6 +89,7 @@ class EventHub:
 
     # ----- the web loop -------------------------------------------------------------------------
     def _dispatch(self, event: Any, stamp: dict[str, Any]) -> None:
+        """One show event on the web loop: listeners first, then the subscribers."""
         for listener in self._listeners:
             listener(event)
         if self._subscribers:
@@ -106,16 +108,20 @@ class EventHub:
                 self.on_drop(subscription)
 
     def subscribe(self, levels: bool = True) -> Subscription:
+        """A new subscriber's queue (levels only if it wants them)."""
         subscription = Subscription(self._size, levels)
         self._subscribers.add(subscription)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
+        """Forget a subscriber (it left or was dropped)."""
         self._subscribers.discard(subscription)
 
     @property
     def subscribers(self) -> int:
+        """How many subscribers are open."""
         return len(self._subscribers)
 
     def wants_levels(self) -> bool:
+        """True when someone listens for levels (the meter idles otherwise)."""
         return any(s.levels for s in self._subscribers)

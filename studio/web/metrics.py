@@ -21,6 +21,7 @@ class StudioMetrics:
     """The studio's metrics: latencies, stage states, turns, barge-ins, fallbacks, rejections."""
 
     def __init__(self) -> None:
+        """Every metric, registered on a registry of our own."""
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.voice_to_voice = Histogram(
@@ -74,6 +75,7 @@ class StudioMetrics:
         return generate_latest(self.registry)
 
     def _turn(self, event: TurnCompleted) -> None:
+        """A finished turn's latencies into the histograms."""
         self.turns.inc()
         for name, value in event.latency_ms.items():
             if value is None:
@@ -86,6 +88,7 @@ class StudioMetrics:
                 self.stage_latency.labels(stage=name).observe(value / 1000.0)
 
     def _stage(self, event: StageStatusChanged) -> None:
+        """A stage's state gauge; a fall into degraded or down counts as a fallback."""
         previous = self._states.get(event.stage)
         self._states[event.stage] = event.state
         for state in STATES:

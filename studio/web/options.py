@@ -42,6 +42,7 @@ class WebOptions:
 
     @property
     def scheme(self) -> str:
+        """https with TLS, else http."""
         return "https" if self.tls_cert is not None else "http"
 
     @classmethod

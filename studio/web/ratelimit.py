@@ -15,6 +15,8 @@ MAX_CLIENTS = 4096  # buckets kept; the least recently used one is forgotten bey
 
 @dataclass(slots=True)
 class _Bucket:
+    """Tokens left and when they were last topped up."""
+
     tokens: float
     at: float
 

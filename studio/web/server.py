@@ -33,10 +33,12 @@ class _Server(uvicorn.Server):
     """uvicorn's server that says when it listens (and never installs signal handlers)."""
 
     def __init__(self, config: uvicorn.Config) -> None:
+        """uvicorn's server plus the event that says it listens."""
         super().__init__(config)
         self.listening = threading.Event()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's startup, then say that the socket listens."""
         await super().startup(sockets)
         self.listening.set()
 
@@ -45,6 +47,7 @@ class WebServer:
     """The web layer over one show: build it before the show starts, `start`, later `stop`."""
 
     def __init__(self, show: Show, options: WebOptions) -> None:
+        """Subscribe to `show` now, so no event of its start is missed; serve on `start`."""
         self.options = options
         self.ctx = WebContext.build(show, options)
         self.app = create_app(self.ctx)
@@ -63,6 +66,7 @@ class WebServer:
 
     @property
     def url(self) -> str:
+        """The base URL clients use (IPv6 hosts bracketed)."""
         host = self.options.host
         shown = f"[{host}]" if ":" in host else host
         return f"{self.options.scheme}://{shown}:{self.port}"
@@ -111,11 +115,13 @@ class WebServer:
         assert self._loop is not None, "not started"
 
         async def run() -> T:
+            """Call `function` as a coroutine so its result comes back as a Future."""
             return function()
 
         return asyncio.run_coroutine_threadsafe(run(), self._loop)
 
     def _run(self) -> None:
+        """The web thread: run the server's loop to its end."""
         try:
             asyncio.run(self._serve())
         except BaseException as exc:  # reported by start(); a SystemExit from uvicorn too
@@ -124,6 +130,7 @@ class WebServer:
             self._server.listening.set()
 
     async def _serve(self) -> None:
+        """Bind the hub and the level meter to this loop, serve until told to stop."""
         assert self._server is not None and self._socket is not None
         self._loop = asyncio.get_running_loop()
         self.ctx.hub.bind(self._loop)

@@ -29,6 +29,7 @@ class StatusTracker:
     """Stages with their state and reason, on-air, the last turn's latencies — from the events."""
 
     def __init__(self) -> None:
+        """Nothing known yet: no stages, no turns."""
         self.stages: dict[str, dict[str, str]] = {}
         self.ready = False
         self.on_air = False

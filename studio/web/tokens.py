@@ -67,6 +67,7 @@ def load_tokens(settings: Settings, path: Path | None = None) -> Tokens:
 
 
 def _read(path: Path) -> dict[str, str]:
+    """The kept tokens ({} when there is no file yet)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -79,6 +80,7 @@ def _read(path: Path) -> dict[str, str]:
 
 
 def _write(path: Path, tokens: dict[str, str]) -> None:
+    """Keep the tokens, owner-only."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, json.dumps(tokens, indent=2) + "\n")  # mkstemp: created 0600

@@ -29,6 +29,7 @@ def router(ctx: WebContext) -> APIRouter:
     routes = APIRouter()
 
     def dropped(subscription: Subscription) -> None:
+        """A subscriber dropped for falling behind is a security event (a slow-loris looks like this)."""
         ctx.security.event("slow_subscriber", "websocket", "/ws/events", subscription.reason)
 
     ctx.hub.on_drop = dropped
@@ -79,6 +80,7 @@ async def _pump(websocket: WebSocket, subscription: Subscription) -> tuple[int, 
 
 
 async def _send(websocket: WebSocket, subscription: Subscription) -> None:
+    """Forward queued events to the socket until cancelled."""
     while True:
         await websocket.send_text(await subscription.queue.get())
 

@@ -1,0 +1,1 @@
+"""The web layer's tests: a real server over a real show."""

@@ -36,15 +36,18 @@ class Seen:
     """Every event of the show, collected on the show's loop; the test thread waits on it."""
 
     def __init__(self) -> None:
+        """Nothing seen yet."""
         self.events: list[Any] = []
         self._changed = threading.Condition()
 
     def __call__(self, event: Any) -> None:
+        """The show's subscriber (show loop)."""
         with self._changed:
             self.events.append(event)
             self._changed.notify_all()
 
     def of(self, kind: type) -> list[Any]:
+        """The events of one kind seen so far."""
         with self._changed:
             return [e for e in self.events if isinstance(e, kind)]
 
@@ -68,13 +71,16 @@ class Studio:
 
     @property
     def url(self) -> str:
+        """The server's base URL."""
         return self.server.url
 
     @property
     def ws_url(self) -> str:
+        """The event stream's URL."""
         return self.server.url.replace("http", "ws", 1) + "/ws/events"
 
     def client(self, token: str | None = CONTROL, **headers: str | bytes) -> httpx.Client:
+        """An httpx client, with the control token unless told otherwise."""
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         return httpx.Client(base_url=self.url, headers=headers, timeout=WAIT_S)

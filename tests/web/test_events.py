@@ -126,10 +126,12 @@ PAD = secrets.token_urlsafe(12_000)  # 16 kB that no compression shrinks
 
 
 def _burst(hub, start: int, count: int) -> None:
+    """Publish `count` incompressible events on the web loop at once."""
     for n in range(start, start + count):
         hub.publish({"type": "burst", "n": n, "pad": PAD})
 
 
 def _read_bursts(events, received: list[int]) -> None:
+    """Collect burst numbers until the end marker (-1)."""
     while (n := next_of(events, "burst")["n"]) >= 0:
         received.append(n)

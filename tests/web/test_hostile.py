@@ -42,6 +42,7 @@ def assert_unchanged(studio: Studio) -> None:
 
 
 def send(client: httpx.Client, method: str, path: str, body: object) -> httpx.Response:
+    """One request, with a JSON body when there is one."""
     return client.request(method, path, json=body) if body is not None else client.request(method, path)
 
 
@@ -175,6 +176,7 @@ def test_an_oversized_body_is_refused_with_413(studio: Studio) -> None:
         declared = client.post("/api/say", json={"text": "x" * 100_000})
 
         def chunks():
+            """A body with no Content-Length that grows past the limit."""
             for _ in range(64):
                 yield b'{"text": "' + b"x" * 1024
 
@@ -223,6 +225,7 @@ def test_static_paths_cannot_leave_the_static_folder(studio: Studio, path: str) 
 
 def test_a_flood_of_1000_commands_gets_429_and_the_show_still_answers(studio: Studio) -> None:
     async def flood() -> list[httpx.Response]:
+        """1,000 commands, 20 at a time."""
         limits = httpx.Limits(max_connections=20)
         headers = {"Authorization": f"Bearer {CONTROL}"}
         async with httpx.AsyncClient(

@@ -28,6 +28,7 @@ from tests.web.conftest import CONTROL, OVERLAY, VOICE, WAIT_S, Seen
 
 
 def _show(tmp_path: Path) -> tuple[Show, Seen]:
+    """A show on the fixed-delay stack, logged to `tmp_path`, and what it publishes."""
     show = Show(
         load_settings(), VOICE, stack_factory=CountingStackFactory(), session_log=tmp_path / "s.jsonl"
     )
@@ -102,7 +103,10 @@ def test_serve_runs_the_show_until_sigterm_then_closes_the_session_log(tmp_path:
     out = tmp_path / "out.txt"
 
     def on_ready(server: WebServer) -> None:
+        """Once serve listens: drive it from another thread."""
+
         def drive() -> None:
+            """Ask for the status, then send SIGTERM."""
             seen.wait(ShowReady)
             with httpx.Client(headers={"Authorization": f"Bearer {CONTROL}"}) as client:
                 answers.append(client.get(f"{server.url}/api/status").status_code)
