@@ -18,6 +18,8 @@ packages=(python3 python3-venv python3-dev libportaudio2 libsndfile1
   pulseaudio-utils)
 if [ "$with_test" = 1 ]; then
   packages+=(espeak-ng sox pulseaudio xvfb xauth)
+  # Global hotkeys under Xvfb: xdotool types through XTEST while xmessage has the focus.
+  packages+=(xdotool x11-utils)
   # Real OBS Studio for the OBS bridge's one real-OBS test (~20 s; obs-websocket is built in).
   packages+=(obs-studio libgl1-mesa-dri libegl-mesa0)
 fi

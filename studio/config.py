@@ -143,6 +143,16 @@ class Settings(BaseSettings):
     midi_output: str = ""  # where mute state is lit; empty: the virtual port
     # action → "note:CH:N" or "cc:CH:N" (channel 1-16); learn mode in the window fills these in.
     midi_map: dict[str, str] = Field(default_factory=dict)
+    # Global hotkeys (README "Global hotkeys"): work while OBS or a game has focus. X11: grabbed;
+    # Wayland: in-window keys only for now (README). Qt key names; empty: no key for that action.
+    # Ctrl+Alt+Shift keeps clear of terminals (Ctrl+Alt+T), consoles (Ctrl+Alt+F1) and browsers.
+    global_hotkeys_enabled: bool = True
+    global_hotkey_talk: str = "Ctrl+Alt+Shift+Space"  # hold to talk
+    global_hotkey_dump: str = "Ctrl+Alt+Shift+D"
+    global_hotkey_mute: str = "Ctrl+Alt+Shift+M"  # toggles
+    global_hotkey_approve: str = "Ctrl+Alt+Shift+A"  # producer approval (pending until the show has it)
+    global_hotkey_next: str = "Ctrl+Alt+Shift+N"
+    global_hotkey_back: str = "Ctrl+Alt+Shift+B"
 
     # Audio devices, remembered by name (`ai-anchor-studio devices`); None: the system default.
     program_device: str | None = None  # what goes on air (e.g. the ai_anchor_out null sink)

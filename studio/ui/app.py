@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 from studio.config import Settings, data_dir
 from studio.obs import attach_obs
 from studio.surfaces import start_surfaces
+from studio.ui.global_keys import attach_global_keys
 from studio.ui.icon import app_icon
 from studio.ui.main_window import StudioWindow, window_state
 from studio.ui.show_thread import ShowThread
@@ -70,9 +71,11 @@ def run_app(settings: Settings, screenshot: Path | None = None) -> int:
     surfaces = start_surfaces(window.engine.show, settings)  # OSC / MIDI (README "Control surfaces")
     for problem in surfaces.problems:
         window.console.show_status(problem, 15_000)
+    keys = attach_global_keys(window, settings)  # talk/dump/mute from OBS or a game (README "Global hotkeys")
     try:
         return _run(app, window, screenshot)
     finally:
+        keys.close()
         surfaces.close()
         if obs is not None:
             obs.close()
