@@ -18,6 +18,7 @@ from studio.surfaces import start_surfaces
 from studio.ui.global_keys import attach_global_keys
 from studio.ui.icon import app_icon
 from studio.ui.main_window import StudioWindow, window_state
+from studio.ui.obs_panel import attach_obs_panel
 from studio.ui.show_thread import ShowThread
 from studio.ui.theme import apply_theme
 from studio.voices.catalog import VoiceCatalog
@@ -67,6 +68,7 @@ def run_app(settings: Settings, screenshot: Path | None = None) -> int:
     chosen = next((v for v in voices if v.name == remembered), voices[0])
     window = StudioWindow(settings, voices, make_engine(settings, chosen))
     obs = attach_obs(window.engine.show, settings)  # captions and chapters in OBS (README "OBS")
+    attach_obs_panel(window, obs)  # its light, Test button and last error (off without a bridge)
     window.start()
     surfaces = start_surfaces(window.engine.show, settings)  # OSC / MIDI (README "Control surfaces")
     for problem in surfaces.problems:
