@@ -22,8 +22,8 @@ from studio.surfaces.hotkey_bindings import hotkey_settings
 from studio.ui import theme
 
 WAYLAND = (
-    "Wayland: no program may grab keys; the desktop portal's GlobalShortcuts is not wired here yet, "
-    'so only the window\'s own keys work (or use OSC / MIDI, README "Control surfaces")'
+    "Wayland: no program may grab keys, and the desktop portal's GlobalShortcuts is not wired yet "
+    '(README "Global hotkeys"), so only the window\'s own keys work; OSC and MIDI work everywhere'
 )
 
 
@@ -45,7 +45,7 @@ class GlobalKeys(QObject):
         self.label = QLabel()
         self.label.setObjectName("global_keys")
         window.statusBar().addPermanentWidget(self.label)
-        self._settings = settings
+        self._settings, self._closed = settings, False
         self.summary = ""  # one line: what works, or why only in-window keys do
         self.hotkeys = self._start(settings)
 
@@ -76,6 +76,8 @@ class GlobalKeys(QObject):
     def settings_changed(self, settings: Settings) -> None:
         """New settings: grab again only when a binding or the switch changed."""
         old, self._settings = self._settings, settings
+        if self._closed:
+            return
         if (hotkey_settings(old), old.global_hotkeys_enabled) == (
             hotkey_settings(settings),
             settings.global_hotkeys_enabled,
@@ -85,7 +87,8 @@ class GlobalKeys(QObject):
         self.hotkeys = self._start(settings)
 
     def close(self) -> None:
-        """Release the keys (idempotent)."""
+        """Release the keys for good (idempotent): later settings grab nothing."""
+        self._closed = True
         self.hotkeys.close()
 
 

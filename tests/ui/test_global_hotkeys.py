@@ -78,14 +78,16 @@ def test_global_keys_drive_talk_dump_mute_while_another_window_has_focus(qtbot, 
 
 def test_new_bindings_are_grabbed_again_and_a_held_chord_is_named(qtbot, studio, desktop):
     window, _mic = studio(stack_factory=CountingStackFactory(), turn_mode="push_to_talk")
-    first = GlobalKeys(window, window.engine.show, window.settings, display=desktop.display)
+    first = attach_global_keys(window, window.settings, display=desktop.display)
     second = GlobalKeys(window, window.engine.show, window.settings, display=desktop.display)
     try:
         # Another program (here: a second grab) holds every chord: each is named, none works.
         assert second.hotkeys.active == [] and second.label.text() == "⌨ Only in-window keys"
         assert "another program holds Ctrl+Alt+Shift+D" in second.label.toolTip()
         second.close()
-        first.settings_changed(load_settings(global_hotkey_dump="F9", global_hotkey_back=""))
+        changed = window.settings.model_copy(update={"global_hotkey_dump": "F9", "global_hotkey_back": ""})
+        with qtbot.waitSignal(window.engine.settings_applied, timeout=30_000):
+            window.reload_settings(changed)  # the settings dialog's path: the show applies, keys follow
         assert [(b.action, b.chord.text) for b in first.hotkeys.active][:2] == [
             ("talk", "Ctrl+Alt+Shift+Space"),
             ("dump", "F9"),
