@@ -8,13 +8,15 @@ with a message naming the setting, the value given and what is allowed.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import platformdirs
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -190,6 +192,16 @@ class Settings(BaseSettings):
     obs_caption_clear_s: float = Field(4.0, ge=0, le=600)  # idle time before the caption clears; 0: never
     obs_chapter_markers: bool = True  # a chapter per turn (in OBS 30.2+, else a file beside the log)
 
+    # Broadcast safety (README "Broadcast safety"): a word filter before speech, the producer's
+    # approval and a broadcast delay with DUMP. Blocked: words, phrases or "re:<regex>", matched
+    # case-insensitively as whole words; a list in settings.toml, comma-separated in BLOCKED_WORDS.
+    blocked_words: Annotated[list[str], NoDecode] = []
+    blocked_word_action: Literal["drop", "bleep", "regenerate"] = "drop"
+    approve_replies: bool = False  # the producer approves, edits or drops each reply before it airs
+    approval_timeout_s: float = Field(30.0, ge=0, le=3600)  # 0: wait for the producer however long
+    approval_timeout_action: Literal["drop", "air"] = "drop"
+    broadcast_delay_s: float = Field(0.0, ge=0, le=30)  # the program airs this far behind live
+
     @field_validator("SAMPLE_RATE")
     @classmethod
     def _supported_rate(cls, value: int) -> int:
@@ -207,6 +219,22 @@ class Settings(BaseSettings):
         while value.endswith("/v1"):  # a base URL as OpenAI's and vLLM's docs write it; clients add /v1
             value = value[: -len("/v1")].rstrip("/")
         return value
+
+    @field_validator("blocked_words", mode="before")
+    @classmethod
+    def _blocked_words(cls, value: Any) -> Any:
+        """A comma-separated string (the environment) becomes a list; every `re:` entry must compile."""
+        entries = value.split(",") if isinstance(value, str) else value
+        if not isinstance(entries, list):
+            return entries
+        entries = [str(entry).strip() for entry in entries if str(entry).strip()]
+        for entry in entries:
+            if entry.startswith("re:"):
+                try:
+                    re.compile(entry[3:])
+                except re.error as exc:
+                    raise ValueError(f"{entry!r} is not a valid regular expression ({exc})") from None
+        return entries
 
     @field_validator("obs_websocket_url")
     @classmethod

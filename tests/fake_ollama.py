@@ -33,6 +33,7 @@ class FakeOllama:
     def __init__(self, models: tuple[str, ...] = ("llama3.2:latest",), reply: tuple[str, ...] = ()):
         self.models = list(models)
         self.reply = list(reply) or ["Good", " evening", ",", " everyone", "."]
+        self.next_replies: list[list[str]] = []  # one per coming chat request, before `reply` again
         self.paced = False
         self.chat_requests: list[dict[str, Any]] = []
         self.pieces_sent = 0  # reply pieces handed to the socket (paced: one per `release`)
@@ -139,6 +140,7 @@ class FakeOllama:
         return [{"status": "pulling manifest"}, *layer, *tail]
 
     def _chat_lines(self, model: str) -> list[dict[str, Any]]:
+        pieces = self.next_replies.pop(0) if self.next_replies else self.reply
         lines: list[dict[str, Any]] = [
             {
                 "model": model,
@@ -146,7 +148,7 @@ class FakeOllama:
                 "message": {"role": "assistant", "content": piece},
                 "done": False,
             }
-            for piece in self.reply
+            for piece in pieces
         ]
         lines.append(
             {
@@ -159,7 +161,7 @@ class FakeOllama:
                 "load_duration": 1_000_000,
                 "prompt_eval_count": 12,
                 "prompt_eval_duration": 1_000_000,
-                "eval_count": len(self.reply),
+                "eval_count": len(pieces),
                 "eval_duration": 3_000_000,
             }
         )

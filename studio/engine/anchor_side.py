@@ -15,6 +15,7 @@ from studio.audio.outputs import AudioOutput
 from studio.backends.contracts import ChatOptions
 from studio.backends.registry import BackendStack
 from studio.config import Settings
+from studio.engine.approval import ApprovalDesk, Decision
 from studio.engine.conversation import Conversation
 from studio.engine.events import (
     AnchorInterrupted,
@@ -29,6 +30,7 @@ from studio.engine.events import (
     TurnDiscarded,
 )
 from studio.engine.reply import ReplySpeaker
+from studio.engine.safety import WordFilter, clause_guard
 from studio.engine.speculation import SpeculativeReply
 from studio.engine.supervisor_stack import StackSupervisor
 from studio.engine.trace import LatencyTrace
@@ -63,6 +65,7 @@ class AnchorSide:
     air_gate: Callable[[], Awaitable[None]] | None
     voice_for_language: Callable[[str], VoiceProfile | None] | None
     completed: list[TurnCompleted]
+    approvals: ApprovalDesk  # the reply waiting for the producer (approve_replies)
     _voice: VoiceProfile
     _answer: _Answer | None
     _reply_task: asyncio.Task[None] | None
@@ -267,6 +270,16 @@ class AnchorSide:
             on_caption=lambda clause: publish(ReplyCaptioned(turn_id, clause, self._caption_reason())),
             air_gate=self.air_gate if speculation is None else speculation.air_gate(self.air_gate),
             first_clause_priority=self.settings.first_clause_priority,
+            guard=clause_guard(self.settings, turn_id, self.stack.chat, options, publish),
+            review=self._review(turn_id) if self.settings.approve_replies else None,
+        )
+
+    def _review(self, turn_id: int) -> Callable[[str], Awaitable[Decision]]:
+        """The producer's review of one reply, with the timeout the settings give."""
+        settings = self.settings
+        censored = WordFilter(settings.blocked_words).censored
+        return lambda text: self.approvals.review(
+            turn_id, text, settings.approval_timeout_s, settings.approval_timeout_action, censored
         )
 
     def _close_answer(self, answer: _Answer, text: str, trace: LatencyTrace, interrupted: bool) -> None:

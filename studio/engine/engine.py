@@ -23,6 +23,7 @@ from studio.backends.contracts import INPUT_SAMPLE_RATE
 from studio.backends.registry import BackendStack
 from studio.config import Settings
 from studio.engine.anchor_side import AnchorSide
+from studio.engine.approval import ApprovalDesk
 from studio.engine.conversation import Conversation
 from studio.engine.events import (
     EventBus,
@@ -101,6 +102,7 @@ class StudioEngine(AnchorSide):
         self._anchor_idle = asyncio.Event()
         self._anchor_idle.set()
         self.completed: list[TurnCompleted] = []
+        self.approvals = ApprovalDesk(self.bus.publish)  # type: ignore[arg-type]
         shorten_gil_switch_interval()  # the engine loop gets the GIL back from model threads fast
 
     # ----- commands (engine loop) -------------------------------------------------------------

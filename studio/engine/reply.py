@@ -4,7 +4,8 @@ The chat model and the synthesizer run concurrently: clause N plays while clause
 synthesized and the model is still writing; only while the first clause is synthesized does the
 model step aside (studio.backends.priority), since that clause is what the host is waiting for.
 Cancelling `speak` (barge-in) cancels both; the caller flushes the output, and `heard_text` says
-what the audience got.
+what the audience got. Between the two, each clause is screened (studio.engine.screening: the
+word filter, the producer's approval) before anything of it is synthesized.
 Threading: engine loop only; backends do their heavy work in their own workers.
 """
 
@@ -22,6 +23,8 @@ from studio.audio.outputs import AudioOutput
 from studio.backends.contracts import ChatMessage, ChatModel, ChatOptions, SpeechSynthesizer
 from studio.backends.priority import FOREGROUND
 from studio.engine.clauses import ClauseSplitter
+from studio.engine.safety import Bleep, ClauseGuard, ScreenedClause, bleep_tone
+from studio.engine.screening import ClauseScreen, Review
 from studio.engine.trace import LatencyTrace, now
 from studio.voices.profile import VoiceProfile
 
@@ -36,15 +39,26 @@ class SpokenSpan:
 
 
 @dataclass(slots=True)
+class _Voicing:
+    """Where the clause being voiced starts and where its next sample goes."""
+
+    start: int | None
+    position: int
+
+
+@dataclass(slots=True)
 class ReplyPlayout:
     """Everything queued for one reply, to tell later what was played and what was cut."""
 
     sample_rate: int
     spans: list[SpokenSpan] = field(default_factory=list)
     text_parts: list[str] = field(default_factory=list)
+    screened: list[str] | None = None  # what was cleared to air, when screening may change the text
 
     @property
     def reply_text(self) -> str:
+        if self.screened is not None:
+            return " ".join(self.screened).strip()
         return "".join(self.text_parts).strip()
 
     def heard_text(self, played: int) -> str:
@@ -91,6 +105,8 @@ class ReplySpeaker:
         on_caption: Callable[[str], None] | None = None,
         air_gate: Callable[[], Awaitable[None]] | None = None,
         first_clause_priority: bool = True,
+        guard: ClauseGuard | None = None,
+        review: Review | None = None,
     ) -> None:
         self._chat, self._tts, self._output = chat, tts, output
         self._first_clause_priority = first_clause_priority
@@ -102,6 +118,9 @@ class ReplySpeaker:
         self._first_clause_max_words = first_clause_max_words
         self._max_reply_chars = max_reply_chars
         self.playout = ReplyPlayout(output.sample_rate)
+        self._screen = ClauseScreen(guard, review, on_clause_queued, air_gate)
+        if self._screen.rewrites_text:
+            self.playout.screened = self._screen.texts
         self._timers: list[asyncio.TimerHandle] = []
         self._silenced = False
         self._first_sample: int | None = None  # output position of the reply's first queued sample
@@ -123,10 +142,12 @@ class ReplySpeaker:
 
     async def speak(self, messages: Sequence[ChatMessage]) -> ReplyPlayout:
         """Generate and play the reply; returns once its last sample has been played."""
-        clauses: asyncio.Queue[str | None] = asyncio.Queue()
+        written: asyncio.Queue[str | None] = asyncio.Queue()
+        clauses: asyncio.Queue[ScreenedClause | None] = asyncio.Queue()
         try:
             async with asyncio.TaskGroup() as group:
-                group.create_task(self._generate(messages, clauses))
+                group.create_task(self._generate(messages, written))
+                group.create_task(self._screen.run(written, clauses))
                 group.create_task(self._voice_clauses(clauses))
             await self._output.wait_played(self.playout.end)
         finally:
@@ -157,8 +178,6 @@ class ReplySpeaker:
         """Queue clauses for speech; True once the reply is long enough to stop at this sentence end."""
         for clause in new:
             self._trace.mark("first_clause")
-            if self._on_clause_queued is not None:
-                self._on_clause_queued(clause)
             clauses.put_nowait(clause)
             queued.append(clause)
             long_enough = self._max_reply_chars and sum(map(len, queued)) >= self._max_reply_chars
@@ -166,21 +185,33 @@ class ReplySpeaker:
                 return True
         return False
 
-    async def _voice_clauses(self, clauses: asyncio.Queue[str | None]) -> None:
+    async def _voice_clauses(self, clauses: asyncio.Queue[ScreenedClause | None]) -> None:
         while (clause := await clauses.get()) is not None:
             self._trace.mark("tts_request_sent")
             await self._voice_one(clause)
 
-    async def _voice_one(self, clause: str) -> None:
-        start: int | None = None
-        position = self.playout.end
+    async def _voice_one(self, clause: ScreenedClause) -> None:
+        """Voice a clause part by part (speech, or a bleep's tone); no audio: it is captioned."""
+        voicing = _Voicing(None, self.playout.end)
+        for part in clause.parts:
+            if isinstance(part, Bleep):
+                await self._emit(bleep_tone(part.seconds, self._output.sample_rate), clause.text, voicing)
+            else:
+                await self._synthesize(part, clause.text, voicing)
+        if voicing.start is not None:
+            self.playout.spans.append(SpokenSpan(clause.text, voicing.start, voicing.position))
+        else:
+            await self._caption(clause.text)
+
+    async def _synthesize(self, text: str, clause: str, voicing: _Voicing) -> None:
+        """Speak `text` (all or part of `clause`) onto the output as its audio arrives."""
         resampler: soxr.ResampleStream | None = None
         source_rate = 0
         # The first clause, which the host is waiting for: the chat model steps aside meanwhile.
         holding = self._first_clause_priority and not self.playout.spans
         if holding:
             FOREGROUND.hold()
-        async with contextlib.aclosing(self._tts.synthesize(clause, self._voice)) as audio:
+        async with contextlib.aclosing(self._tts.synthesize(text, self._voice)) as audio:
             try:
                 async for chunk in audio:
                     if not len(chunk.samples):
@@ -192,22 +223,18 @@ class ReplySpeaker:
                     if resampler is None or chunk.sample_rate != source_rate:
                         source_rate = chunk.sample_rate
                         resampler = self._resampler(source_rate)
-                    samples = self._convert(chunk.samples, resampler, last=False)
-                    if start is None and self._air_gate is not None and len(samples):
-                        await self._air_gate()
-                    start, position = self._play(samples, clause, start, position)
+                    await self._emit(self._convert(chunk.samples, resampler, last=False), clause, voicing)
             finally:
                 if holding:  # released before the stream's close, which may wait for the backend
                     FOREGROUND.release()
         if resampler is not None:
-            tail = self._convert(np.zeros(0, np.float32), resampler, last=True)
-            if start is None and self._air_gate is not None and len(tail):
-                await self._air_gate()
-            start, position = self._play(tail, clause, start, position)
-        if start is not None:
-            self.playout.spans.append(SpokenSpan(clause, start, position))
-        else:
-            await self._caption(clause)
+            await self._emit(self._convert(np.zeros(0, np.float32), resampler, last=True), clause, voicing)
+
+    async def _emit(self, samples: np.ndarray, clause: str, voicing: _Voicing) -> None:
+        """Play samples of `clause`; its first sample waits for the air gate."""
+        if voicing.start is None and self._air_gate is not None and len(samples):
+            await self._air_gate()
+        voicing.start, voicing.position = self._play(samples, clause, voicing.start, voicing.position)
 
     async def _caption(self, clause: str) -> None:
         """No audio for `clause` (TTS down, or nothing speakable): show it; it counts as heard in turn."""
@@ -245,7 +272,11 @@ class ReplySpeaker:
             start = position
             if self._first_sample is None:
                 self._first_sample = position
-            delay = max(0.0, play_at - now())
-            loop = asyncio.get_running_loop()
-            self._timers.append(loop.call_later(delay, self._on_clause_started, clause))
+            when_aired = getattr(self._output, "when_aired", None)
+            if when_aired is not None:  # a delayed program knows when it airs (or that it never will)
+                when_aired(start, lambda: self._on_clause_started(clause))
+            else:
+                delay = max(0.0, play_at - now())
+                loop = asyncio.get_running_loop()
+                self._timers.append(loop.call_later(delay, self._on_clause_started, clause))
         return start, position + len(samples)

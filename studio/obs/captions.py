@@ -21,6 +21,7 @@ from studio.engine.events import (
     ReplyClauseStarted,
     TurnDecided,
 )
+from studio.show.safety import ProgramDumped
 
 CHAPTER_TITLE_CHARS = 60
 
@@ -71,6 +72,8 @@ class CaptionPlanner:
         elif isinstance(event, AnchorInterrupted):
             self._voices.pop(event.turn_id, None)
             return [ClearCaption(event.reason or "interrupted")]
+        elif isinstance(event, ProgramDumped):
+            return [ClearCaption("dumped")]
         elif isinstance(event, TurnDecided) and event.transcript.strip():
             return self._decided(event)
         return []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from studio.engine.approval import ReplyApprovalSettled, ReplyAwaitingApproval
 from studio.engine.events import (
     AnchorInterrupted,
     AnchorLineQueued,
@@ -23,11 +24,12 @@ from studio.engine.events import (
     TurnDecided,
     TurnDiscarded,
 )
+from studio.engine.safety import ClauseBlocked
 from studio.rundown.events import SegmentChanged
 from studio.session.log import FORMAT_VERSION, SessionLog
 
 
-def record_of(event: EngineEvent | SegmentChanged) -> tuple[str, dict[str, Any]] | None:
+def record_of(event: EngineEvent | SegmentChanged | Any) -> tuple[str, dict[str, Any]] | None:
     """The (kind, fields) the session log keeps for `event`; None for what it does not keep."""
     match event:
         case HostSpeechStarted(turn_id):
@@ -53,6 +55,19 @@ def record_of(event: EngineEvent | SegmentChanged) -> tuple[str, dict[str, Any]]
             return "stage_status", {"stage": stage, "backend": backend, "state": state, "detail": detail}
         case SegmentChanged() as change:
             return "segment", change.record()
+        case ClauseBlocked() as hit:  # the rule and the word masked (studio.engine.safety)
+            fields = {"turn": hit.turn_id, "reason": "blocked word", "rule": hit.rule, "pattern": hit.pattern}
+            return "blocked_word", {
+                **fields,
+                "matched": hit.matched,
+                "action": hit.action,
+                "outcome": hit.outcome,
+            }
+        case ReplyAwaitingApproval(turn_id, text, timeout_s, on_timeout):
+            fields = {"turn": turn_id, "text": text, "timeout_s": timeout_s, "on_timeout": on_timeout}
+            return "approval_requested", fields
+        case ReplyApprovalSettled(turn_id, outcome, text):
+            return "approval", {"turn": turn_id, "outcome": outcome, "text": text}
         case TurnCompleted() as done:
             return "turn_completed", {
                 "turn": done.turn_id,

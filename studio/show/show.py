@@ -30,13 +30,14 @@ from studio.show.commands import ShowCommands
 from studio.show.events import FileFeedFinished, ReloadFailed, SettingsApplied, ShowEvent, ShowReady
 from studio.show.host_input import FrameSource, HostInput, silent_microphone
 from studio.show.rundown import RundownCommands
+from studio.show.safety import SafetyCommands
 from studio.show.session import open_session
 from studio.show.stack import StackFactory, fault_plan, load_stack
 from studio.voices.catalog import installed_voice_for_language
 from studio.voices.profile import VoiceProfile
 
 
-class Show(ShowCommands, RundownCommands):
+class Show(ShowCommands, RundownCommands, SafetyCommands):
     """One show over one engine; faces call its commands and subscribe to its events."""
 
     def __init__(
@@ -164,7 +165,7 @@ class Show(ShowCommands, RundownCommands):
         stack = await self._load(settings)
         self.stack = stack
         freeze_long_lived()  # later collections skip the models (a full one stalled every thread)
-        self._output = self._program_output(self._audio.current)
+        self._output = self._program_output(self._audio.current, settings)
         self._recorder = open_session(self.session_log_path, self._strict, self._publish)
         self.engine = StudioEngine(
             settings,
@@ -213,6 +214,7 @@ class Show(ShowCommands, RundownCommands):
             if stack is not None and self._given_stack is None:
                 await stack.aclose()
             await self._audio.close(self._audio.install(None))
+            self._close_delay(self._output)
             self._output = self._base_output
             self._bind(None)
             thaw_long_lived()
@@ -234,14 +236,15 @@ class Show(ShowCommands, RundownCommands):
             return self._frame_source
         return self._audio.current.frames if self._audio.current is not None else silent_microphone
 
-    def _program_output(self, device: Any) -> AudioOutput:
-        """The devices' program output (or the given one), recorded to a WAV when asked."""
+    def _program_output(self, device: Any, settings: Settings) -> AudioOutput:
+        """The devices' program output (or the given one), recorded to a WAV when asked, behind
+        the broadcast delay when there is one (the recording holds what aired)."""
         base = device.program if device is not None else self._base_output
         if self._record is None:
-            return base
+            return self._delayed(base, settings)
         if self._wav is None:
             self._wav = CrashSafeWav(self._record, base.sample_rate)
-        return RecordingOutput(base, self._wav)
+        return self._delayed(RecordingOutput(base, self._wav), settings)
 
     async def _apply(self, settings: Settings) -> None:
         """New settings on a running show: rebuild only what they change, keep the rest."""
@@ -262,6 +265,7 @@ class Show(ShowCommands, RundownCommands):
         if plan.audio:
             await self._reopen_audio(settings, engine)
         engine.apply_settings(settings)
+        await self._retime_delay(settings)
         if stack is not None or plan.supervision:
             await self._replace_stack(engine, stack or self.stack)
         self._publish(SettingsApplied(tuple(rebuilt)))
@@ -284,6 +288,7 @@ class Show(ShowCommands, RundownCommands):
         old = self._audio.install(device)
         assert self.stack is not None
         self._host.use(self._source(), self.stack.vad.frame_samples)
-        self._output = self._program_output(device)
+        old_output, self._output = self._output, self._program_output(device, settings)
         await engine.replace_output(self._output)
+        self._close_delay(old_output)
         await self._audio.close(old)

@@ -1,0 +1,1 @@
+"""Broadcast safety: the word filter, producer approval, the broadcast delay and DUMP."""
