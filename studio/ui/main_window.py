@@ -27,6 +27,7 @@ from studio.ui.device_choices import make_anchor_sink, studio_devices
 from studio.ui.device_presenter import DevicePresenter
 from studio.ui.main_thread import BackgroundJobs, FutureRelay
 from studio.ui.rundown_panel import RundownPanel, RundownPresenter
+from studio.ui.safety_strip import SafetyPresenter, SafetyStrip
 from studio.ui.settings_dialog import SettingsDialog
 from studio.ui.show_thread import ShowThread
 from studio.ui.top_bar import voice_names
@@ -87,6 +88,9 @@ class StudioWindow(QMainWindow):
         self.rundown_panel = RundownPanel()  # between the monitors and the controls
         self.console.layout().insertWidget(4, self.rundown_panel)
         self.rundown = RundownPresenter(self.rundown_panel, engine.show, self)
+        self.safety_strip = SafetyStrip()  # the delay, DUMP and the reply to approve, under the rundown
+        self.console.layout().insertWidget(5, self.safety_strip)
+        self.safety = SafetyPresenter(self.safety_strip, engine.show, self)
         self.setCentralWidget(self.console)
         self._name_parts()
         self._add_debug_dock_and_menu()
@@ -297,6 +301,7 @@ class StudioWindow(QMainWindow):
         state.sync()
         for timer in (self._refresh_timer, self._debug_timer, self.watchdog, self.gauge, self.rundown.timer):
             timer.stop()
+        self.safety.stop()
         self._relay.close()
         self._jobs.shutdown()
         QGuiApplication.instance().removeEventFilter(self.hotkeys)
