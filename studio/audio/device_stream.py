@@ -1,7 +1,10 @@
 """One device stream that survives its device: it notices a loss, says so, and reconnects.
 
 Threading: `open`/`close` on the owner's thread, `check` on the device watcher thread (both under
-the stream's lock); the PortAudio callback only sets a flag when the stream dies under it.
+the stream's lock); the PortAudio callback only sets a flag when the stream dies under it. A
+stream is released (abort + close) on a short-lived thread of its own, waited for at most
+RELEASE_TIMEOUT_S: ALSA's pulse plugin can block forever in abort when the server dropped the
+stream under it, and that must never hold the lock, the show or the window.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from studio.audio.pulse import PulseControl, PulseUnavailable
 from studio.audio.streams import channels_for, open_stream
 
 log = logging.getLogger(__name__)
+RELEASE_TIMEOUT_S = 3.0
 State = Literal["idle", "playing", "fallback", "lost", "closed"]
 EventKind = Literal["opened", "lost", "fallback", "reconnected", "closed"]
 
@@ -56,6 +60,8 @@ class DeviceStream:
         self._stream: Any = None
         self._pulse_index: int | None = None
         self._died = False  # set by the finished callback when we did not stop the stream
+        self._generation = 0  # which stream a finished callback is about (an abandoned one is ignored)
+        self.abandoned = 0  # streams the driver never released within RELEASE_TIMEOUT_S
         self._stopping = False
         self.recreated = 0  # server streams re-created under us (ALSA underrun recovery), followed
         self.state: State = "idle"
@@ -79,10 +85,12 @@ class DeviceStream:
 
     def _start_stream(self) -> None:
         self._died = False
+        self._generation += 1
+        generation = self._generation
         stream, index = open_stream(
             self.device,
             self._callback,
-            self._finished,
+            lambda: self._finished(generation),
             channels=self._channels,
             latency_ms=self._latency_ms,
             pulse=self._pulse,
@@ -93,8 +101,8 @@ class DeviceStream:
             self._pulse.claimed.add(index)
         self.state = "playing"
 
-    def _finished(self) -> None:
-        if not self._stopping:
+    def _finished(self, generation: int) -> None:
+        if not self._stopping and generation == self._generation:
             self._died = True
 
     def close(self) -> None:
@@ -111,10 +119,21 @@ class DeviceStream:
             return
         self._stopping = True
         try:
-            with contextlib.suppress(Exception):
-                stream.abort()
-            with contextlib.suppress(Exception):
-                stream.close()
+            releaser = threading.Thread(
+                target=_release, args=(stream,), name=f"{self.role}-release", daemon=True
+            )
+            releaser.start()
+            releaser.join(RELEASE_TIMEOUT_S)
+            if releaser.is_alive():
+                self.abandoned += 1
+                self._generation += 1  # its late finished callback is about no stream of ours
+                log.error(
+                    "%s device %r: the audio driver did not release its stream in %.0f s; "
+                    "abandoned it and went on",
+                    self.role,
+                    self.device.name,
+                    RELEASE_TIMEOUT_S,
+                )
         finally:
             self._stopping = False
 
@@ -213,3 +232,11 @@ class DeviceStream:
             self._pulse.move_stream(self._pulse_index, self.device.name, direction)
             self.state = "playing"
             self._emit("reconnected", "the device is back; playing to it again")
+
+
+def _release(stream: Any) -> None:
+    """Stop and close one PortAudio stream (on its own thread: the driver may never return)."""
+    with contextlib.suppress(Exception):
+        stream.abort()
+    with contextlib.suppress(Exception):
+        stream.close()
