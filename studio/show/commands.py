@@ -25,7 +25,7 @@ from studio.backends.registry import BackendStack
 from studio.config import Settings
 from studio.engine.engine import StudioEngine, TurnMode
 from studio.show.events import FileFeedFailed, MicMuteChanged, ShowEvent
-from studio.show.host_input import HostInput, decode_host_file
+from studio.show.host_input import FrameSource, HostInput, decode_host_file
 from studio.voices.profile import VoiceProfile
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,8 @@ class ShowCommands:
     _host: HostInput
     _publish: Callable[[ShowEvent], None]
     _apply: Callable[[Settings], Awaitable[None]]
+    _remote_input: FrameSource | None
+    _source: Callable[[], FrameSource]
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -128,6 +130,12 @@ class ShowCommands:
             return
         self._host.feed_file(Path(path), frames)
 
+    async def aset_remote_input(self, source: FrameSource | None) -> None:
+        """A remote host's frames in place of the show's own input from the next frame (None: back)."""
+        self._remote_input = source
+        if self.stack is not None:
+            self._host.use(self._source(), self.stack.vad.frame_samples)
+
     async def arecheck(self) -> None:
         """Stages that are not ready check their backends now (a model was pulled, a server started)."""
         self._running_engine().supervisor.recheck_now()
@@ -165,6 +173,10 @@ class ShowCommands:
     def stop_file(self) -> None:
         """Stop a file feed; the mic is heard again."""
         self._host.stop_file()
+
+    def set_remote_input(self, source: FrameSource | None) -> concurrent.futures.Future[None]:
+        """The host is remote (the web layer's /ws/audio): hear `source` instead of the mic; None: the mic."""
+        return self._hop(lambda: self.aset_remote_input(source), quiet=True)
 
     def recheck(self) -> concurrent.futures.Future[None]:
         """Re-check the stages that are degraded or down now, instead of after their backoff."""

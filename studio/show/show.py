@@ -69,6 +69,7 @@ class Show(ShowCommands, RundownCommands, SafetyCommands):
         self._base_output: AudioOutput = output or ClockedOutput(settings.SAMPLE_RATE)
         self._output = self._base_output
         self._frame_source = frame_source
+        self._remote_input: FrameSource | None = None  # a remote host (web layer) in place of the mic
         self._audio = ShowAudio(audio_factory, self._publish, strict)
         self._host = HostInput(lambda path: self._publish(FileFeedFinished(path)))
         self.session_log_path = session_log
@@ -231,7 +232,9 @@ class Show(ShowCommands, RundownCommands, SafetyCommands):
         return stack
 
     def _source(self) -> FrameSource:
-        """The frame source: the one given, else the devices' mic, else silence."""
+        """The frame source: a remote host's, else the one given, else the devices' mic, else silence."""
+        if self._remote_input is not None:
+            return self._remote_input
         if self._frame_source is not None:
             return self._frame_source
         return self._audio.current.frames if self._audio.current is not None else silent_microphone

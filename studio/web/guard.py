@@ -26,6 +26,7 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+QUERY_TOKEN_PAGES = ("/control", "/guest")  # pages opened from a link: the token rides in the URL
 PUBLIC_PREFIXES = ("/overlay/", "/assets/")
 FAILED_AUTH_PER_S = (1.0, 20.0)  # wrong tokens per client: 20 at once, then one a second
 CSP = (
@@ -97,7 +98,7 @@ class Guard:
     def _authorize(self, scope: Scope, path: str, is_ws: bool, changes: bool) -> Refusal | None:
         """Check the token and the role it grants for `path`, then the client's rate."""
         client = _client(scope)
-        by_query = is_ws or path == "/control"
+        by_query = is_ws or path in QUERY_TOKEN_PAGES
         token = _query_token(scope) if by_query else _bearer(scope)
         if token is None:
             where = "a token query parameter" if by_query else "an 'Authorization: Bearer <token>' header"

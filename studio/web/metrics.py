@@ -55,6 +55,19 @@ class StudioMetrics:
             "studio_web_rejected_requests", "Web requests refused", ["reason"], registry=r
         )
         self.subscribers = Gauge("studio_web_event_subscribers", "Open /ws/events connections", registry=r)
+        self.audio_frames = Counter(
+            "studio_web_audio_frames",
+            "/ws/audio frames by direction and outcome (in: received, late, duplicate, out_of_window,"
+            " concealed; out: sent, lost to a listener that is behind)",
+            ["direction", "outcome"],
+            registry=r,
+        )
+        self.audio_underruns = Counter(
+            "studio_web_audio_underruns",
+            "Times the remote host fell behind and silence filled in",
+            registry=r,
+        )
+        self.audio_clients = Gauge("studio_web_audio_clients", "Open /ws/audio connections", registry=r)
         self._states: dict[str, str] = {}
 
     def on_event(self, event: Any) -> None:
@@ -69,6 +82,13 @@ class StudioMetrics:
     def reject(self, reason: str) -> None:
         """A request the web layer refused (auth, origin, rate limit, body, slow subscriber…)."""
         self.rejected.labels(reason=reason).inc()
+
+    def audio_in(self, outcome: str, n: int = 1) -> None:
+        """A jitter-buffer outcome (thread-safe: the show's loop counts underruns)."""
+        if outcome == "underruns":
+            self.audio_underruns.inc(n)
+        else:
+            self.audio_frames.labels(direction="in", outcome=outcome).inc(n)
 
     def render(self) -> bytes:
         """The Prometheus text exposition."""

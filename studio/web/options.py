@@ -39,6 +39,11 @@ class WebOptions:
     levels_hz: float = 10.0
     max_body_bytes: int = MAX_BODY_BYTES
     voices_dir: Path | None = None  # the host's voices (None: bundled ones only)
+    audio_frames_per_s: float = 50.0  # /ws/audio frames a client may send (20 ms each: real time)
+    audio_burst_frames: int = 50  # ... and at once, after a network hiccup (1 s)
+    audio_slack_ms: int = 80  # a remote host this late: silence fills in, the show goes on
+    audio_out_queue: int = 25  # program frames a listener may fall behind (0.5 s) before it loses some
+    audio_out_max_lag: int = 250  # program frames lost in a row (5 s) before the listener is dropped
 
     @property
     def scheme(self) -> str:

@@ -1,7 +1,8 @@
-"""The pages: `/control` (phone-sized remote) and `/overlay/captions` (OBS Browser Source).
+"""The pages: `/control` (phone-sized remote), `/guest` (a remote guest's mic and ears) and
+`/overlay/captions` (OBS Browser Source).
 
 Their scripts and styles are files under `/assets/` (no inline code, so the CSP forbids any);
-the pages read their token from their own URL and open `/ws/events` with it.
+the pages read their token from their own URL and open `/ws/events` (or `/ws/audio`) with it.
 Threading: runs on the web loop.
 """
 
@@ -24,6 +25,11 @@ def router() -> APIRouter:
     async def control() -> FileResponse:
         """The control page: talk, dump, mute, voice, mode, live transcript."""
         return FileResponse(STATIC / "control.html", media_type="text/html")
+
+    @pages.get("/guest", include_in_schema=False)
+    async def guest() -> FileResponse:
+        """The guest page: mic permission, level meter, streams the mic, plays the anchor (/ws/audio)."""
+        return FileResponse(STATIC / "guest.html", media_type="text/html")
 
     @pages.get("/overlay/captions", include_in_schema=False)
     async def captions() -> FileResponse:

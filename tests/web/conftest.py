@@ -95,7 +95,10 @@ class Studio:
 
 
 def start_studio(
-    tmp_path: Path, settings: dict[str, Any] | None = None, **option_overrides: Any
+    tmp_path: Path,
+    settings: dict[str, Any] | None = None,
+    stack_factory: Any = None,
+    **option_overrides: Any,
 ) -> Iterator[Studio]:
     """Server first (it sees the stages load), then the show; both stopped afterwards."""
     mic, seen = QueuedMicrophone(), Seen()
@@ -104,7 +107,7 @@ def start_studio(
     show = Show(
         config,
         VOICE,
-        stack_factory=CountingStackFactory(),
+        stack_factory=stack_factory or CountingStackFactory(),
         output=ClockedOutput(config.SAMPLE_RATE),
         frame_source=mic.source,
         session_log=log,

@@ -1,0 +1,252 @@
+"""`WS /ws/audio`: a remote host or guest speaks into the show and hears the anchor's program.
+
+Wire format, both ways: binary messages of 644 bytes, a uint32 little-endian sequence number
+then 320 PCM16 little-endian mono samples at 16 kHz (20 ms). The client may state its format as
+`?rate=16000&frame=320`; any other is refused with close 1003 and the reason, and so is a text
+message or a frame of another size (one past 64 KiB is closed 1009 by the server itself).
+The first client that sends (`send=1`, the default) becomes the host input until it leaves;
+another one is closed with 1013; `send=0` only listens. A client sending faster than
+`audio_frames_per_s` (with a burst of `audio_burst_frames`) is closed with 1008; one that stops
+reading the program loses frames (counted) and is closed with 1013 after `audio_out_max_lag`.
+Text messages go to the client: `hello` first, then `stats` every second.
+Threading: runs on the web loop; the show's input switch hops onto the show's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, HTTPException, WebSocket
+from starlette.websockets import WebSocketDisconnect
+
+from studio.backends.contracts import INPUT_SAMPLE_RATE
+from studio.web.api import run_command
+from studio.web.context import WebContext
+from studio.web.jitter import FRAME_SAMPLES, JitterBuffer
+from studio.web.program_tap import HEADER, Listener, ProgramTap
+from studio.web.ratelimit import RateLimiter
+from studio.web.remote_input import RemoteInput
+
+FRAME_BYTES = HEADER.size + 2 * FRAME_SAMPLES
+FORMAT = f"{FRAME_BYTES}-byte binary frames: uint32 LE sequence + {FRAME_SAMPLES} PCM16 LE samples at 16 kHz"
+CLOSE_UNSUPPORTED = 1003
+CLOSE_POLICY = 1008
+CLOSE_TRY_LATER = 1013
+STATS_EVERY_S = 1.0
+
+
+class Closing(Exception):
+    """Ends a connection with a WebSocket close code and a reason for the client."""
+
+    def __init__(self, code: int, reason: str, security: str = "") -> None:
+        """`security`: the security event's reason, when this is a refusal worth logging."""
+        super().__init__(reason)
+        self.code, self.reason, self.security = code, reason, security
+
+
+@dataclass
+class AudioDesk:
+    """What every /ws/audio connection shares: the program tap, the frame limiter, the talker."""
+
+    tap: ProgramTap
+    limiter: RateLimiter
+    talker: object | None = None
+
+
+@dataclass
+class _Connection:
+    """One client's parts: its socket, its jitter buffer (when it talks) and its program queue."""
+
+    websocket: WebSocket
+    client: str
+    listener: Listener
+    buffer: JitterBuffer | None = None
+    remote: RemoteInput | None = None
+
+
+def router(ctx: WebContext) -> APIRouter:
+    """The /ws/audio route over `ctx`'s show."""
+    routes = APIRouter()
+    o = ctx.options
+    tap = ProgramTap(lambda: ctx.show.output, lambda n: ctx.metrics.audio_frames.labels("out", "lost").inc(n))
+    limiter = RateLimiter({"frames": (o.audio_frames_per_s, float(o.audio_burst_frames))})
+    desk = AudioDesk(tap, limiter)
+
+    @routes.websocket("/ws/audio")
+    async def audio(
+        websocket: WebSocket, rate: int = INPUT_SAMPLE_RATE, frame: int = FRAME_SAMPLES, send: int = 1
+    ) -> None:
+        """Hear the client as the host (when it sends) and send it the program, until either ends."""
+        await websocket.accept()
+        client = _client(websocket)
+        connection: _Connection | None = None
+        try:
+            _check_format(rate, frame)
+            connection = await _open(ctx, desk, websocket, client, bool(send))
+            await _send_text(websocket, _hello(connection))
+            await _pump(ctx, desk, connection)
+            code, reason = 1000, "stream ended"
+        except Closing as closing:
+            code, reason = closing.code, closing.reason
+            if closing.security:
+                ctx.security.event(closing.security, client, "/ws/audio", reason)
+        except (WebSocketDisconnect, OSError):
+            code, reason = 1000, "peer left"
+        finally:
+            if connection is not None:
+                await _close(ctx, desk, connection)
+        with contextlib.suppress(Exception):  # the peer may be gone already
+            await websocket.close(code, reason[:120])
+
+    return routes
+
+
+def _check_format(rate: int, frame: int) -> None:
+    """Refuse a stated format the studio does not take."""
+    if rate != INPUT_SAMPLE_RATE or frame != FRAME_SAMPLES:
+        raise Closing(
+            CLOSE_UNSUPPORTED, f"unsupported format rate={rate} frame={frame}; {FORMAT}", "audio_format"
+        )
+
+
+async def _open(
+    ctx: WebContext, desk: AudioDesk, websocket: WebSocket, client: str, talks: bool
+) -> _Connection:
+    """Join the program's listeners and, for a talking client, take the host input."""
+    o = ctx.options
+    if talks and desk.talker is not None:
+        raise Closing(CLOSE_TRY_LATER, "another client holds the remote host input; try again later")
+    connection = _Connection(websocket, client, desk.tap.listen(o.audio_out_queue, o.audio_out_max_lag))
+    ctx.metrics.audio_clients.set(desk.tap.listeners)
+    if talks:
+        desk.talker = connection
+        connection.buffer = JitterBuffer(on_count=ctx.metrics.audio_in)
+        connection.remote = RemoteInput(connection.buffer, o.audio_slack_ms / 1000.0)
+        try:
+            await run_command(ctx.show.set_remote_input(connection.remote.source))
+        except HTTPException as exc:
+            raise Closing(CLOSE_TRY_LATER, f"the show cannot take a remote host now: {exc.detail}") from None
+        ctx.show.note("remote_input", connected=True, client=client)
+    return connection
+
+
+async def _close(ctx: WebContext, desk: AudioDesk, connection: _Connection) -> None:
+    """Leave the listeners; give the host input back to the show's own mic."""
+    desk.tap.unlisten(connection.listener)
+    ctx.metrics.audio_clients.set(desk.tap.listeners)
+    if desk.talker is connection:
+        desk.talker = None
+        with contextlib.suppress(HTTPException):
+            await run_command(ctx.show.set_remote_input(None))
+        ctx.show.note("remote_input", connected=False, client=connection.client, **_stats(connection))
+
+
+def _hello(connection: _Connection) -> dict[str, Any]:
+    """The first message: the wire format and whether this client is the host input."""
+    return {
+        "type": "hello",
+        "rate": INPUT_SAMPLE_RATE,
+        "frame_samples": FRAME_SAMPLES,
+        "frame_bytes": FRAME_BYTES,
+        "header": "uint32le sequence",
+        "input": connection.buffer is not None,
+    }
+
+
+async def _pump(ctx: WebContext, desk: AudioDesk, connection: _Connection) -> None:
+    """Receive and send until the peer leaves (WebSocketDisconnect) or a Closing says why not."""
+    tasks = [
+        asyncio.create_task(_receive(ctx, desk, connection), name="audio-receive"),
+        asyncio.create_task(_send(ctx, connection), name="audio-send"),
+        asyncio.create_task(_lagging(connection.listener), name="audio-lag"),
+    ]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    error = next(iter(done)).exception()
+    if error is not None:
+        raise error
+
+
+async def _receive(ctx: WebContext, desk: AudioDesk, connection: _Connection) -> None:
+    """Take the client's frames into its jitter buffer; raise Closing on the first bad one."""
+    websocket = connection.websocket
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        data = message.get("bytes")
+        if data is None:
+            raise Closing(CLOSE_UNSUPPORTED, f"text is not audio; send {FORMAT}", "audio_format")
+        if len(data) != FRAME_BYTES:
+            raise Closing(CLOSE_UNSUPPORTED, f"a frame of {len(data)} bytes; send {FORMAT}", "audio_format")
+        if connection.buffer is None:
+            raise Closing(
+                CLOSE_POLICY, "this connection only listens (send=0); it takes no frames", "audio_policy"
+            )
+        if not desk.limiter.allow(connection.client, "frames"):
+            limit = ctx.options.audio_frames_per_s
+            raise Closing(CLOSE_POLICY, f"more than {limit:g} audio frames a second", "rate_limit")
+        connection.buffer.push(*decode_frame(data))
+
+
+def decode_frame(data: bytes) -> tuple[int, np.ndarray]:
+    """A wire frame's sequence number and its samples as float32 in [-1, 1)."""
+    (seq,) = HEADER.unpack_from(data)
+    pcm = np.frombuffer(data, dtype="<i2", offset=HEADER.size)
+    return int(seq), pcm.astype(np.float32) / 32768.0
+
+
+async def _send(ctx: WebContext, connection: _Connection) -> None:
+    """Forward program frames to the client, with a stats message every second."""
+    websocket, listener = connection.websocket, connection.listener
+    next_stats = time.monotonic() + STATS_EVERY_S
+    sent = ctx.metrics.audio_frames.labels("out", "sent")
+    while True:
+        wait = max(0.0, next_stats - time.monotonic())
+        try:
+            frame = await asyncio.wait_for(listener.queue.get(), wait)
+        except TimeoutError:
+            next_stats = time.monotonic() + STATS_EVERY_S
+            await _send_text(websocket, {"type": "stats", **_stats(connection)})
+            continue
+        await websocket.send_bytes(frame)
+        listener.sent += 1
+        sent.inc()
+
+
+async def _lagging(listener: Listener) -> None:
+    """Raise Closing once the listener has lost too many program frames in a row."""
+    await listener.dropped.wait()
+    raise Closing(
+        CLOSE_TRY_LATER, f"not reading the program audio: {listener.lost_in_a_row} frames lost", "slow_audio"
+    )
+
+
+def _stats(connection: _Connection) -> dict[str, Any]:
+    """What the jitter buffer and the program queue counted for this client."""
+    listener = connection.listener
+    program = {"program_sent": listener.sent, "program_lost": listener.lost}
+    if connection.buffer is None:
+        return program
+    return {**connection.buffer.snapshot(), **program}
+
+
+async def _send_text(websocket: WebSocket, payload: dict[str, Any]) -> None:
+    """One JSON text message."""
+    await websocket.send_text(json.dumps(payload))
+
+
+def _client(websocket: WebSocket) -> str:
+    """The peer's address (the socket's: forwarded headers are not trusted)."""
+    client = websocket.client
+    return client.host if client else "unknown"
