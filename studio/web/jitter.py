@@ -4,8 +4,8 @@ Frames arrive on the web loop (`push`); the show's loop takes whole engine frame
 A frame is released as soon as every frame before it is here: the engine is not a sound card, so
 holding audio back only adds latency. A missing frame is waited for while fewer than
 `reorder_frames` later ones are held, then concealed with silence; one arriving after that is
-late and dropped, and one seen already is a duplicate. The steady pace is kept by the reader (studio.web.remote_input), which pads
-silence when the remote falls behind real time (`take_forced`).
+late and dropped, and one seen already is a duplicate. The steady pace is kept by the reader
+(studio.web.remote_input), which pads silence when the remote falls behind real time (`take_forced`).
 Threading: `push` on the web loop, `take`/`take_forced` on the show's loop; one lock guards the
 state (each call is a few array copies, so neither loop waits long).
 """
