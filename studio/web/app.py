@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 
 from studio import __version__
-from studio.web import api, audio_ws, pages, ws
+from studio.web import api, audio_ws, pages, safety_api, ws
 from studio.web.context import WebContext
 from studio.web.guard import Guard
 
@@ -28,6 +28,7 @@ def create_app(ctx: WebContext) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.include_router(api.router(ctx))
+    app.include_router(safety_api.router(ctx))
     app.include_router(ws.router(ctx))
     app.include_router(audio_ws.router(ctx))
     app.include_router(pages.router())
