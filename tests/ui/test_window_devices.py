@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pytestqt.exceptions import TimeoutError as WaitTimedOut
 
 from studio.audio.devices import list_devices
 from studio.audio.pulse import ANCHOR_SINK
@@ -60,7 +61,11 @@ def test_losing_the_program_sink_is_reported_and_recovers(qtbot, device_window, 
     kinds: list[str] = []
     window.engine.device_event.connect(lambda role, device, kind, message: kinds.append(kind))
     assert anchor_sink.remove_anchor_sink()
-    qtbot.waitUntil(lambda: "lost" in kinds, timeout=30_000)
+    try:
+        qtbot.waitUntil(lambda: "lost" in kinds, timeout=30_000)
+    except WaitTimedOut:
+        stats = window.engine.audio.stats() if window.engine.audio is not None else {}
+        pytest.fail(f"no 'lost' report 30 s after the sink went; device events {kinds}, stats {stats}")
     assert "lost" in window.transcript.toPlainText()
     with qtbot.waitSignal(window.engine.turn_completed, timeout=20_000):  # the show goes on in silence
         window.engine.submit_text("Still there?")
