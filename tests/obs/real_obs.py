@@ -6,6 +6,7 @@ wizard); SIGINT shuts it down cleanly. Threading: the test's thread.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -76,7 +77,8 @@ class RealObs:
             with socket.socket() as probe:
                 if probe.connect_ex(("127.0.0.1", self.port)) == 0:
                     return self
-            time.sleep(0.2)  # polling a port that is not open yet: there is nothing to wait on
+            with contextlib.suppress(subprocess.TimeoutExpired):  # wakes at once if OBS dies
+                self.process.wait(0.2)
         raise RuntimeError(f"OBS's WebSocket server did not open port {self.port} in {timeout:g} s")
 
     def stop(self) -> None:
