@@ -173,6 +173,8 @@ class Settings(BaseSettings):
     web_allowed_origins: list[str] = []  # browser origins besides the studio's own (turns CORS on for them)
     web_commands_per_s: float = Field(10.0, gt=0, le=10_000)  # state-changing requests per client; then 429
     web_reads_per_s: float = Field(50.0, gt=0, le=10_000)  # reads per client (status, voices, metrics)
+    web_enabled: bool = True  # the window serves the web layer (remote control, overlay) on loopback
+    web_port: int = Field(8765, ge=0, le=65535)  # the window's web port (0: any free one)
 
     # Resilience: how long each stage may take before it counts as failed, and the re-checks.
     stt_timeout_s: float = Field(10.0, gt=0, le=600)  # one partial or final transcript

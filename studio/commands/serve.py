@@ -53,25 +53,19 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     from studio.rundown import RundownError
     from studio.voices.catalog import VoiceCatalog
     from studio.voices.profile import VoiceProfileError
-    from studio.web.options import BindError, WebOptions, check_bind
-    from studio.web.tokens import TokenError, load_tokens
+    from studio.web.launch import web_options
+    from studio.web.options import BindError, check_bind
+    from studio.web.tokens import TokenError
 
     try:
         check_bind(args.host, args.tls_cert, args.tls_key)
         voice = VoiceCatalog(data_dir() / "voices").get(args.voice or settings.voice)
-        tokens = load_tokens(settings)
+        options = web_options(
+            settings, host=args.host, port=args.port, tls_cert=args.tls_cert, tls_key=args.tls_key
+        )
         rundown = load_checked_rundown(args.rundown) if args.rundown else None
     except (BindError, VoiceProfileError, TokenError, RundownError) as exc:
         return fail(str(exc), EXIT_BAD_INPUT)
-    options = WebOptions.from_settings(
-        settings,
-        tokens,
-        host=args.host,
-        port=args.port,
-        tls_cert=args.tls_cert,
-        tls_key=args.tls_key,
-        voices_dir=data_dir() / "voices",
-    )
     return _serve_with_surfaces(live_show(settings, voice, rundown), options)
 
 
@@ -153,7 +147,7 @@ def serve(
 
 def _announce(server: WebServer, show: Show, out: TextIO) -> None:
     """Where to point a browser, OBS and Prometheus."""
-    tokens, url = server.options.tokens, server.url
+    tokens, url = server.tokens, server.url
     lines = (
         f"AI Anchor Studio serving at {url}  (Ctrl-C stops)",
         f"  control page:     {url}/control?token={tokens.control}",

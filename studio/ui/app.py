@@ -19,9 +19,11 @@ from studio.ui.global_keys import attach_global_keys
 from studio.ui.icon import app_icon
 from studio.ui.main_window import StudioWindow, window_state
 from studio.ui.obs_panel import attach_obs_panel
+from studio.ui.remote_panel import attach_remote_panel
 from studio.ui.show_thread import ShowThread
 from studio.ui.theme import apply_theme
 from studio.voices.catalog import VoiceCatalog
+from studio.web.launch import start_web
 
 log = logging.getLogger(__name__)
 SCREENSHOT_SETTLE_MS = 1500  # let the waveforms and gauge draw a few frames first
@@ -69,6 +71,8 @@ def run_app(settings: Settings, screenshot: Path | None = None) -> int:
     window = StudioWindow(settings, voices, make_engine(settings, chosen))
     obs = attach_obs(window.engine.show, settings)  # captions and chapters in OBS (README "OBS")
     attach_obs_panel(window, obs)  # its light, Test button and last error (off without a bridge)
+    web = start_web(window.engine.show, settings)  # `serve`'s server on loopback (README "Web layer")
+    attach_remote_panel(window, web)  # Studio → Remote control…: URLs, token, QR code, rotate
     window.start()
     surfaces = start_surfaces(window.engine.show, settings)  # OSC / MIDI (README "Control surfaces")
     for problem in surfaces.problems:
@@ -79,6 +83,7 @@ def run_app(settings: Settings, screenshot: Path | None = None) -> int:
     finally:
         keys.close()
         surfaces.close()
+        web.close()  # after the show: the event stream's last events went out
         if obs is not None:
             obs.close()
 

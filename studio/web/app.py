@@ -45,7 +45,7 @@ def create_app(ctx: WebContext) -> FastAPI:
         ctx.metrics.reject("invalid_body")
         return JSONResponse({"detail": "; ".join(_problem(e) for e in exc.errors())}, status_code=422)
 
-    app.add_middleware(Guard, options=ctx.options, security=ctx.security)
+    app.add_middleware(Guard, options=ctx.options, security=ctx.security, tokens=lambda: ctx.tokens)
     if ctx.options.allowed_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -1,6 +1,7 @@
 """What every route shares: the show, the options, and the web layer's own parts.
 
 Threading: built before the server starts; its parts are used on the web loop (see each).
+`tokens` is swapped whole by `WebServer.rotate` (one reference assignment: safe from any thread).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from studio.web.metrics import StudioMetrics
 from studio.web.options import WebOptions
 from studio.web.security_log import SecurityLog
 from studio.web.status import StatusTracker
+from studio.web.tokens import Tokens
 
 
 @dataclass(slots=True)
@@ -27,6 +29,7 @@ class WebContext:
     status: StatusTracker
     metrics: StudioMetrics
     security: SecurityLog
+    tokens: Tokens  # in force now: starts as the options' tokens, replaced when one is rotated
 
     def catalog(self) -> VoiceCatalog:
         """The voices the studio can use (read fresh: the host may add one while the show runs)."""
@@ -42,7 +45,8 @@ class WebContext:
         hub.listen(status.on_event)
         hub.listen(metrics.on_event)
         show.subscribe(hub.on_show_event)
-        return cls(show, options, hub, status, metrics, SecurityLog(show.note, metrics))
+        security = SecurityLog(show.note, metrics)
+        return cls(show, options, hub, status, metrics, security, options.tokens)
 
 
 def _program_seconds(show: Show) -> float:

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 from studio.web.options import WebOptions, is_loopback
 from studio.web.ratelimit import RateLimiter
 from studio.web.security_log import SecurityLog
-from studio.web.tokens import Role
+from studio.web.tokens import Role, Tokens
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -55,9 +55,16 @@ class Refusal:
 class Guard:
     """ASGI middleware in front of the app; sets scope["studio_role"] for the routes."""
 
-    def __init__(self, app: ASGIApp, options: WebOptions, security: SecurityLog) -> None:
-        """Rate buckets per kind of request, from the options."""
+    def __init__(
+        self,
+        app: ASGIApp,
+        options: WebOptions,
+        security: SecurityLog,
+        tokens: Callable[[], Tokens] | None = None,
+    ) -> None:
+        """Rate buckets per kind of request, from the options; `tokens`: the ones in force now."""
         self.app, self.options, self.security = app, options, security
+        self.tokens = tokens or (lambda: options.tokens)
         o = options
         self.limiter = RateLimiter(
             {
@@ -103,7 +110,7 @@ class Guard:
         if token is None:
             where = "a token query parameter" if by_query else "an 'Authorization: Bearer <token>' header"
             return Refusal(401, "auth_missing", f"authentication required: send {where}")
-        role: Role | None = self.options.tokens.role(token)
+        role: Role | None = self.tokens().role(token)  # read per request: a rotated token is refused at once
         if role is None:
             if not self.limiter.allow(client, "auth"):
                 return Refusal(429, "rate_limit", "too many failed attempts; slow down", 1)

@@ -42,6 +42,8 @@ class Subscription:
         self.levels = levels
         self.dropped = asyncio.Event()
         self.reason = ""
+        self.role: str | None = None  # the token's role it was opened with (rotation closes those)
+        self.close_code = 1013  # dropped for falling behind; 1008 when its token was rotated
 
     def offer(self, text: str) -> None:
         """Queue `text`, or drop this subscriber when it is `maxsize` events behind."""
@@ -112,6 +114,14 @@ class EventHub:
         subscription = Subscription(self._size, levels)
         self._subscribers.add(subscription)
         return subscription
+
+    def drop_role(self, role: str, reason: str) -> None:
+        """Close every subscriber opened with a `role` token (that token was rotated)."""
+        for subscription in list(self._subscribers):
+            if subscription.role == role:
+                subscription.reason, subscription.close_code = reason, 1008
+                subscription.dropped.set()
+                self.unsubscribe(subscription)
 
     def unsubscribe(self, subscription: Subscription) -> None:
         """Forget a subscriber (it left or was dropped)."""

@@ -39,6 +39,7 @@ class WebOptions:
     levels_hz: float = 10.0
     max_body_bytes: int = MAX_BODY_BYTES
     voices_dir: Path | None = None  # the host's voices (None: bundled ones only)
+    token_file: Path | None = None  # where a rotated token is kept (None: the user config dir's)
     audio_frames_per_s: float = 50.0  # /ws/audio frames a client may send (20 ms each: real time)
     audio_burst_frames: int = 50  # ... and at once, after a network hiccup (1 s)
     audio_slack_ms: int = 80  # a remote host this late: silence fills in, the show goes on

@@ -23,6 +23,7 @@ from studio.web.app import create_app
 from studio.web.context import WebContext
 from studio.web.options import WebOptions
 from studio.web.status import publish_levels
+from studio.web.tokens import Role, Tokens, rotate_token
 
 T = TypeVar("T")
 START_TIMEOUT_S = 30.0
@@ -109,6 +110,20 @@ class WebServer:
             self._thread = None
         if self._socket is not None:
             self._socket.close()
+
+    @property
+    def tokens(self) -> Tokens:
+        """The tokens in force now (rotation replaces them)."""
+        return self.ctx.tokens
+
+    def rotate(self, role: Role) -> Tokens:
+        """A new `role` token, kept and in force at once: the old one is refused from the next
+        request, and event streams opened with it are closed (TokenError: cannot; nothing changed)."""
+        settings = self.ctx.show.settings
+        self.ctx.tokens = rotate_token(settings, role, self.options.token_file)
+        if self._loop is not None:
+            self.call(lambda: self.ctx.hub.drop_role(role, f"the {role} token was rotated"))
+        return self.ctx.tokens
 
     def call(self, function: Callable[[], T]) -> concurrent.futures.Future[T]:
         """Run `function()` on the web loop (benches and tests inject events there)."""

@@ -2,7 +2,9 @@
 
 `STUDIO_API_TOKEN` (a setting) wins; else a token generated on first start is kept in the user
 config dir (`web-tokens.json`, mode 0600), so bookmarks and OBS sources survive restarts.
-Threading: loaded once at start (any thread); `Tokens.role` is pure and safe from any thread.
+`rotate_token` replaces one of them (kept in the same file) for a server that then swaps it in.
+Threading: loaded once at start (any thread); `Tokens.role` is pure and safe from any thread;
+`rotate_token` on the caller's thread (the window's GUI thread: a small file write).
 """
 
 from __future__ import annotations
@@ -64,6 +66,18 @@ def load_tokens(settings: Settings, path: Path | None = None) -> Tokens:
     if hmac.compare_digest(control.encode(), fresh["overlay"].encode()):
         raise TokenError("STUDIO_API_TOKEN must differ from the overlay token")
     return Tokens(control=control, overlay=fresh["overlay"])
+
+
+def rotate_token(settings: Settings, role: Role, path: Path | None = None) -> Tokens:
+    """A new `role` token, kept in the token file; the other one is unchanged. TokenError: cannot."""
+    if role == "control" and settings.STUDIO_API_TOKEN.strip():
+        raise TokenError("the control token is set by STUDIO_API_TOKEN: change it there, then restart")
+    path = path or token_file()
+    load_tokens(settings, path)  # both exist in the file now
+    kept = _read(path)
+    kept[role] = secrets.token_urlsafe(32)
+    _write(path, kept)
+    return load_tokens(settings, path)
 
 
 def _read(path: Path) -> dict[str, str]:

@@ -2,7 +2,8 @@
 
 The first message is `hello` (the role and the status now); then every event, and `levels` at
 ≤ 10 Hz unless `?levels=0`. A subscriber that falls `event_queue` events behind is closed with
-code 1013 and the reason; one that sends more than a few messages is closed with 1008.
+code 1013 and the reason; one that sends more than a few messages is closed with 1008, and so is
+one whose token was rotated.
 Threading: runs on the web loop.
 """
 
@@ -39,6 +40,7 @@ def router(ctx: WebContext) -> APIRouter:
         """Stream events to one subscriber until it leaves, misbehaves or falls behind."""
         await websocket.accept()
         subscription = ctx.hub.subscribe(levels=bool(levels))
+        subscription.role = websocket.scope.get("studio_role")
         ctx.metrics.subscribers.set(ctx.hub.subscribers)
         try:
             hello = {
@@ -72,8 +74,8 @@ async def _pump(websocket: WebSocket, subscription: Subscription) -> tuple[int, 
         await asyncio.gather(*tasks, return_exceptions=True)
     finished = next(iter(done))
     code, reason = tasks[finished]
-    if code == CLOSE_TOO_SLOW:
-        reason = subscription.reason
+    if finished.get_name() == "ws-drop":
+        code, reason = subscription.close_code, subscription.reason  # too slow, or its token rotated
     if not finished.cancelled() and isinstance(finished.exception(), WebSocketDisconnect):
         code, reason = 1000, "peer left"
     return code, reason
