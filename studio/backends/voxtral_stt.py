@@ -90,6 +90,10 @@ class VoxtralSession:
                 pass
             return latest
 
+    async def speculate(self) -> Transcript:
+        """The host paused: the final over the audio so far, kept for `finalize` (one upload, not two)."""
+        return replace(await self.finalize(), is_final=False)
+
     async def finalize(self) -> Transcript:
         async with self._lock:
             if self._cached is not None and self._cached[0] == self._samples:

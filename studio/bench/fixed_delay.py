@@ -72,16 +72,43 @@ class _FixedSession:
         return None
 
 
+class _KeepingSession(_FixedSession):
+    """Like the Voxtral session: one recognition at a time; the speculative final is kept and a
+    finalize over the same audio returns it without a second recognition."""
+
+    def __init__(self, owner: FixedDelaySpeechToText) -> None:
+        super().__init__(owner)
+        self._lock = asyncio.Lock()
+        self._kept: tuple[int, Transcript] | None = None
+
+    async def partial(self) -> Transcript:
+        async with self._lock:
+            return await super().partial()
+
+    async def speculate(self) -> Transcript:
+        final = await self.finalize()
+        return Transcript(final.text, False, final.language, final.audio_seconds)
+
+    async def finalize(self) -> Transcript:
+        async with self._lock:
+            if self._kept is None or self._kept[0] != self.samples:
+                self._kept = (self.samples, await super().finalize())
+            return self._kept[1]
+
+
 class FixedDelaySpeechToText:
-    """Returns `text` after `delay` seconds for any audio."""
+    """Returns `text` after `delay` seconds for any audio (`keeps_final`: sessions that behave like
+    the Voxtral client's, for the GPU simulation)."""
 
     info = BackendInfo(name="fixed-delay STT (instrumented)")
 
-    def __init__(self, text: str = "What is the weather like tonight?", delay: float = 0.1) -> None:
-        self.text, self.delay = text, delay
+    def __init__(
+        self, text: str = "What is the weather like tonight?", delay: float = 0.1, keeps_final: bool = False
+    ) -> None:
+        self.text, self.delay, self.keeps_final = text, delay, keeps_final
 
     def start_session(self, language: str | None = None) -> _FixedSession:
-        return _FixedSession(self)
+        return _KeepingSession(self) if self.keeps_final else _FixedSession(self)
 
     async def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript:
         await asyncio.sleep(self.delay)

@@ -59,7 +59,7 @@ def gpu_sim_stack(vad: object, delays: Delays = GPU_PUBLISHED) -> BackendStack:
     """The real VAD, every model stage a fixed-delay backend at `delays`."""
     return BackendStack(
         preset="gpu-sim",
-        stt=FixedDelaySpeechToText(delay=delays.stt),
+        stt=FixedDelaySpeechToText(delay=delays.stt, keeps_final=True),  # as the Voxtral client does
         vad=vad,  # type: ignore[arg-type]
         turn=FixedDelayTurnDetector(delay=delays.turn),
         chat=FixedDelayChat(FIXED_REPLY, first=delays.llm_first_token, per_token=delays.llm_token),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -172,11 +172,16 @@ class SupervisedSession:
         self._health.failed(fault)
 
     async def partial(self) -> Transcript:
+        return await self._hypothesis(self._inner.partial)
+
+    async def speculate(self) -> Transcript:
+        """The host paused: a recogniser that can make this its final does (see `Utterance`)."""
+        return await self._hypothesis(getattr(self._inner, "speculate", self._inner.partial))
+
+    async def _hypothesis(self, recognise: Callable[[], Awaitable[Transcript]]) -> Transcript:
         if not self._broken:
             try:
-                result = checked_transcript(
-                    "stt", await bounded_call("stt", self._inner.partial, self._timeout), False
-                )
+                result = checked_transcript("stt", await bounded_call("stt", recognise, self._timeout), False)
                 self._text, self._language = result.text, _detected(result) or self._language
             except StageFault as fault:
                 self._fail(fault)

@@ -80,7 +80,11 @@ class Utterance:
         if self.samples - self._partial_at_samples < max(1, interval_samples):
             return
         self._partial_at_samples = self.samples
-        self._partial_task = asyncio.get_running_loop().create_task(self.session.partial())
+        # The host just paused: a recogniser that can (Voxtral) runs its final now and keeps it,
+        # so the final after the end of turn costs nothing when no audio came since.
+        speculate = getattr(self.session, "speculate", None) if interval_samples == 0 else None
+        recognition = speculate() if speculate is not None else self.session.partial()
+        self._partial_task = asyncio.get_running_loop().create_task(recognition)
 
         def deliver(task: asyncio.Task[Transcript]) -> None:
             if task.cancelled() or task.exception() is not None:

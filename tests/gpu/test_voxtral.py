@@ -183,3 +183,28 @@ def test_only_a_language_the_server_worked_out_counts_as_detected(server):
     assert (default.language, default.detected) == ("en", False)
     assert (found.language, found.detected) == ("fr", True)
     assert (asked.language, asked.detected) == ("fr", False)
+
+
+def test_the_speculative_final_is_kept_so_the_final_needs_no_second_upload(server):
+    audio = piper_speech(LINE)
+
+    async def go():
+        stt = _stt(server.url)
+        session = stt.start_session()
+        try:
+            session.append(audio)
+            speculative = await session.speculate()
+            final = await session.finalize()
+            session.append(np.zeros(1600, np.float32))  # the host went on: the next final is new
+            later = await session.finalize()
+            return speculative, final, later
+        finally:
+            await session.aclose()
+            await stt.aclose()
+
+    speculative, final, later = asyncio.run(go())
+    assert not speculative.is_final and speculative.text == final.text and final.is_final
+    assert final.language == "en"  # the verbose final, with the language the server reported
+    assert word_error_rate(LINE, final.text) < 0.2 and later.is_final
+    formats = [r["response_format"] for r in server.transcription.requests]
+    assert formats == ["verbose_json", "verbose_json"]  # speculation + the later final, not three
