@@ -24,6 +24,7 @@ from studio.heap import collector_paused, freeze_long_lived, thaw_long_lived
 from studio.rundown import SegmentClock
 from studio.session.program_wav import CrashSafeWav, RecordingOutput
 from studio.session.recorder import SessionRecorder
+from studio.show.alerts import AlertWatch, gpu_watch
 from studio.show.audio import AudioFactory, ShowAudio
 from studio.show.changes import STACK_SETTINGS, plan_reload
 from studio.show.commands import ShowCommands
@@ -83,6 +84,8 @@ class Show(ShowCommands, RundownCommands, SafetyCommands):
         self.fault_plan = None
         self._recorder: SessionRecorder | None = None
         self.bus.subscribe(self._log_event)
+        self.alerts = AlertWatch(self._publish, lambda: self._settings, self.note)  # slow turn, GPU, down
+        self.bus.subscribe(self.alerts.on_event)
 
     # ----- what faces read ----------------------------------------------------------------------
     @property
@@ -193,7 +196,8 @@ class Show(ShowCommands, RundownCommands, SafetyCommands):
             raise RuntimeError("the show is not started")
         if self._stop_requested.is_set():
             self._host.stop()
-        await engine.run(self._host.frames())
+        async with gpu_watch(self.alerts):  # GPU memory above 90 % is an alert (studio.show.alerts)
+            await engine.run(self._host.frames())
         drain = getattr(self._output, "drain", None)
         if not self._host.stopped and drain is not None:
             await drain()  # the last words out of the device before it closes

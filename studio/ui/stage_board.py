@@ -46,6 +46,7 @@ class StageBoard:
 
     states: dict[str, str] = field(default_factory=lambda: dict.fromkeys(STAGES, "waiting"))
     details: dict[str, str] = field(default_factory=dict)
+    alerts: dict[str, str] = field(default_factory=dict)  # alert kind → its line (slow turn, GPU memory)
 
     def set(self, stage: str, state: str, detail: str) -> bool:
         """Note a stage's new state; False for a stage the board does not show."""
@@ -63,9 +64,11 @@ class StageBoard:
         return {stage: state for stage, state in self.states.items() if state in TROUBLE}
 
     def banner(self) -> Banner | None:
-        """The degraded-show banner, or None when every stage works."""
+        """The degraded-show banner and the alerts up, or None when every stage works and none is up."""
         troubled = self.troubled()
-        if not troubled:
+        if not troubled and not self.alerts:
             return None
         severity = "down" if "down" in troubled.values() else "degraded"
-        return Banner(banner_text(troubled, self.details), severity)
+        parts = [banner_text(troubled, self.details)] if troubled else []
+        parts += [f"Alert: {line}" for line in self.alerts.values()]
+        return Banner(" · ".join(parts), severity)

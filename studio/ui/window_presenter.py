@@ -15,6 +15,7 @@ from typing import Any
 
 from studio.config import Settings
 from studio.engine.events import EngineEvent, HostLineResumed, ReplyCaptioned, TurnCompleted
+from studio.show.alerts import AlertCleared, AlertRaised
 from studio.ui.device_presenter import DevicePresenter
 from studio.ui.stage_board import Banner, StageBoard
 from studio.ui.transcript_model import TranscriptLog
@@ -124,6 +125,18 @@ class StudioPresenter:
         elif isinstance(event, HostLineResumed):
             self.log.host_resumed(event.turn_id)
             self.view.refresh_transcript()
+        elif isinstance(event, AlertRaised | AlertCleared):
+            self.on_alert(event)
+
+    def on_alert(self, event: AlertRaised | AlertCleared) -> None:
+        """A slow turn or full GPU joins the banner until cleared (a stage down has its own line)."""
+        if event.kind == "stage_down":
+            return
+        if isinstance(event, AlertRaised):
+            self.board.alerts[event.kind] = event.message
+        else:
+            self.board.alerts.pop(event.kind, None)
+        self.view.show_banner(self.board.banner())
 
     def on_anchor_interrupted(self, turn_id: int, heard: str) -> None:
         self.status("Anchor interrupted", 3000)

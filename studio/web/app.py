@@ -5,6 +5,7 @@ Threading: built on any thread before the server starts; serves on the web loop.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -37,7 +38,8 @@ def create_app(ctx: WebContext) -> FastAPI:
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
         """Prometheus text exposition of the studio's own registry."""
-        return Response(ctx.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+        text = await asyncio.to_thread(ctx.metrics.render)  # GPU and RSS are read now, off the web loop
+        return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -14,6 +14,7 @@ from studio.voices.catalog import VoiceCatalog
 from studio.web.hub import EventHub
 from studio.web.metrics import StudioMetrics
 from studio.web.options import WebOptions
+from studio.web.resource_metrics import ResourceCollector
 from studio.web.security_log import SecurityLog
 from studio.web.status import StatusTracker
 from studio.web.tokens import Tokens
@@ -40,6 +41,7 @@ class WebContext:
     def build(cls, show: Show, options: WebOptions) -> WebContext:
         """The parts wired to each other and to the show's event stream (before the show starts)."""
         metrics = StudioMetrics()
+        metrics.registry.register(ResourceCollector(lambda: show.audio))  # RSS, underruns, GPU per model
         hub = EventHub(options.event_queue, lambda: _program_seconds(show))
         status = StatusTracker()
         hub.listen(status.on_event)

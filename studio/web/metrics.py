@@ -11,6 +11,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from studio.engine.events import AnchorInterrupted, StageStatusChanged, TurnCompleted
+from studio.show.alerts import AlertRaised
 
 SECONDS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
 STATES = ("loading", "ready", "degraded", "down")
@@ -68,6 +69,12 @@ class StudioMetrics:
             registry=r,
         )
         self.audio_clients = Gauge("studio_web_audio_clients", "Open /ws/audio connections", registry=r)
+        self.alerts = Counter(
+            "studio_alerts",
+            "Alerts raised: latency (voice-to-voice over max_latency_ms), gpu_memory (over 90 %), stage_down",
+            ["kind"],
+            registry=r,
+        )
         self._states: dict[str, str] = {}
 
     def on_event(self, event: Any) -> None:
@@ -78,6 +85,8 @@ class StudioMetrics:
             self.barge_ins.labels(reason=_short(event.reason)).inc()
         elif isinstance(event, StageStatusChanged):
             self._stage(event)
+        elif isinstance(event, AlertRaised):
+            self.alerts.labels(kind=event.kind).inc()
 
     def reject(self, reason: str) -> None:
         """A request the web layer refused (auth, origin, rate limit, body, slow subscriber…)."""
