@@ -2,13 +2,15 @@
 
 Wire format, both ways: binary messages of 644 bytes, a uint32 little-endian sequence number
 then 320 PCM16 little-endian mono samples at 16 kHz (20 ms). The client may state its format as
-`?rate=16000&frame=320`; any other is refused with close 1003 and the reason, and so is a text
-message or a frame of another size (one past 64 KiB is closed 1009 by the server itself).
+`?rate=16000&frame=320`; any other (or not a number) is refused with close 1003 and the reason,
+and so is a text message or a frame of another size (one past 64 KiB is closed 1009 by the
+server itself).
 The first client that sends (`send=1`, the default) becomes the host input until it leaves;
 another one is closed with 1013; `send=0` only listens. A client sending faster than
 `audio_frames_per_s` (with a burst of `audio_burst_frames`) is closed with 1008; one that stops
 reading the program loses frames (counted) and is closed with 1013 after `audio_out_max_lag`.
-Text messages go to the client: `hello` first, then `stats` every second.
+Text messages go to the client: `hello` first, then `stats` every second. /ws/events subscribers
+get `remote_audio` messages when a client joins or leaves (with why and its counts).
 Threading: runs on the web loop; the show's input switch hops onto the show's loop.
 """
 
@@ -39,6 +41,7 @@ CLOSE_UNSUPPORTED = 1003
 CLOSE_POLICY = 1008
 CLOSE_TRY_LATER = 1013
 STATS_EVERY_S = 1.0
+CLOSE_TIMEOUT_S = 2.0
 
 
 class Closing(Exception):
@@ -80,15 +83,19 @@ def router(ctx: WebContext) -> APIRouter:
 
     @routes.websocket("/ws/audio")
     async def audio(
-        websocket: WebSocket, rate: int = INPUT_SAMPLE_RATE, frame: int = FRAME_SAMPLES, send: int = 1
+        websocket: WebSocket,
+        rate: str = str(INPUT_SAMPLE_RATE),
+        frame: str = str(FRAME_SAMPLES),
+        send: str = "1",
     ) -> None:
         """Hear the client as the host (when it sends) and send it the program, until either ends."""
         await websocket.accept()
         client = _client(websocket)
         connection: _Connection | None = None
+        code, reason = 1011, "internal error"
         try:
             _check_format(rate, frame)
-            connection = await _open(ctx, desk, websocket, client, bool(send))
+            connection = await _open(ctx, desk, websocket, client, send != "0")
             await _send_text(websocket, _hello(connection))
             await _pump(ctx, desk, connection)
             code, reason = 1000, "stream ended"
@@ -100,16 +107,17 @@ def router(ctx: WebContext) -> APIRouter:
             code, reason = 1000, "peer left"
         finally:
             if connection is not None:
-                await _close(ctx, desk, connection)
-        with contextlib.suppress(Exception):  # the peer may be gone already
-            await websocket.close(code, reason[:120])
+                await _close(ctx, desk, connection, reason)
+        with contextlib.suppress(Exception):  # the peer may be gone, or not reading: never wait long
+            await asyncio.wait_for(websocket.close(code, reason[:120]), CLOSE_TIMEOUT_S)
 
     return routes
 
 
-def _check_format(rate: int, frame: int) -> None:
-    """Refuse a stated format the studio does not take."""
-    if rate != INPUT_SAMPLE_RATE or frame != FRAME_SAMPLES:
+def _check_format(rate: str, frame: str) -> None:
+    """Refuse a stated format the studio does not take (read as text: a bad number gets the reason too)."""
+    if rate != str(INPUT_SAMPLE_RATE) or frame != str(FRAME_SAMPLES):
+        rate, frame = rate[:12], frame[:12]
         raise Closing(
             CLOSE_UNSUPPORTED, f"unsupported format rate={rate} frame={frame}; {FORMAT}", "audio_format"
         )
@@ -131,20 +139,26 @@ async def _open(
         try:
             await run_command(ctx.show.set_remote_input(connection.remote.source))
         except HTTPException as exc:
+            desk.talker = None
+            desk.tap.unlisten(connection.listener)
             raise Closing(CLOSE_TRY_LATER, f"the show cannot take a remote host now: {exc.detail}") from None
         ctx.show.note("remote_input", connected=True, client=client)
+    ctx.hub.publish({"type": "remote_audio", "state": "joined", "input": talks, "client": client})
     return connection
 
 
-async def _close(ctx: WebContext, desk: AudioDesk, connection: _Connection) -> None:
-    """Leave the listeners; give the host input back to the show's own mic."""
+async def _close(ctx: WebContext, desk: AudioDesk, connection: _Connection, reason: str) -> None:
+    """Leave the listeners; give the host input back to the show's own mic; say so on /ws/events."""
     desk.tap.unlisten(connection.listener)
     ctx.metrics.audio_clients.set(desk.tap.listeners)
-    if desk.talker is connection:
+    talked = desk.talker is connection
+    if talked:
         desk.talker = None
         with contextlib.suppress(HTTPException):
             await run_command(ctx.show.set_remote_input(None))
         ctx.show.note("remote_input", connected=False, client=connection.client, **_stats(connection))
+    left = {"type": "remote_audio", "state": "left", "input": talked, "client": connection.client}
+    ctx.hub.publish({**left, "reason": reason[:120], **_stats(connection)})
 
 
 def _hello(connection: _Connection) -> dict[str, Any]:
@@ -220,7 +234,7 @@ async def _send(ctx: WebContext, connection: _Connection) -> None:
             await _send_text(websocket, {"type": "stats", **_stats(connection)})
             continue
         await websocket.send_bytes(frame)
-        listener.sent += 1
+        listener.went_out()
         sent.inc()
 
 
@@ -228,7 +242,9 @@ async def _lagging(listener: Listener) -> None:
     """Raise Closing once the listener has lost too many program frames in a row."""
     await listener.dropped.wait()
     raise Closing(
-        CLOSE_TRY_LATER, f"not reading the program audio: {listener.lost_in_a_row} frames lost", "slow_audio"
+        CLOSE_TRY_LATER,
+        f"not reading the program audio: {listener.lost_since_sent} frames lost",
+        "slow_audio",
     )
 
 

@@ -44,7 +44,8 @@ class WebOptions:
     audio_burst_frames: int = 50  # ... and at once, after a network hiccup (1 s)
     audio_slack_ms: int = 80  # a remote host this late: silence fills in, the show goes on
     audio_out_queue: int = 25  # program frames a listener may fall behind (0.5 s) before it loses some
-    audio_out_max_lag: int = 250  # program frames lost in a row (5 s) before the listener is dropped
+    audio_out_max_lag: int = 250  # program frames lost while none went out (5 s): the listener is dropped
+    send_buffer_bytes: int | None = 64 * 1024  # per connection, fixed: a client that stops reading shows soon
 
     @property
     def scheme(self) -> str:

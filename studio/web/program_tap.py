@@ -4,7 +4,8 @@ The tap only reads what the output already keeps for the window's waveform (its 
 `played_samples()`), so the device path is untouched and audio that a DUMP flushed before it
 aired is never sent. It resamples to 16 kHz PCM16 frames of the inbound format (sequence number
 and 320 samples) and offers each to every listener's bounded queue: a listener that does not
-read loses frames (counted) and, after `max_lag_frames` lost in a row, is dropped; nobody waits.
+read loses frames (counted) and, after `max_lag_frames` lost while none went out, is dropped;
+nobody waits.
 Threading: runs on the web loop (a task while anyone listens); the output's counters and scope
 are written on the show's loop and are safe to read from here.
 """
@@ -41,7 +42,7 @@ class Listener:
         self.queue: asyncio.Queue[bytes] = asyncio.Queue(size)
         self.max_lag_frames = max_lag_frames
         self.lost = 0
-        self.lost_in_a_row = 0
+        self.lost_since_sent = 0
         self.sent = 0
         self.dropped = asyncio.Event()
 
@@ -51,12 +52,16 @@ class Listener:
             self.queue.put_nowait(frame)
         except asyncio.QueueFull:
             self.lost += 1
-            self.lost_in_a_row += 1
-            if self.lost_in_a_row >= self.max_lag_frames:
+            self.lost_since_sent += 1
+            if self.lost_since_sent >= self.max_lag_frames:
                 self.dropped.set()
             return False
-        self.lost_in_a_row = 0
         return True
+
+    def went_out(self) -> None:
+        """A frame reached the socket: the client reads, whatever it lost before."""
+        self.sent += 1
+        self.lost_since_sent = 0
 
 
 class ProgramTap:

@@ -74,7 +74,7 @@ class WebServer:
 
     def start(self) -> None:
         """Bind, then serve in the "web" thread; returns once it listens (OSError: cannot bind)."""
-        self._socket = _bind(self.options.host, self.options.port)
+        self._socket = _bind(self.options.host, self.options.port, self.options.send_buffer_bytes)
         self._port = int(self._socket.getsockname()[1])
         config = uvicorn.Config(
             self.app,
@@ -159,14 +159,19 @@ class WebServer:
                 await meter
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    """A listening-ready TCP socket on (host, port); OSError names the problem."""
+def _bind(host: str, port: int, send_buffer: int | None = None) -> socket.socket:
+    """A listening-ready TCP socket on (host, port); OSError names the problem.
+
+    `send_buffer` fixes the kernel's send buffer of every accepted connection (no autotuning up to
+    megabytes), so a client that stops reading blocks the server's sends soon and gets dropped."""
     family, kind, proto, _, address = socket.getaddrinfo(
         host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
     )[0]
     sock = socket.socket(family, kind, proto)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if send_buffer is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
         sock.bind(address)
     except OSError:
         sock.close()

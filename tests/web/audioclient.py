@@ -5,7 +5,10 @@ Threading: the test thread; every `recv` waits on the socket with a timeout, nev
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import socket
 import struct
 from typing import Any
 
@@ -75,3 +78,22 @@ def close_of(socket: ClientConnection) -> tuple[int, str]:
     except ConnectionClosed as closed:
         assert closed.rcvd is not None, "closed without a close frame"
         return closed.rcvd.code, closed.rcvd.reason
+
+
+def never_reading(studio: Studio, token: str = CONTROL) -> socket.socket:
+    """A raw /ws/audio connection that completes the handshake and then never reads a byte."""
+    host, port = studio.server.options.host, studio.server.port
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: a small window
+    raw.settimeout(WAIT_S)
+    raw.connect((host, port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    raw.sendall(
+        f"GET /ws/audio?token={token} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += raw.recv(1)  # one byte at a time: nothing past the response head is read
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return raw

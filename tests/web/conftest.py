@@ -98,6 +98,7 @@ def start_studio(
     tmp_path: Path,
     settings: dict[str, Any] | None = None,
     stack_factory: Any = None,
+    output: Any = None,
     **option_overrides: Any,
 ) -> Iterator[Studio]:
     """Server first (it sees the stages load), then the show; both stopped afterwards."""
@@ -108,7 +109,7 @@ def start_studio(
         config,
         VOICE,
         stack_factory=stack_factory or CountingStackFactory(),
-        output=ClockedOutput(config.SAMPLE_RATE),
+        output=output or ClockedOutput(config.SAMPLE_RATE),
         frame_source=mic.source,
         session_log=log,
         voice_for_language=None,
