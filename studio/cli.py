@@ -6,7 +6,6 @@ Every user-facing failure ends as one line on stderr naming the problem, and a n
 from __future__ import annotations
 
 import argparse
-import logging
 from pathlib import Path
 
 from studio import __version__
@@ -14,6 +13,7 @@ from studio.commands import command_modules
 from studio.commands.common import EXIT_BAD_INPUT, EXIT_FAILED, STACK_CHOICES, fail
 from studio.config import Settings, SettingsError, load_settings
 from studio.heap import tune_allocator
+from studio.logs import configure_logging
 
 
 def _parser(modules: list) -> argparse.ArgumentParser:
@@ -36,10 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     tune_allocator()  # before any model runtime starts its worker threads
     modules = {module.__name__.rsplit(".", 1)[-1]: module for module in command_modules()}
     args = _parser(list(modules.values())).parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(args.verbose, getattr(args, "log_format", "text"))  # serve/run: --log-format json
     try:
         settings = load_settings(stack=getattr(args, "sub_stack", None) or args.stack)
     except SettingsError as exc:

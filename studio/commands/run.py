@@ -15,6 +15,7 @@ from studio.commands.common import (
     fail,
 )
 from studio.config import Settings, data_dir
+from studio.logs import add_log_format_argument
 
 if TYPE_CHECKING:
     from studio.rundown import Rundown
@@ -48,6 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--rundown", type=Path, metavar="FILE", help="rundown TOML: the anchor knows its segment, time left"
     )
+    add_log_format_argument(run)
 
 
 def load_checked_rundown(path: Path) -> Rundown:

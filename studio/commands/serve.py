@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from studio.commands.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, STACK_CHOICES, fail
 from studio.config import Settings, data_dir
+from studio.logs import add_log_format_argument
 
 if TYPE_CHECKING:
     from studio.rundown import Rundown
@@ -37,6 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--rundown", type=Path, metavar="FILE", help="rundown TOML; its first segment starts with the show"
     )
+    add_log_format_argument(serve)
 
 
 def _port(text: str) -> int:

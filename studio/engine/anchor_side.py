@@ -36,6 +36,7 @@ from studio.engine.supervisor_stack import StackSupervisor
 from studio.engine.trace import LatencyTrace
 from studio.engine.utterance import Utterance
 from studio.heap import release_free_heap
+from studio.logs import turn_context
 from studio.voices.profile import VoiceProfile
 
 log = logging.getLogger(__name__)
@@ -143,7 +144,9 @@ class AnchorSide:
         """Start answering a finished host line (its final transcript first, then the reply)."""
         self._anchor_idle.clear()
         answer = _Answer(line.turn_id, line, speculation=speculation)
-        task = asyncio.get_running_loop().create_task(self._finish_line(answer, trace, reason, typed))
+        task = asyncio.get_running_loop().create_task(
+            self._finish_line(answer, trace, reason, typed), context=turn_context(line.turn_id)
+        )  # every line logged while answering carries the turn id (studio.logs)
         self._answer, self._reply_task = answer, task
         task.add_done_callback(self._on_reply_done)
         if speculation is not None:  # not adopted, or adopted and over: its task ends with this one
@@ -169,7 +172,9 @@ class AnchorSide:
     def _start_reply(self, turn_id: int, text: str, trace: LatencyTrace, reason: str) -> None:
         self._anchor_idle.clear()
         answer = _Answer(turn_id)
-        task = asyncio.get_running_loop().create_task(self._reply(answer, text, trace, reason))
+        task = asyncio.get_running_loop().create_task(
+            self._reply(answer, text, trace, reason), context=turn_context(turn_id)
+        )
         self._answer, self._reply_task = answer, task
         task.add_done_callback(self._on_reply_done)
 
