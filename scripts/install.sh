@@ -22,6 +22,8 @@ if [ "$with_test" = 1 ]; then
   packages+=(xdotool x11-utils)
   # Real OBS Studio for the OBS bridge's one real-OBS test (~20 s; obs-websocket is built in).
   packages+=(obs-studio libgl1-mesa-dri libegl-mesa0)
+  # The web pages in a real browser (tests/web/test_browser.py: Playwright over Debian's chromium).
+  packages+=(chromium)
 fi
 missing=()
 for package in "${packages[@]}"; do
