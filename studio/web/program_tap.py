@@ -1,8 +1,9 @@
 """The anchor's program audio for /ws/audio listeners, read at the program output's playhead.
 
 The tap only reads what the output already keeps for the window's waveform (its scope, up to
-`played_samples()`), so the device path is untouched and audio that a DUMP flushed before it
-aired is never sent. It resamples to 16 kHz PCM16 frames of the inbound format (sequence number
+one wire frame past `played_samples()`: a frame goes out as its first sample airs, as a local
+listener hears it), so the device path is untouched and of audio that a DUMP flushed, at most
+that one frame (20 ms) was sent. It resamples to 16 kHz PCM16 frames of the inbound format (sequence number
 and 320 samples) and offers each to every listener's bounded queue: a listener that does not
 read loses frames (counted) and, after `max_lag_frames` lost while none went out, is dropped;
 nobody waits.
@@ -74,7 +75,8 @@ class ProgramTap:
         self._listeners: set[Listener] = set()
         self._task: asyncio.Task[None] | None = None
         self._source: Any = None
-        self._position = 0
+        self._position = 0  # read up to here (program samples since the output opened)
+        self._lookahead = FRAME_SAMPLES
         self._resampler: soxr.ResampleStream | None = None
         self._pending = np.zeros(0, np.float32)
         self._seq = 0
@@ -107,19 +109,21 @@ class ProgramTap:
             self.tick()
 
     def tick(self) -> None:
-        """Send what the program played since the last tick (a new output or a flush resyncs)."""
+        """Send the program up to one frame past the playhead: a frame goes out as it starts to air."""
         output = self._output()
-        played = int(output.played_samples())
-        if output is not self._source or played < self._position:
-            self._resync()
+        played, queued = int(output.played_samples()), int(output.scope.end)
+        if output is not self._source or queued < self._position:
+            self._resync()  # new devices, or a DUMP flushed audio this tap already read ahead
             return
-        count = played - self._position
-        if count == 0:
-            self._flush_tail()
+        end = min(played + self._lookahead, queued)
+        count = end - self._position
+        if count <= 0:
+            if played >= queued:
+                self._flush_tail()
             return
-        count = min(count, int(MAX_READ_S * output.sample_rate))
-        audio = output.scope.window(count, end=played)
-        self._position = played
+        limit = int(MAX_READ_S * output.sample_rate)
+        audio = output.scope.window(min(count, limit), end=end)
+        self._position = end
         self._emit(audio if self._resampler is None else self._resampler.resample_chunk(audio))
 
     def _resync(self) -> None:
@@ -128,6 +132,7 @@ class ProgramTap:
         self._source = output
         self._position = int(output.played_samples())
         rate = int(output.sample_rate)
+        self._lookahead = -(-FRAME_SAMPLES * rate // INPUT_SAMPLE_RATE)  # a wire frame, program rate
         self._resampler = None if rate == INPUT_SAMPLE_RATE else _resampler(rate)
         self._pending = np.zeros(0, np.float32)
 
