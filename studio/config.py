@@ -192,7 +192,13 @@ class Settings(BaseSettings):
     obs_websocket_password: str = ""  # OBS → Tools → WebSocket Server Settings (env OBS_WEBSOCKET_PASSWORD)
     obs_caption_source: str = "AI Anchor Captions"  # a Text source in OBS; empty: stream captions only
     obs_caption_clear_s: float = Field(4.0, ge=0, le=600)  # idle time before the caption clears; 0: never
-    obs_chapter_markers: bool = True  # a chapter per turn (in OBS 30.2+, else a file beside the log)
+    obs_chapter_markers: bool = True  # a chapter per turn and rundown segment (OBS 30.2+, else a file)
+    # Cues while the anchor's audio airs (empty: none): sources enabled in the program scene, and
+    # an optional program scene per speaker (the rundown's own scenes switch at segment changes).
+    obs_anchor_source: str = ""  # e.g. the anchor's avatar
+    obs_disclosure_source: str = ""  # e.g. an "AI voice" label
+    obs_host_scene: str = ""  # the program scene while the anchor is off air
+    obs_anchor_scene: str = ""  # the program scene while the anchor speaks
 
     # Broadcast safety (README "Broadcast safety"): a word filter before speech, the producer's
     # approval and a broadcast delay with DUMP. Blocked: words, phrases or "re:<regex>", matched

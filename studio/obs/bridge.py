@@ -1,4 +1,4 @@
-"""The OBS bridge: a subscriber of the show that puts what airs into OBS (captions, chapters).
+"""The OBS bridge: a subscriber of the show that puts what airs into OBS (captions, chapters, cues).
 
 Threading: the bridge runs its own asyncio loop in a daemon thread named "obs"; the client, the
 caption delivery and the chapter file all live there. The show's loop only calls `on_event`,
@@ -26,16 +26,31 @@ from studio.engine.events import (
     AnchorLineQueued,
     ReplyCaptioned,
     ReplyClauseStarted,
+    TurnCompleted,
     TurnDecided,
 )
 from studio.obs.captions import CaptionPlanner, ClearCaption, MarkChapter, ShowCaption
 from studio.obs.client import DEFAULT_BACKOFF, Backoff, ClientState, ObsClient
+from studio.obs.cues import CueAction, CuePlanner, CueSettings, OffAirAfterDelay, ShowSources, SwitchScene
 from studio.obs.delivery import ObsOutputs
+from studio.obs.scenes import ObsScenes
+from studio.rundown.events import SegmentChanged
 from studio.session.chapters import ChapterFile
 from studio.show.events import ShowReady
+from studio.show.safety import ProgramDumped
 
 log = logging.getLogger(__name__)
-WANTED = (ReplyClauseStarted, ReplyCaptioned, AnchorInterrupted, AnchorLineQueued, TurnDecided, ShowReady)
+WANTED = (
+    ReplyClauseStarted,
+    ReplyCaptioned,
+    AnchorInterrupted,
+    AnchorLineQueued,
+    TurnDecided,
+    TurnCompleted,
+    ProgramDumped,
+    SegmentChanged,
+    ShowReady,
+)
 TEST_CAPTION = "AI Anchor Studio: caption test"
 
 
@@ -53,6 +68,15 @@ class _IdleClear:
     """The caption has been up for the idle time with nothing new: take it down."""
 
 
+@dataclass(frozen=True, slots=True)
+class _OffAir:
+    """The broadcast delay has played out the anchor's last audio: its cues come off.
+
+    `airtime`: which stretch of airtime it ends; a clause that aired since makes it stale."""
+
+    airtime: int
+
+
 class ObsBridge:
     """Attached to one show: its events become OBS captions and chapter markers."""
 
@@ -67,12 +91,20 @@ class ObsBridge:
         session_log: Path | None = None,
         backoff: Backoff = DEFAULT_BACKOFF,
         anchor_label: Callable[[], str] | None = None,
+        cues: CueSettings | None = None,
+        air_delay_s: Callable[[], float] | None = None,
     ) -> None:
-        """`clear_after_s`: idle time before the caption clears (0: never); `anchor_label()`: on-air name."""
+        """`clear_after_s`: idle time before the caption clears (0: never); `anchor_label()`: on-air name;
+        `cues`: sources and scenes that follow the anchor; `air_delay_s()`: the broadcast delay now."""
         self.url, self._password, self._source = url, password, caption_source
         self._clear_after_s, self._markers, self._backoff = clear_after_s, markers, backoff
         self._chapters = ChapterFile(session_log) if session_log is not None else None
         self._planner = CaptionPlanner(anchor_label=anchor_label)
+        self._cues = CuePlanner(cues)
+        self._air_delay_s = air_delay_s or (lambda: 0.0)
+        self._off_air: asyncio.TimerHandle | None = None
+        self._airtime = 0  # counts the anchor's clauses aired, so a stale _OffAir is ignored
+        self.scenes: ObsScenes | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue[tuple[float, Any] | None] | None = None
         self._thread: threading.Thread | None = None
@@ -97,6 +129,7 @@ class ObsBridge:
             clear_after_s=settings.obs_caption_clear_s,
             markers=settings.obs_chapter_markers,
             session_log=session_log,
+            cues=CueSettings.from_settings(settings),
             **options,
         )
 
@@ -160,6 +193,7 @@ class ObsBridge:
         outputs = self.outputs = ObsOutputs(self._new_client(), self._source, self._chapters, self._problem)
         client = self._client
         assert client is not None and self._queue is not None
+        self.scenes = ObsScenes(client, self._problem)
         runner = asyncio.get_running_loop().create_task(client.run())
         try:
             while (item := await self._queue.get()) is not None:
@@ -167,6 +201,9 @@ class ObsBridge:
                 self.handled += 1
         finally:
             self._cancel_idle()
+            self._cancel_off_air()
+            for action in self._cues.off_air():  # the show ended: the anchor's cues come off
+                await self._cue(time.perf_counter(), action)
             await outputs.clear()
             outputs.finish()
             await client.close()
@@ -179,10 +216,17 @@ class ObsBridge:
             self._password,
             on_event=lambda kind, data: self.outputs.on_obs_event(kind, data) if self.outputs else None,
             on_state=self._state_changed,
-            on_connected=lambda: self.outputs.on_connected() if self.outputs else asyncio.sleep(0),
+            on_connected=self._connected,
             backoff=self._backoff,
         )
         return self._client
+
+    async def _connected(self) -> None:
+        """Each new connection: forget OBS's scene item ids, ask what it offers and what it does."""
+        if self.scenes is not None:
+            self.scenes.on_connected()
+        if self.outputs is not None:
+            await self.outputs.on_connected()
 
     async def _handle(self, at: float, event: Any) -> None:
         """Carry out what one show event calls for, in the order the show published them."""
@@ -201,6 +245,41 @@ class ObsBridge:
                 await self.outputs.clear()
             elif isinstance(action, MarkChapter) and self._markers:
                 await self.outputs.chapter(action.title, at)
+        await self._handle_cues(at, event)  # after the caption, which must not wait for the cues
+
+    async def _handle_cues(self, at: float, event: Any) -> None:
+        """Chapters and scenes of the rundown, and the anchor's on-air cues, for one event."""
+        if isinstance(event, ReplyClauseStarted):
+            self._airtime += 1
+            self._cancel_off_air()  # the anchor airs again before the last turn's cues came off
+        if isinstance(event, _OffAir):
+            actions = self._cues.off_air() if event.airtime == self._airtime else []
+        else:
+            actions = self._cues.actions(event)
+        for action in actions:
+            await self._cue(at, action)
+
+    async def _cue(self, at: float, action: CueAction) -> None:
+        """Carry out one cue: a scene, sources on or off, a chapter, or the delayed end of airtime."""
+        assert self.outputs is not None and self.scenes is not None
+        if isinstance(action, SwitchScene):
+            await self.scenes.switch(action.scene, action.why)
+        elif isinstance(action, ShowSources):
+            await self.scenes.show_sources(action.sources, action.enabled)
+        elif isinstance(action, MarkChapter) and self._markers:
+            await self.outputs.chapter(action.title, at)
+        elif isinstance(action, OffAirAfterDelay):
+            self._cancel_off_air()
+            loop = asyncio.get_running_loop()
+            delay = max(0.0, self._air_delay_s())
+            off = _OffAir(self._airtime)
+            self._off_air = loop.call_later(delay, lambda: self._post((time.perf_counter(), off)))
+
+    def _cancel_off_air(self) -> None:
+        """A new clause aired (or the bridge closes): the pending end of airtime no longer holds."""
+        if self._off_air is not None:
+            self._off_air.cancel()
+            self._off_air = None
 
     async def _caption(self, at: float, action: ShowCaption) -> None:
         """Deliver one caption, time it when it aired, and re-arm the idle clear."""

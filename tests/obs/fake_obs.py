@@ -5,7 +5,9 @@ a wrong or missing authentication closes with 4009 (AuthenticationFailed), anoth
 4010, a message before Identify with 4007 (NotIdentified). Requests get a RequestResponse with
 requestStatus {result, code, comment}: 204 for a request type it does not offer, 600
 (ResourceNotFound) for an input that does not exist, 501 (OutputNotRunning) for a stream caption
-while not streaming. GetVersion lists availableRequests (CreateRecordChapter only when asked to,
+while not streaming. Scenes: Get/SetCurrentProgramScene (600 for a scene that does not exist),
+GetSceneItemId by source name (600 when the scene has no such item), SetSceneItemEnabled by id
+(600 for an id not in the scene). GetVersion lists availableRequests (CreateRecordChapter only when asked to,
 as OBS before 30.2 lacks it). Events (op 5) can be pushed to every identified client.
 Threading: the server runs its own asyncio loop in a thread; the test calls it from its thread and
 waits on conditions (`wait_for`), never on time.
@@ -36,7 +38,15 @@ BASE_REQUESTS = [
     "StartRecord",
     "StopRecord",
     "GetInputList",
+    "GetSceneList",
+    "GetCurrentProgramScene",
+    "SetCurrentProgramScene",
+    "GetSceneItemId",
+    "SetSceneItemEnabled",
 ]
+
+
+SCENE_REQUESTS = frozenset(BASE_REQUESTS[-5:])
 
 
 def _secret(password: str, salt: str) -> bytes:
@@ -48,10 +58,22 @@ class FakeObs:
     """obs-websocket 5.x as documented; records what it was asked, in order."""
 
     def __init__(
-        self, password: str = "", inputs: tuple[str, ...] = ("Captions",), chapters: bool = False
+        self,
+        password: str = "",
+        inputs: tuple[str, ...] = ("Captions",),
+        chapters: bool = False,
+        scenes: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
-        """`inputs`: the sources that exist; `chapters`: offer CreateRecordChapter (OBS 30.2+)."""
+        """`inputs`: the sources that exist; `chapters`: offer CreateRecordChapter (OBS 30.2+);
+        `scenes`: scene → the sources in it (the first is on program; all items start disabled)."""
         self.password = password
+        layout = scenes or {"Scene": ()}
+        #: scene → source → [sceneItemId, enabled]
+        self.scenes: dict[str, dict[str, list[Any]]] = {
+            scene: {source: [n + 1, False] for n, source in enumerate(sources)}
+            for scene, sources in layout.items()
+        }
+        self.program_scene = next(iter(layout))
         self.inputs: dict[str, dict[str, Any]] = {name: {"text": ""} for name in inputs}
         self.available = BASE_REQUESTS + (["CreateRecordChapter"] if chapters else [])
         self.streaming = False
@@ -123,6 +145,11 @@ class FakeObs:
                 for kind, data, _ in self.requests
                 if kind == "SetInputSettings" and data.get("inputName") == source
             ]
+
+    def enabled(self, scene: str) -> set[str]:
+        """The sources enabled in `scene` now."""
+        with self._cond:
+            return {source for source, (_, on) in self.scenes[scene].items() if on}
 
     def notify(self) -> None:
         """Wake `wait_for` to re-check its condition."""
@@ -244,6 +271,8 @@ class FakeObs:
             if "captionText" not in fields:
                 return 300, "Your request is missing the `captionText` field.", None
             return (100, "", None) if self.streaming else (501, "Streaming is not active.", None)
+        if kind in SCENE_REQUESTS:
+            return self._scene(kind, fields)
         if kind == "CreateRecordChapter":
             return (100, "", None) if self.recording else (501, "Recording is not active.", None)
         return 100, "", {}
@@ -259,3 +288,33 @@ class FakeObs:
             return 100, "", {"inputSettings": dict(self.inputs[name]), "inputKind": "text_ft2_source_v2"}
         self.inputs[name].update(fields.get("inputSettings") or {})
         return 100, "", None
+
+    def _scene(self, kind: str, fields: dict[str, Any]) -> tuple[int, str, dict[str, Any] | None]:
+        """The program scene and scene items, with 600 (ResourceNotFound) for what does not exist."""
+        if kind == "GetSceneList":
+            listed = [{"sceneName": name, "sceneIndex": n} for n, name in enumerate(self.scenes)]
+            return 100, "", {"currentProgramSceneName": self.program_scene, "scenes": listed}
+        if kind == "GetCurrentProgramScene":
+            return 100, "", {"currentProgramSceneName": self.program_scene, "sceneName": self.program_scene}
+        scene = fields.get("sceneName")
+        if scene is None:
+            return 300, "Your request is missing the `sceneName` field.", None
+        if scene not in self.scenes:
+            return 600, f"No source was found by the name of `{scene}`.", None
+        if kind == "SetCurrentProgramScene":
+            self.program_scene = scene
+            return 100, "", None
+        items = self.scenes[scene]
+        if kind == "GetSceneItemId":
+            if fields.get("sourceName") not in items:
+                return 600, "No scene items were found in the specified scene by that name or offset.", None
+            return 100, "", {"sceneItemId": items[fields["sourceName"]][0]}
+        for item in items.values():  # SetSceneItemEnabled
+            if item[0] == fields.get("sceneItemId"):
+                item[1] = bool(fields.get("sceneItemEnabled"))
+                return 100, "", None
+        return (
+            600,
+            f"No scene items were found in scene `{scene}` with the ID `{fields.get('sceneItemId')}`.",
+            None,
+        )
