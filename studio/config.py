@@ -152,9 +152,11 @@ class Settings(BaseSettings):
     global_hotkey_talk: str = "Ctrl+Alt+Shift+Space"  # hold to talk
     global_hotkey_dump: str = "Ctrl+Alt+Shift+D"
     global_hotkey_mute: str = "Ctrl+Alt+Shift+M"  # toggles
-    global_hotkey_approve: str = "Ctrl+Alt+Shift+A"  # producer approval (pending until the show has it)
+    global_hotkey_approve: str = "Ctrl+Alt+Shift+A"  # producer approval: air the waiting reply
     global_hotkey_next: str = "Ctrl+Alt+Shift+N"
     global_hotkey_back: str = "Ctrl+Alt+Shift+B"
+    global_hotkey_delay_dump: str = "Ctrl+Alt+Shift+X"  # the broadcast delay's DUMP
+    global_hotkey_drop_reply: str = "Ctrl+Alt+Shift+R"  # drop the reply waiting for approval
 
     # Audio devices, remembered by name (`ai-anchor-studio devices`); None: the system default.
     program_device: str | None = None  # what goes on air (e.g. the ai_anchor_out null sink)

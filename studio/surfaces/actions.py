@@ -1,6 +1,9 @@
 """The actions every control surface offers, and how each becomes a show command.
 
-OSC and MIDI both end here, so a pad, a Companion button and a TouchOSC fader do the same thing.
+OSC, MIDI and the global hotkeys all end here, so a pad, a Companion button, a TouchOSC fader and
+a key do the same thing. `dump` is the barge-in (silence the anchor); `delay_dump` is the broadcast
+delay's DUMP (also drops the delayed audio not aired yet); `approve` / `drop_reply` settle the reply
+waiting for the producer (nothing happens when none waits).
 Threading: `perform` runs on the surface's own thread (OSC server, MIDI callback); the show's
 commands are thread-safe and hop onto its loop, so nothing here waits for the show.
 """
@@ -14,7 +17,7 @@ from typing import Any, Literal, Protocol, get_args
 
 log = logging.getLogger(__name__)
 
-Action = Literal["talk", "dump", "mute", "next", "back"]
+Action = Literal["talk", "dump", "mute", "next", "back", "delay_dump", "approve", "drop_reply"]
 ACTIONS: tuple[str, ...] = get_args(Action)
 #: What each action does, for the README, the settings dialog and error messages.
 DESCRIPTIONS = {
@@ -23,6 +26,18 @@ DESCRIPTIONS = {
     "mute": "mute the host mic (1 on, 0 off; no value or a pad: toggle)",
     "next": "next rundown segment (the first starts the rundown)",
     "back": "previous rundown segment",
+    "delay_dump": "DUMP: silence the anchor and drop the broadcast delay's audio not aired yet",
+    "approve": "air the reply waiting for the producer's approval",
+    "drop_reply": "drop the reply waiting for approval (nothing of it airs)",
+}
+#: The actions that fire once on a press, and the Show command each calls.
+TRIGGERS = {
+    "dump": "interrupt",
+    "delay_dump": "dump",
+    "next": "next_segment",
+    "back": "back_segment",
+    "approve": "approve_reply",
+    "drop_reply": "drop_reply",
 }
 
 
@@ -48,6 +63,15 @@ class ShowControls(Protocol):
     def back_segment(self) -> concurrent.futures.Future[Any]:
         """BACK in the rundown."""
 
+    def dump(self) -> concurrent.futures.Future[Any]:
+        """DUMP: silence the anchor and drop the delayed audio not aired yet."""
+
+    def approve_reply(self) -> concurrent.futures.Future[Any]:
+        """Air the reply waiting for approval."""
+
+    def drop_reply(self) -> concurrent.futures.Future[Any]:
+        """Drop the reply waiting for approval."""
+
     def subscribe(self, subscriber: Callable[[Any], None]) -> None:
         """Receive the show events (mute changes)."""
 
@@ -60,11 +84,7 @@ def perform(show: ShowControls, action: str, value: bool | None) -> None:
         show.set_mic_muted(not show.mic_muted if value is None else bool(value))
     elif value is False:
         return  # a trigger fires on press only
-    elif action == "dump":
-        show.interrupt()
-    elif action == "next":
-        show.next_segment()
-    elif action == "back":
-        show.back_segment()
+    elif action in TRIGGERS:
+        getattr(show, TRIGGERS[action])()
     else:
         log.warning("control surface: unknown action %r (known: %s)", action, ", ".join(ACTIONS))

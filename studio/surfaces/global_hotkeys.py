@@ -3,8 +3,8 @@
 `start_global_hotkeys(show, settings)` grabs the chords on X11 (studio.surfaces.x11_hotkeys). On
 Wayland no program may grab keys; the window asks the desktop portal's GlobalShortcuts instead
 (studio.ui.portal_shortcuts) and hands its activations to `deliver`. Either way each action
-becomes the same show command as an OSC or MIDI press (studio.surfaces.actions). `approve` calls
-the show's `approve()` where the show has one (producer approval); until then it is pending.
+becomes the same show command as an OSC or MIDI press (studio.surfaces.actions), approve and
+drop_reply (producer approval) and delay_dump (the broadcast delay's DUMP) included.
 Threading: `start_global_hotkeys` and `close` run on the face's thread; `deliver` runs on the
 grabbing thread ("hotkeys-x11", or the Qt main thread for the portal) and never waits.
 """
@@ -15,7 +15,6 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from studio.config import Settings
 from studio.surfaces.actions import ShowControls, perform
@@ -29,7 +28,6 @@ from studio.surfaces.hotkey_bindings import (
 from studio.surfaces.x11_hotkeys import X11Error, X11Hotkeys
 
 log = logging.getLogger(__name__)
-APPROVE_PENDING = "approve: producer approval is not in this show yet; the key does nothing"
 ONLY_IN_WINDOW = "global hotkeys off: only the window's own keys work"
 
 
@@ -61,16 +59,8 @@ class GlobalHotkeys:
         self.delivered.append((action, pressed))
         if action == "talk":
             perform(self.show, "talk", pressed)
-        elif not pressed:
-            return  # every other action fires on the press
-        elif action == "approve":
-            approve: Any = getattr(self.show, "approve", None)
-            if callable(approve):
-                approve()
-            else:
-                log.info("%s", APPROVE_PENDING)
-        else:
-            perform(self.show, action, None)  # mute toggles; dump, next, back fire
+        elif pressed:  # every other action fires on the press
+            perform(self.show, action, None)  # mute toggles; the others fire
 
     def close(self) -> None:
         """Release the keys (idempotent)."""

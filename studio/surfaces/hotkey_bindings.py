@@ -17,7 +17,16 @@ from typing import Literal
 from studio.config import Settings
 
 #: The actions a global hotkey can do, in the order the settings and the README list them.
-HOTKEY_ACTIONS: tuple[str, ...] = ("talk", "dump", "mute", "approve", "next", "back")
+HOTKEY_ACTIONS: tuple[str, ...] = (
+    "talk",
+    "dump",
+    "mute",
+    "approve",
+    "next",
+    "back",
+    "delay_dump",
+    "drop_reply",
+)
 #: Held actions: press and release both count (key auto-repeat never presses again).
 HOLD_ACTIONS = frozenset({"talk"})
 MODIFIERS = ("shift", "ctrl", "alt", "super")

@@ -1,7 +1,8 @@
 """OSC control surface (python-osc): Companion, TouchOSC or any OSC sender drive the show over UDP.
 
-Addresses (a prefix, `/studio` by default): `/talk 1|0` (hold), `/dump` (or `/interrupt`),
-`/mute [1|0]` (no value: toggle), `/next`, `/back`, `/mute/get`. Every sender is remembered and
+Addresses (a prefix, `/studio` by default): `/talk 1|0` (hold), `/dump` (or `/interrupt`: silence
+the anchor, as it always meant), `/delay_dump` (the broadcast delay's DUMP), `/approve`,
+`/drop_reply`, `/mute [1|0]` (no value: toggle), `/next`, `/back`, `/mute/get`. Every sender is remembered and
 told `/studio/mute 1|0` whenever the mute state changes, and right after it sent a mute command.
 Replies go from the server's own socket to the sender's address (where Companion and TouchOSC
 listen when their "reply" port is the one they send from; otherwise point them at it).
@@ -30,6 +31,9 @@ ADDRESSES = {
     "mute": "mute",
     "next": "next",
     "back": "back",
+    "delay_dump": "delay_dump",
+    "approve": "approve",
+    "drop_reply": "drop_reply",
 }
 MAX_CLIENTS = 16  # the most recent senders that get feedback
 

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QMainWindow
 
 from studio.config import Settings
-from studio.surfaces.global_hotkeys import APPROVE_PENDING, GlobalHotkeys, start_global_hotkeys
+from studio.surfaces.global_hotkeys import GlobalHotkeys, start_global_hotkeys
 from studio.surfaces.hotkey_bindings import hotkey_settings
 from studio.ui import theme
 
@@ -58,9 +58,6 @@ class GlobalKeys(QObject):
     def _paint(self, hotkeys: GlobalHotkeys) -> None:
         """'Global keys: X11' with the chords in the tooltip, or 'Only in-window keys' and why."""
         lines = [f"{b.action}: {b.chord.text}{' (hold)' if b.hold else ''}" for b in hotkeys.active]
-        approval = callable(getattr(self._show, "approve", None))
-        if any(b.action == "approve" for b in hotkeys.active) and not approval:
-            lines.append(APPROVE_PENDING)
         problems = list(hotkeys.problems)
         if hotkeys.kind == "wayland" and hotkeys.x11 is None and hotkeys.bindings:
             problems.insert(0, WAYLAND)

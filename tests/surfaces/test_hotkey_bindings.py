@@ -18,11 +18,18 @@ from studio.surfaces.hotkey_bindings import (
 class Show:
     """The show's commands a hotkey calls, recorded."""
 
-    def __init__(self, approve: bool = False) -> None:
+    def __init__(self) -> None:
         self.calls: list[tuple[str, object]] = []
         self.mic_muted = False
-        if approve:
-            self.approve = lambda: self.calls.append(("approve", None))
+
+    def approve_reply(self) -> None:
+        self.calls.append(("approve", None))
+
+    def drop_reply(self) -> None:
+        self.calls.append(("drop_reply", None))
+
+    def dump(self) -> None:
+        self.calls.append(("delay_dump", None))
 
     def push_to_talk(self, pressed: bool) -> None:
         self.calls.append(("talk", pressed))
@@ -60,8 +67,17 @@ def test_defaults_bind_every_action_and_bad_or_twice_bound_chords_are_named():
     assert all(text.startswith("Ctrl+Alt+Shift+") for text in chords.values())
     assert "Ctrl+Alt+T" not in chords.values()  # a terminal on most desktops
     bindings, problems = bindings_of(chords)
-    assert [b.action for b in bindings] == ["talk", "dump", "mute", "approve", "next", "back"]
-    assert problems == [] and [b.hold for b in bindings] == [True] + [False] * 5
+    assert [b.action for b in bindings] == [
+        "talk",
+        "dump",
+        "mute",
+        "approve",
+        "next",
+        "back",
+        "delay_dump",
+        "drop_reply",
+    ]
+    assert problems == [] and [b.hold for b in bindings] == [True] + [False] * 7
     bindings, problems = bindings_of({"talk": "F9", "dump": "f9", "mute": "Bogus+M", "next": ""})
     assert [b.action for b in bindings] == ["talk"]
     assert "'f9' is already talk's" in problems[0] and "fix global_hotkey_mute" in problems[1]
@@ -74,13 +90,14 @@ def test_session_kind_tells_x11_from_wayland():
     assert session_kind({}) == "none"
 
 
-def test_deliveries_become_show_commands_and_approve_waits_for_the_show():
+def test_deliveries_become_show_commands_approval_and_delay_dump_included():
     show = Show()
     hotkeys = GlobalHotkeys(show, "x11")
     for action, pressed in [("talk", True), ("talk", False), ("dump", True), ("dump", False)]:
         hotkeys.deliver(action, pressed)
-    for action in ("mute", "mute", "next", "back", "approve"):
+    for action in ("mute", "mute", "next", "back", "approve", "drop_reply", "delay_dump"):
         hotkeys.deliver(action, True)
+    hotkeys.deliver("approve", False)  # a release does nothing
     assert show.calls == [
         ("talk", True),
         ("talk", False),
@@ -89,10 +106,10 @@ def test_deliveries_become_show_commands_and_approve_waits_for_the_show():
         ("mute", False),
         ("next", None),
         ("back", None),
-    ]  # approve is pending: this show has no approval
-    approving = Show(approve=True)
-    GlobalHotkeys(approving, "x11").deliver("approve", True)
-    assert approving.calls == [("approve", None)]
+        ("approve", None),
+        ("drop_reply", None),
+        ("delay_dump", None),
+    ]
 
 
 def test_no_display_or_switched_off_means_in_window_keys_only():

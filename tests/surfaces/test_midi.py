@@ -47,6 +47,15 @@ class RecordingShow:
     def back_segment(self):
         return self._done("back")
 
+    def dump(self):
+        return self._done("delay_dump")
+
+    def approve_reply(self):
+        return self._done("approve")
+
+    def drop_reply(self):
+        return self._done("drop_reply")
+
     def set_mic_muted(self, muted: bool) -> None:
         changed, self.mic_muted = self.mic_muted != muted, muted
         self._done("mute", muted)
@@ -196,3 +205,19 @@ def test_a_virtual_port_round_trip():
             assert lights.receive() == mido.Message("note_on", channel=9, note=38, velocity=127)
     finally:
         surfaces.close()
+
+
+def test_approval_and_the_delay_dump_are_mappable_and_fire_on_the_press():
+    show = RecordingShow()
+    mapping = {"approve": "note:1:40", "drop_reply": "note:1:41", "delay_dump": "cc:1:22"}
+    surface = MidiSurface(show, mapping)
+    assert surface.mapping == mapping
+    for message in (
+        mido.Message("note_on", note=40, velocity=100),
+        mido.Message("note_off", note=40),  # a release does nothing
+        mido.Message("note_on", note=41, velocity=90),
+        mido.Message("control_change", control=22, value=127),
+        mido.Message("control_change", control=22, value=0),
+    ):
+        surface.handle(message)
+    assert show.calls == [("approve", None), ("drop_reply", None), ("delay_dump", None)]

@@ -1,6 +1,7 @@
 """OSC over UDP loopback drives a running show: a real python-osc client → our server → the Show.
 
-Talk (hold), dump, mute with its reply to the sender, NEXT/BACK of the rundown. Nothing sleeps:
+Talk (hold), dump, mute with its reply to the sender, NEXT/BACK of the rundown; approve and
+drop_reply of the producer's approval, and the broadcast delay's DUMP (/studio/delay_dump). Nothing sleeps:
 the test waits on the show's events, and on the client socket (with a cap) for the replies.
 """
 
@@ -12,12 +13,15 @@ import socket
 from pythonosc.osc_message import OscMessage
 from pythonosc.udp_client import SimpleUDPClient
 
+from studio.audio.outputs import ClockedOutput
 from studio.bench.queued_mic import QueuedMicrophone
 from studio.config import load_settings
+from studio.engine.approval import ReplyApprovalSettled, ReplyAwaitingApproval
 from studio.engine.events import AnchorInterrupted, HostSpeechStarted, ReplyClauseStarted, TurnCompleted
 from studio.rundown import SegmentChanged, SegmentClock, parse_rundown
 from studio.show import Show
 from studio.show.events import MicMuteChanged, ShowReady
+from studio.show.safety import ProgramDumped
 from studio.surfaces import OscSurface, start_surfaces
 from studio.voices.profile import VoiceProfile
 from tests.rundown.helpers import THREE, FakeClock
@@ -123,3 +127,36 @@ def test_settings_start_osc_on_loopback_and_a_taken_port_is_a_problem_not_a_cras
     finally:
         first.close()
         first.close()  # idempotent
+
+
+def test_osc_approves_drops_and_dumps_the_broadcast_delay_of_a_running_show(tmp_path):
+    """/studio/approve and /studio/drop_reply settle the waiting reply; /studio/delay_dump is DUMP."""
+    settings = load_settings(approve_replies=True, approval_timeout_s=0, broadcast_delay_s=30)
+    show = Show(settings, VOICE, stack=fixed_stack("One. Two. Three."), output=ClockedOutput(24_000))
+    surface = OscSurface(show, "127.0.0.1", 0).start()
+    client = SimpleUDPClient(*surface.address)
+
+    async def scenario() -> Events:
+        events = Events(show)
+        async with show:
+            for turn, address in enumerate(("/studio/approve", "/studio/drop_reply"), 1):
+                await show.asubmit_text(f"Question {turn}?")
+                await events.nth(ReplyAwaitingApproval, turn)
+                client.send_message(address, None)
+                await events.nth(ReplyApprovalSettled, turn)
+                await events.nth(TurnCompleted, turn)  # approved: played live, still in the delay
+            client.send_message("/studio/delay_dump", 1)
+            await events.nth(ProgramDumped, 1)
+        return events
+
+    try:
+        events = asyncio.run(scenario())
+    finally:
+        surface.close()
+        client._sock.close()
+    assert [e.outcome for e in events.of(ReplyApprovalSettled)] == ["approved", "dropped"]
+    completed = events.of(TurnCompleted)
+    assert completed[0].reply == "One. Two. Three." and completed[1].reply == ""
+    (dumped,) = events.of(ProgramDumped)
+    assert dumped.seconds > 0  # the approved reply was still in the delay line, and never aired
+    assert not events.of(ReplyClauseStarted)
