@@ -1,4 +1,5 @@
-"""The settings dialog: stack, endpoints and their keys, speech language, persona, turn sensitivity, hotkeys.
+"""The settings dialog: stack, endpoints and their keys, speech language, persona, turn sensitivity,
+hotkeys, and the word filter (blocked words and what to do on a hit).
 
 Threading: Qt main thread. Saving validates everything before writing settings.toml; a bad
 value is named in the dialog and nothing is written.
@@ -6,6 +7,7 @@ value is named in the dialog and nothing is written.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from PySide6.QtGui import QKeySequence
@@ -26,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from studio.backends.voxtral_stt import VOXTRAL_LANGUAGES as STT_LANGUAGES
 from studio.config import Settings, SettingsError, settings_file
+from studio.engine.safety import WordFilter
 from studio.ui import theme
 from studio.ui.settings_file import save_settings
 
@@ -102,6 +105,7 @@ class SettingsDialog(QDialog):
         form.addRow("Longest pause before answering", self.max_silence)
         form.addRow("Push-to-talk key (hold)", self.ptt)
         form.addRow("Interrupt key", self.dump)
+        self._add_word_filter(form, settings)
         self._finish(form)
 
     def _finish(self, form: QFormLayout) -> None:
@@ -142,6 +146,29 @@ class SettingsDialog(QDialog):
         form.addRow("higgs-audio token", self.higgs_key)
         form.addRow("Host's language (speech)", self.stt_language)
 
+    def _add_word_filter(self, form: QFormLayout, settings: Settings) -> None:
+        """The blocked words (one per line, `re:` for a regex) and the action on a hit."""
+        self.blocked_words = QPlainTextEdit("\n".join(settings.blocked_words))
+        self.blocked_words.setPlaceholderText("one word or phrase per line; re:fr[io]ck\\w* for a regex")
+        self.blocked_words.setToolTip(
+            "Checked on every clause before it is spoken, whole words, any case. Applies from the next "
+            "clause, without reloading the models."
+        )
+        self.blocked_words.setMaximumHeight(90)
+        self.blocked_action = QComboBox()
+        self.blocked_action.addItems(["drop", "bleep", "regenerate"])
+        self.blocked_action.setCurrentText(settings.blocked_word_action)
+        self.blocked_action.setToolTip(
+            "drop: the clause is not spoken; bleep: a tone replaces the word; regenerate: the model "
+            "rewrites the clause once (else it is dropped)"
+        )
+        form.addRow("Blocked words", self.blocked_words)
+        form.addRow("On a blocked word", self.blocked_action)
+
+    def _blocked_entries(self) -> list[str]:
+        """The blocked words as the settings keep them: one entry per non-empty line."""
+        return [line.strip() for line in self.blocked_words.toPlainText().splitlines() if line.strip()]
+
     def values(self) -> dict[str, Any]:
         """The dialog's values under their setting names."""
         return {
@@ -160,6 +187,8 @@ class SettingsDialog(QDialog):
             "turn_max_silence_ms": self.max_silence.value(),
             "ptt_hotkey": self.ptt.keySequence().toString() or self._original.ptt_hotkey,
             "interrupt_hotkey": self.dump.keySequence().toString() or self._original.interrupt_hotkey,
+            "blocked_words": self._blocked_entries(),
+            "blocked_word_action": self.blocked_action.currentText(),
         }
 
     def changed(self) -> dict[str, Any]:
@@ -172,9 +201,14 @@ class SettingsDialog(QDialog):
         return {k: v for k, v in self.values().items() if before(k) != v}
 
     def save(self) -> None:
+        """Check the values, write settings.toml and close; or name what is wrong and write nothing."""
         changes, values = self.changed(), self.values()
         if values["turn_min_silence_ms"] >= values["turn_max_silence_ms"]:
             self.error.setText("The shortest pause must be shorter than the longest pause.")
+            return
+        problem = blocked_words_problem(self.blocked_words.toPlainText())
+        if problem:
+            self.error.setText(problem)
             return
         try:
             self.saved = save_settings(changes) if changes else self._original
@@ -182,3 +216,17 @@ class SettingsDialog(QDialog):
             self.error.setText(str(exc))
             return
         self.accept()
+
+
+def blocked_words_problem(text: str) -> str:
+    """Why the word filter cannot use the lines of `text` (a regex that does not compile), or ""."""
+    for number, line in enumerate(text.splitlines(), 1):
+        entry = line.strip()
+        try:
+            WordFilter([entry])
+        except re.error as exc:
+            return (
+                f"Blocked words, line {number}: {entry!r} is not a valid regular expression ({exc}); "
+                "fix it or remove the line. Nothing was saved."
+            )
+    return ""
