@@ -69,3 +69,19 @@ def anchor_sink(pulse_server: PulseControl) -> PulseControl:
     """The server with the AI_Anchor_Out sink present (a test that unloads it gets it back)."""
     pulse_server.create_anchor_sink()
     return pulse_server
+
+
+# Slow tests (e.g. tests/bundle: a PyInstaller build) run only when asked: the default CI run skips them.
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--run-slow` (or STUDIO_RUN_SLOW=1) runs the tests marked slow."""
+    parser.addoption("--run-slow", action="store_true", help="also run the tests marked slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the tests marked slow unless `--run-slow` or STUDIO_RUN_SLOW=1 asks for them."""
+    if config.getoption("--run-slow") or os.environ.get("STUDIO_RUN_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow or STUDIO_RUN_SLOW=1")
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(skip)

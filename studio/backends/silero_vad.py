@@ -7,6 +7,7 @@ onnxruntime thread); the recurrent state belongs to one stream, so one instance 
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +22,15 @@ STATE_SHAPE = (2, 1, 128)
 
 
 def silero_model_path() -> Path:
-    """The onnx file inside the installed silero-vad package (found without importing torch)."""
-    spec = importlib.util.find_spec("silero_vad")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the silero-vad package is not installed")
-    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "silero_vad.onnx"
+    """The onnx file inside the installed silero-vad package or the app bundle (torch is not imported)."""
+    frozen_root = getattr(sys, "_MEIPASS", None)  # PyInstaller: pyinstaller.spec copies it there
+    if frozen_root:
+        path = Path(frozen_root) / "silero_vad" / "data" / "silero_vad.onnx"
+    else:
+        spec = importlib.util.find_spec("silero_vad")
+        if spec is None or not spec.submodule_search_locations:
+            raise RuntimeError("the silero-vad package is not installed")
+        path = Path(next(iter(spec.submodule_search_locations))) / "data" / "silero_vad.onnx"
     if not path.is_file():
         raise RuntimeError(f"silero_vad.onnx is missing from the silero-vad package ({path})")
     return path

@@ -1,16 +1,17 @@
 """Embedded end of turn: Smart Turn v3.2 (onnx, shipped in the pipecat-ai wheel) on the last 8 s.
 
-The model file is found through the wheel's metadata, so pipecat itself is never imported. Its
-input is Whisper's log-mel of the waveform normalised to zero mean and unit variance (as
-transformers' WhisperFeatureExtractor does with do_normalize=True), computed with faster-whisper's
-numpy extractor. Smart Turn calls some fragments complete, so the engine asks it only after a
-pause and keeps a silence timeout behind it.
+The model file is found through the wheel's metadata (in the app bundle: under sys._MEIPASS), so
+pipecat itself is never imported. Its input is Whisper's log-mel of the waveform normalised to zero
+mean and unit variance (as transformers' WhisperFeatureExtractor does with do_normalize=True),
+computed with faster-whisper's numpy extractor. Smart Turn calls some fragments complete, so the
+engine asks it only after a pause and keeps a silence timeout behind it.
 Threading: features and inference run in the backend's worker thread (~1 ms + ~30 ms, 1 thread).
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -29,11 +30,15 @@ MIN_SAMPLES = INPUT_SAMPLE_RATE // 10
 
 
 def smart_turn_model_path() -> Path:
-    """The Smart Turn onnx file inside the installed pipecat-ai wheel (pipecat is not imported)."""
-    try:
-        located = importlib.metadata.distribution("pipecat-ai").locate_file(MODEL_FILE)
-    except importlib.metadata.PackageNotFoundError:
-        raise RuntimeError("pipecat-ai, which ships Smart Turn, is not installed") from None
+    """The Smart Turn onnx file in the installed pipecat-ai wheel or the app bundle (no pipecat import)."""
+    frozen_root = getattr(sys, "_MEIPASS", None)  # PyInstaller: pyinstaller.spec copies it there
+    if frozen_root:
+        located: object = Path(frozen_root) / MODEL_FILE
+    else:
+        try:
+            located = importlib.metadata.distribution("pipecat-ai").locate_file(MODEL_FILE)
+        except importlib.metadata.PackageNotFoundError:
+            raise RuntimeError("pipecat-ai, which ships Smart Turn, is not installed") from None
     path = Path(str(located))
     if not path.is_file():
         raise RuntimeError(f"the Smart Turn model is missing from the pipecat-ai package ({path})")
