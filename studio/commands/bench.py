@@ -3,95 +3,132 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from studio.commands.common import EXIT_BAD_INPUT, EXIT_FAILED, STACK_CHOICES, fail
 from studio.config import Settings
 
+#: (flags, keyword arguments) of every option, in the order `--help` lists them.
+OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
+    (("--turns",), {"type": int, "default": 10, "help": "turns per measurement (default 10)"}),
+    (("--stack",), {"choices": STACK_CHOICES, "dest": "sub_stack", "help": "model stack"}),
+    (("--json",), {"action": "store_true", "help": "print one JSON object"}),
+    (
+        ("--gui",),
+        {
+            "action": "store_true",
+            "help": "instead: a show through the studio window (main-thread stalls, waveform fps, latency)",
+        },
+    ),
+    (
+        ("--gpu-sim",),
+        {
+            "action": "store_true",
+            "help": "instead: the GPU stack's voice-to-voice on fixed-delay backends set to published "
+            "per-model figures (README: Simulated GPU voice-to-voice); no GPU needed",
+        },
+    ),
+    (
+        ("--faults",),
+        {
+            "type": int,
+            "metavar": "N",
+            "help": "instead: a show under N injected faults (crashes, lost log lines)",
+        },
+    ),
+    (
+        ("--echo",),
+        {
+            "type": float,
+            "metavar": "MINUTES",
+            "help": "instead: false barge-ins from the anchor's voice leaking into the mic at -20 dB, "
+            "per 10 min",
+        },
+    ),
+    (
+        ("--audio",),
+        {
+            "type": float,
+            "metavar": "MINUTES",
+            "help": "instead: click latency into the AI_Anchor_Out sink and underruns over MINUTES of "
+            "playback "
+            "while STT runs (starts a private PulseAudio; needs pulseaudio and parec)",
+        },
+    ),
+    (
+        ("--audio-buffers",),
+        {
+            "metavar": "MS[,MS...]",
+            "help": "with --audio: device buffer sizes to compare (default: the output_latency_ms setting)",
+        },
+    ),
+    (
+        ("--peer",),
+        {
+            "choices": ("pipecat",),
+            "help": "instead: our show and a pipecat pipeline answer the same questions with the same "
+            "models, "
+            "side by side (voice-to-voice ratio, then the engine overhead ratio on fixed-delay backends)",
+        },
+    ),
+    (
+        ("--fixed-delay",),
+        {
+            "action": "store_true",
+            "help": "with --peer: both sides on the fixed-delay backends only (overhead; fast, "
+            "no models loaded)",
+        },
+    ),
+    (
+        ("--before",),
+        {
+            "action": "store_true",
+            "help": "with --peer: also our show without the critical-path changes (no speculative reply, "
+            "6-word first clause, no first-clause priority), side by side in the same run",
+        },
+    ),
+    (
+        ("--barge-in",),
+        {
+            "type": int,
+            "nargs": "?",
+            "const": 8,
+            "metavar": "ONSETS",
+            "help": "instead: the host talks over the anchor ONSETS times per case (default 8) on a private "
+            "PulseAudio, leakage off/-20/-10 dB, delays 20-250 ms, with and without echo cancellation "
+            "(onset to silence on air, recall, false barge-ins; needs pulseaudio, parec and pacat)",
+        },
+    ),
+    (
+        ("--barge-in-cases",),
+        {
+            "metavar": "CASE[,CASE...]",
+            "help": "with --barge-in: the cases, 'off' (headphones) or LEAK_DB:DELAY_MS "
+            "(e.g. --barge-in-cases=off,-20:120)",
+        },
+    ),
+    (
+        ("--obs",),
+        {
+            "action": "store_true",
+            "help": "instead: caption latency into OBS at OBS_WEBSOCKET_URL (first sample aired → caption "
+            "source updated, p50/p95) over --turns real-time turns on fixed-delay backends",
+        },
+    ),
+    (
+        ("--soak",),
+        {
+            "metavar": "DURATION",
+            "help": "instead: a simulated show this long, e.g. 10m or 2h (memory, drift)",
+        },
+    ),
+)
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     bench = sub.add_parser("bench", help="measure latency, overhead, memory and start time")
-    bench.add_argument("--turns", type=int, default=10, help="turns per measurement (default 10)")
-    bench.add_argument("--stack", choices=STACK_CHOICES, dest="sub_stack", help="model stack")
-    bench.add_argument("--json", action="store_true", help="print one JSON object")
-    bench.add_argument(
-        "--gui",
-        action="store_true",
-        help="instead: a show through the studio window (main-thread stalls, waveform fps, latency)",
-    )
-    bench.add_argument(
-        "--gpu-sim",
-        action="store_true",
-        help="instead: the GPU stack's voice-to-voice on fixed-delay backends set to published "
-        "per-model figures (README: Simulated GPU voice-to-voice); no GPU needed",
-    )
-    bench.add_argument(
-        "--faults",
-        type=int,
-        metavar="N",
-        help="instead: a show under N injected faults (crashes, lost log lines)",
-    )
-    bench.add_argument(
-        "--echo",
-        type=float,
-        metavar="MINUTES",
-        help="instead: false barge-ins from the anchor's voice leaking into the mic at -20 dB, per 10 min",
-    )
-    bench.add_argument(
-        "--audio",
-        type=float,
-        metavar="MINUTES",
-        help="instead: click latency into the AI_Anchor_Out sink and underruns over MINUTES of playback "
-        "while STT runs (starts a private PulseAudio; needs pulseaudio and parec)",
-    )
-    bench.add_argument(
-        "--audio-buffers",
-        metavar="MS[,MS...]",
-        help="with --audio: device buffer sizes to compare (default: the output_latency_ms setting)",
-    )
-    bench.add_argument(
-        "--peer",
-        choices=("pipecat",),
-        help="instead: our show and a pipecat pipeline answer the same questions with the same models, "
-        "side by side (voice-to-voice ratio, then the engine overhead ratio on fixed-delay backends)",
-    )
-    bench.add_argument(
-        "--fixed-delay",
-        action="store_true",
-        help="with --peer: both sides on the fixed-delay backends only (overhead; fast, no models loaded)",
-    )
-    bench.add_argument(
-        "--before",
-        action="store_true",
-        help="with --peer: also our show without the critical-path changes (no speculative reply, "
-        "6-word first clause, no first-clause priority), side by side in the same run",
-    )
-    bench.add_argument(
-        "--barge-in",
-        type=int,
-        nargs="?",
-        const=8,
-        metavar="ONSETS",
-        help="instead: the host talks over the anchor ONSETS times per case (default 8) on a private "
-        "PulseAudio, leakage off/-20/-10 dB, delays 20-250 ms, with and without echo cancellation "
-        "(onset to silence on air, recall, false barge-ins; needs pulseaudio, parec and pacat)",
-    )
-    bench.add_argument(
-        "--barge-in-cases",
-        metavar="CASE[,CASE...]",
-        help="with --barge-in: the cases, 'off' (headphones) or LEAK_DB:DELAY_MS "
-        "(e.g. --barge-in-cases=off,-20:120)",
-    )
-    bench.add_argument(
-        "--obs",
-        action="store_true",
-        help="instead: caption latency into OBS at OBS_WEBSOCKET_URL (first sample aired → caption "
-        "source updated, p50/p95) over --turns real-time turns on fixed-delay backends",
-    )
-    bench.add_argument(
-        "--soak",
-        metavar="DURATION",
-        help="instead: a simulated show this long, e.g. 10m or 2h (memory, drift)",
-    )
+    for flags, options in OPTIONS:
+        bench.add_argument(*flags, **options)
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
