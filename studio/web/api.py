@@ -92,6 +92,13 @@ def describe_voice(voice: VoiceProfile) -> dict[str, Any]:
 def router(ctx: WebContext) -> APIRouter:
     """The /api routes over `ctx`'s show."""
     api = APIRouter(prefix="/api")
+    _add_reads(api, ctx)
+    _add_commands(api, ctx)
+    return api
+
+
+def _add_reads(api: APIRouter, ctx: WebContext) -> None:
+    """What the show is doing: status, voices, settings (read routes)."""
     show = ctx.show
 
     @api.get("/status")
@@ -104,6 +111,16 @@ def router(ctx: WebContext) -> APIRouter:
         """Every voice the anchor can take, and the current one."""
         profiles = await asyncio.to_thread(ctx.catalog().profiles)
         return {"current": show.voice.name, "voices": [describe_voice(v) for v in profiles]}
+
+    @api.get("/settings")
+    async def settings() -> dict[str, Any]:
+        """The settings in force, secrets redacted."""
+        return redacted(show.settings.model_dump(mode="json"))
+
+
+def _add_commands(api: APIRouter, ctx: WebContext) -> None:
+    """What changes the show: voice, mode, talk key, mute, interrupt, a typed line."""
+    show = ctx.show
 
     @api.put("/voice")
     async def set_voice(body: VoiceBody) -> dict[str, Any]:
@@ -143,10 +160,3 @@ def router(ctx: WebContext) -> APIRouter:
         """A typed host line, answered like a spoken one."""
         await run_command(show.submit_text(body.text))
         return {"said": body.text}
-
-    @api.get("/settings")
-    async def settings() -> dict[str, Any]:
-        """The settings in force, secrets redacted."""
-        return redacted(show.settings.model_dump(mode="json"))
-
-    return api
