@@ -90,6 +90,17 @@ async def _transcribe(stack, audio: np.ndarray, rate: int) -> str:
     return (await stack.stt.transcribe(audio16, "en")).text
 
 
+def _skip_if_starved(program: dict) -> None:
+    """The word check above has passed; whether the rest aired cannot be judged on a device the
+    machine starved (ALSA re-creates the stream and drops what it held: seen on a fresh-clone run,
+    "Good evening." lost among 50 underruns). A visible skip, as in tests/audio/test_pulse_io.py."""
+    if program["underruns"] or program["recreated"]:
+        pytest.skip(
+            f"the machine starved the program device ({program['underruns']} underruns, "
+            f"{program['recreated']} re-created streams, counted by the studio): what aired is not complete"
+        )
+
+
 def _quiet_bleeps(audio: np.ndarray, rate: int) -> tuple[np.ndarray, float]:
     """The recording with its bleep tones silenced: tiny.en often stops transcribing at a pure tone
     (seen under load: nothing after "the storm brought"), which would hide the words after it.
@@ -131,10 +142,11 @@ def test_a_blocked_word_is_never_heard_on_the_program_sink(
             await show.asubmit_text("How was the weather today?")
             done = await events.nth(TurnCompleted, 1, timeout=120)
             await _until_recorded(recorder, since)
-        return done, events
+            program = show.audio.stats()["program"]
+        return done, events, program
 
     try:
-        done, events = loop.run_until_complete(scenario())
+        done, events, program = loop.run_until_complete(scenario())
     finally:
         recorded = recorder.stop()
     heard = _heard(loop.run_until_complete(_transcribe(stack, recorded, recorder.rate)))
@@ -144,6 +156,8 @@ def test_a_blocked_word_is_never_heard_on_the_program_sink(
         assert WORD in heard.replace("pine apple", WORD) and WORD in captions
         return
     assert WORD not in heard.replace(" ", "") and WORD not in captions and WORD not in done.heard.lower()
+    if not ("evening" in heard and "safe" in heard):
+        _skip_if_starved(program)
     assert "evening" in heard and "safe" in heard  # the rest of the reply aired
     hits = events.of(ClauseBlocked)
     assert hits and {hit.action for hit in hits} == {action}
