@@ -37,7 +37,7 @@ class ControlPanel(QWidget):
         self.mute_button = QPushButton("Mute mic")
         self.mute_button.setCheckable(True)
         self.mute_button.toggled.connect(self._on_mute)
-        self.dump_button = QPushButton("INTERRUPT / DUMP")
+        self.dump_button = QPushButton("INTERRUPT")
         self.dump_button.setObjectName("dump")
         self.dump_button.setToolTip("Silence the anchor now (Escape)")
         self.dump_button.clicked.connect(self.interrupt.emit)

@@ -27,6 +27,7 @@ class SafetyView:
     building: bool  # the delay is below its target (after a DUMP, or a new setting)
     pending_turn: int | None = None
     pending_text: str = ""
+    delayed: bool = False  # a broadcast delay runs: its DUMP shows (without one, INTERRUPT is the dump)
 
 
 def describe(status: Any, pending: tuple[int, str] | None) -> SafetyView:
@@ -37,7 +38,7 @@ def describe(status: Any, pending: tuple[int, str] | None) -> SafetyView:
         building = status.delay_s < status.target_s - 0.05
         delay = f"Delay {status.delay_s:.1f} / {status.target_s:.1f} s" + (" (building)" if building else "")
     turn, text = pending if pending is not None else (None, "")
-    return SafetyView(delay, building, turn, text)
+    return SafetyView(delay, building, turn, text, delayed=status is not None)
 
 
 class SafetyStrip(QWidget):
@@ -90,6 +91,7 @@ class SafetyStrip(QWidget):
         self.delay.setText(view.delay)
         self.delay.setProperty("building", view.building)
         self.approval.setVisible(view.pending_turn is not None)
+        self.dump_button.setVisible(view.delayed)  # two DUMP buttons with no delay would confuse
         if view.pending_turn != self.pending_turn:
             self.pending_turn = view.pending_turn
             self.reply.setPlainText(view.pending_text)

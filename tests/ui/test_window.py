@@ -67,6 +67,7 @@ def test_space_held_is_push_to_talk_but_types_a_space_in_the_text_box(qtbot, stu
 
 def test_typed_line_interrupt_and_exports(qtbot, studio, tmp_path):
     window, _mic = studio(stack_factory=listening_stack(chat_per_token=0.12))
+    assert window.safety_strip.dump_button.isHidden()  # no broadcast delay: INTERRUPT is the only dump
     window.controls.text_input.setText("Give me the headlines")
     with qtbot.waitSignal(window.engine.reply_clause_started, timeout=30_000):
         window.controls.text_input.returnPressed.emit()
