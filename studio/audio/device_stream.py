@@ -23,6 +23,13 @@ from studio.audio.streams import channels_for, open_stream
 
 log = logging.getLogger(__name__)
 RELEASE_TIMEOUT_S = 3.0
+# Starting a stream can block forever too (seen: Pa_StartStream never returned while a sink went
+# live under load; the process could then never exit, its executor thread stuck in it).
+START_TIMEOUT_S = 5.0
+# A stream that stays "active" but whose callback stopped (seen: 6 callbacks, then none for 30 s,
+# in a full test run) is silent on air with nothing reporting it; after this long it is reopened.
+# Model loading held the GIL for up to 0.75 s at a time, so this stays well above that.
+STALL_S = 3.0
 State = Literal["idle", "playing", "fallback", "lost", "closed"]
 EventKind = Literal["opened", "lost", "fallback", "reconnected", "closed"]
 
@@ -62,6 +69,8 @@ class DeviceStream:
         self._died = False  # set by the finished callback when we did not stop the stream
         self._generation = 0  # which stream a finished callback is about (an abandoned one is ignored)
         self.abandoned = 0  # streams the driver never released within RELEASE_TIMEOUT_S
+        self.stalls = 0  # streams reopened because their callback stopped coming
+        self._progress_seen: tuple[int, float] | None = None  # (callback count, when it last moved)
         self._stopping = False
         self.recreated = 0  # server streams re-created under us (ALSA underrun recovery), followed
         self.state: State = "idle"
@@ -76,6 +85,10 @@ class DeviceStream:
     def _on_restored(self) -> None:
         """About to start a new stream: stop whatever kept time meanwhile."""
 
+    def _progress(self) -> int | None:
+        """A count the callback moves on every call (None: this stream is not watched for stalls)."""
+        return None
+
     # ----- lifecycle ----------------------------------------------------------------------------
     def open(self) -> None:
         """Open and start; raises AudioDeviceError if the device cannot be opened now."""
@@ -85,17 +98,30 @@ class DeviceStream:
 
     def _start_stream(self) -> None:
         self._died = False
+        self._progress_seen = None
         self._generation += 1
         generation = self._generation
-        stream, index = open_stream(
-            self.device,
-            self._callback,
-            lambda: self._finished(generation),
-            channels=self._channels,
-            latency_ms=self._latency_ms,
-            pulse=self._pulse,
-            before_start=self._on_restored,
+        opening = _Opening(
+            lambda: open_stream(
+                self.device,
+                self._callback,
+                lambda: self._finished(generation),
+                channels=self._channels,
+                latency_ms=self._latency_ms,
+                pulse=self._pulse,
+                before_start=self._on_restored,
+            ),
+            f"{self.role}-start",
         )
+        opened = opening.result(START_TIMEOUT_S)
+        if opened is None:
+            self.abandoned += 1
+            self._generation += 1  # the stream it may still start is closed by its own thread
+            raise AudioDeviceError(
+                f"the audio driver did not start the {self.role} stream on {self.device.name!r} "
+                f"in {START_TIMEOUT_S:g} s; trying again when the device is checked next"
+            )
+        stream, index = opened
         self._stream, self._pulse_index = stream, index
         if self._pulse is not None and index is not None:
             self._pulse.claimed.add(index)
@@ -160,10 +186,25 @@ class DeviceStream:
                 return
             if self._stream is not None and (self._died or not self._stream.active):
                 self.lose("the stream stopped (device removed or server gone); keeping time in silence")
+            elif self._stalled():
+                self.stalls += 1
+                self.lose(f"the device stopped taking audio ({STALL_S:g} s without a callback); reopening it")
             if self.state == "lost":
                 self._try_reconnect()
             elif self.device.backend == "pulse" and self._pulse is not None:
                 self._check_route()
+
+    def _stalled(self) -> bool:
+        """The stream is open and said active, but its callback has not moved for STALL_S."""
+        progress = self._progress()
+        if progress is None or self._stream is None or self.state not in ("playing", "fallback"):
+            self._progress_seen = None
+            return False
+        now = time.monotonic()
+        if self._progress_seen is None or self._progress_seen[0] != progress:
+            self._progress_seen = (progress, now)
+            return False
+        return now - self._progress_seen[1] >= STALL_S
 
     def _try_reconnect(self) -> None:
         if self.device.backend == "pulse":
@@ -240,3 +281,41 @@ def _release(stream: Any) -> None:
         stream.abort()
     with contextlib.suppress(Exception):
         stream.close()
+
+
+class _Opening:
+    """Open and start a stream on a daemon thread of its own, waited for at most a timeout; a stream
+    that starts after its caller gave up is closed at once by that thread (nobody owns it)."""
+
+    def __init__(self, open_and_start: Callable[[], tuple[Any, int | None]], name: str) -> None:
+        """Starts the thread at once."""
+        self._open, self._lock = open_and_start, threading.Lock()
+        self._done: tuple[Any, int | None] | BaseException | None = None
+        self._abandoned = False
+        self._finished = threading.Event()
+        threading.Thread(target=self._run, name=name, daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            outcome: tuple[Any, int | None] | BaseException = self._open()
+        except BaseException as exc:  # handed to the caller, raised there
+            outcome = exc
+        with self._lock:
+            if not self._abandoned:
+                self._done = outcome
+                self._finished.set()
+                return
+        if isinstance(outcome, tuple):
+            _release(outcome[0])
+
+    def result(self, timeout: float) -> tuple[Any, int | None] | None:
+        """The opened (stream, pulse index); None when it did not finish in `timeout` (abandoned)."""
+        self._finished.wait(timeout)
+        with self._lock:
+            if self._done is None:
+                self._abandoned = True
+                return None
+            done = self._done
+        if isinstance(done, BaseException):
+            raise done
+        return done

@@ -229,6 +229,7 @@ class AudioIO:
             "underruns": sink.underruns,
             "callbacks": sink.callbacks,
             "recreated": sink.recreated,
+            "stalls": sink.stalls,
             "realtime": sink.realtime,
             "live": sink.live,
         }

@@ -148,6 +148,9 @@ class OutputSink(DeviceStream):
         self._clock = threading.Thread(target=self._run_clock, name=f"{self.role}-clock", daemon=True)
         self._clock.start()
 
+    def _progress(self) -> int:
+        return self.callbacks
+
     def _on_restored(self) -> None:
         if self._clock is not None:
             self._clock_stop.set()
