@@ -67,7 +67,7 @@ async def _heard(settings, speech: np.ndarray) -> tuple[np.ndarray, dict]:
 def _skip_if_starved(stats: dict) -> None:
     """A device the machine starved moved the echo while the canceller converged: a visible skip."""
     program, mic = stats["program"], stats["mic"] or {}
-    if program["underruns"] or program["recreated"] or mic.get("overruns"):
+    if program["underruns"] or program["recreated"] or program.get("stalls") or mic.get("overruns"):
         pytest.skip(
             f"the machine starved the audio devices ({program['underruns']} program underruns, "
             f"{program['recreated']} re-created streams, {mic.get('overruns', 0)} mic overruns, "

@@ -94,7 +94,7 @@ def _skip_if_starved(program: dict) -> None:
     """The word check above has passed; whether the rest aired cannot be judged on a device the
     machine starved (ALSA re-creates the stream and drops what it held: seen on a fresh-clone run,
     "Good evening." lost among 50 underruns). A visible skip, as in tests/audio/test_pulse_io.py."""
-    if program["underruns"] or program["recreated"]:
+    if program["underruns"] or program["recreated"] or program.get("stalls"):
         pytest.skip(
             f"the machine starved the program device ({program['underruns']} underruns, "
             f"{program['recreated']} re-created streams, counted by the studio): what aired is not complete"
