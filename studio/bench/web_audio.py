@@ -25,15 +25,8 @@ import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 
 from studio.audio.outputs import ClockedOutput
-from studio.backends.registry import BackendStack
-from studio.bench.fixed_delay import (
-    EnergyVoiceActivity,
-    FixedDelayChat,
-    FixedDelaySpeechToText,
-    FixedDelaySynthesizer,
-    FixedDelayTurnDetector,
-)
 from studio.bench.queued_mic import QueuedMicrophone
+from studio.bench.web_fanout import TOKEN, web_bench_stack
 from studio.config import load_settings
 from studio.engine.events import TurnCompleted
 from studio.show import Show
@@ -41,7 +34,6 @@ from studio.show.events import ShowReady
 from studio.voices.profile import VoiceProfile
 from studio.web import Tokens, WebOptions, WebServer
 
-TOKEN = "bench-control-token-0123456789"
 RATE, FRAME = 16_000, 320
 LINE_S, PAUSE_S = 0.6, 2.0  # the host's line, then silence while the anchor answers
 LOUD = 0.01
@@ -54,18 +46,6 @@ class Marks:
     last_sound_sent: list[float] = field(default_factory=list)
     loud_received: list[float] = field(default_factory=list)
     voice_to_voice_ms: list[float] = field(default_factory=list)
-
-
-def _stack() -> BackendStack:
-    """Fixed-delay backends with a short reply, so each turn ends well within the pause."""
-    return BackendStack(
-        preset="instrumented",
-        stt=FixedDelaySpeechToText("bench", delay=0.02),
-        vad=EnergyVoiceActivity(),
-        turn=FixedDelayTurnDetector(delay=0.01),
-        chat=FixedDelayChat("Fine, thanks.", first=0.02, per_token=0.005),
-        tts=FixedDelaySynthesizer(first=0.01, chunk_seconds=0.1),
-    )
 
 
 def _script(turns: int) -> tuple[list[bytes], set[int]]:
@@ -147,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     show = Show(
         settings,
         VoiceProfile(name="Bench"),
-        stack=_stack(),
+        stack=web_bench_stack("Fine, thanks."),
         output=ClockedOutput(settings.SAMPLE_RATE),
         frame_source=QueuedMicrophone().source,
         voice_for_language=None,
