@@ -32,6 +32,7 @@ from studio.web.api import run_command
 from studio.web.context import WebContext
 from studio.web.jitter import FRAME_SAMPLES, JitterBuffer
 from studio.web.program_tap import HEADER, Listener, ProgramTap
+from studio.web.race import first_to_finish
 from studio.web.ratelimit import RateLimiter
 from studio.web.remote_input import RemoteInput
 
@@ -180,13 +181,7 @@ async def _pump(ctx: WebContext, desk: AudioDesk, connection: _Connection) -> No
         asyncio.create_task(_send(ctx, connection), name="audio-send"),
         asyncio.create_task(_lagging(connection.listener), name="audio-lag"),
     ]
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-    error = next(iter(done)).exception()
+    error = (await first_to_finish(tasks)).exception()
     if error is not None:
         raise error
 

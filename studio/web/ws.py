@@ -18,6 +18,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from studio.web.context import WebContext
 from studio.web.hub import Subscription
+from studio.web.race import first_to_finish
 
 CLOSE_TOO_SLOW = 1013
 CLOSE_POLICY = 1008
@@ -66,13 +67,7 @@ async def _pump(websocket: WebSocket, subscription: Subscription) -> tuple[int, 
         asyncio.create_task(_listen(websocket), name="ws-listen"): (CLOSE_POLICY, NO_MESSAGES),
         asyncio.create_task(subscription.dropped.wait(), name="ws-drop"): (CLOSE_TOO_SLOW, ""),
     }
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-    finished = next(iter(done))
+    finished = await first_to_finish(tasks)
     code, reason = tasks[finished]
     if finished.get_name() == "ws-drop":
         code, reason = subscription.close_code, subscription.reason  # too slow, or its token rotated
