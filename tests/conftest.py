@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +16,11 @@ from studio.bench.private_pulse import PrivatePulseError, private_pulse_server
 from studio.engine.events import SUBSCRIBER_FAILED
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any QApplication exists
+# The per-test dirs below replace these session-wide values rather than adding and removing the
+# variables: adding one can make glibc move `environ` under another thread's getenv (a crash).
+_SESSION_DIRS = tempfile.mkdtemp(prefix="anchor-tests-")
+os.environ["AI_ANCHOR_CONFIG_DIR"] = os.path.join(_SESSION_DIRS, "config")
+os.environ["AI_ANCHOR_DATA_DIR"] = os.path.join(_SESSION_DIRS, "data")
 
 
 @pytest.fixture(autouse=True)
@@ -23,6 +30,23 @@ def private_studio_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("AI_ANCHOR_DATA_DIR", str(tmp_path / "data"))
     for name in ("STACK", "SAMPLE_RATE", "OLLAMA_HOST", "VOICE", "TURN_MODE"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def qt_leftovers_are_freed_on_the_main_thread(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A GUI test's windows are deleted, and its garbage collected, here on the main thread.
+
+    Left to a worker thread's collection, a window is handed back to the main thread and deleted
+    inside the window's application-wide key filter, which PySide 6.11 re-entered for ever (the
+    suite hung there). The app itself collects on the GUI thread (studio/ui/main_thread_gc.py).
+    """
+    yield
+    if "qtbot" not in request.fixturenames:
+        return
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    gc.collect()
 
 
 class _SubscriberFailures(logging.Handler):

@@ -1,7 +1,8 @@
 """PulseAudio / PipeWire control (pulsectl): sinks, the AI_Anchor_Out null sink, stream routing.
 
 Debian's PortAudio reaches Pulse only through its `pulse` ALSA device, which plays to the default
-sink; a chosen sink is reached by setting PULSE_SINK / PULSE_SOURCE while the stream opens, and
+sink; a chosen sink is reached by setting PULSE_SINK / PULSE_SOURCE while the stream opens (see
+pulse_env: one opener at a time, and a hung one cannot block the rest), and
 checked (and, after a sink came back, restored) by moving the stream with libpulse.
 Threading: one `PulseControl` may be shared; every call takes its lock (libpulse's client is not
 thread-safe). Calls block for a round trip to the server (~1 ms): never from an audio callback.
@@ -12,15 +13,17 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+from studio.audio import pulse_env
 
 ANCHOR_SINK = "ai_anchor_out"
 ANCHOR_SINK_DESCRIPTION = "AI_Anchor_Out"
-_ENV_LOCK = threading.Lock()  # PULSE_SINK/PULSE_SOURCE are process-wide while a stream opens
 
 Direction = Literal["sink", "source"]
+Opened = TypeVar("Opened")
 
 
 def obs_instruction(sink: str = ANCHOR_SINK, description: str = ANCHOR_SINK_DESCRIPTION) -> str:
@@ -182,30 +185,34 @@ class PulseControl:
             self._call(lambda pulse: pulse.source_output_move(stream, target))
         return True
 
-    @contextlib.contextmanager
-    def routed_open(self, device: str, direction: Direction) -> Iterator[list[int]]:
-        """Open a PortAudio `pulse` stream inside this block; it lands on `device`.
+    def open_routed(
+        self,
+        device: str,
+        direction: Direction,
+        open_stream: Callable[[], Opened],
+        start: Callable[[Opened], None],
+    ) -> tuple[Opened, int | None]:
+        """Open a PortAudio `pulse` stream that lands on `device`, start it, and find its index.
 
-        Yields a list that holds the new stream's index once the block ends (empty if the
-        server did not show one).
+        The index is None when the server showed no new stream, or when this open hung so long that
+        the next opener took the turn over (the caller gives such a stream up anyway).
         """
         variable = "PULSE_SINK" if direction == "sink" else "PULSE_SOURCE"
-        created: list[int] = []
-        with _ENV_LOCK:
+        with pulse_env.TURNS.hold() as turn:
             before = set(self.own_streams(direction))
-            previous = os.environ.get(variable)
-            os.environ[variable] = device
+            turn.route(variable, device)
             try:
-                yield created
+                stream = open_stream()
             finally:
-                if previous is None:
-                    os.environ.pop(variable, None)
-                else:
-                    os.environ[variable] = previous
+                turn.put_back()
+            start(stream)  # the plugin creates the server-side stream on start
+            if not turn.held:
+                return stream, None
             new = sorted(set(self.own_streams(direction)) - before)
-            if new:
-                created.append(new[-1])
-                self.move_stream(new[-1], device, direction)  # PULSE_SINK ignored: still routed
+        if not new:
+            return stream, None
+        self.move_stream(new[-1], device, direction)  # PULSE_SINK ignored by the server: still routed
+        return stream, new[-1]
 
 
 def _describe(item: Any, direction: Direction, default_name: str) -> PulseDevice:

@@ -6,6 +6,7 @@ device watcher after a loss); never from an audio callback.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ from studio.audio.devices import AudioDeviceError, DeviceInfo
 from studio.audio.pulse import PulseControl
 
 Callback = Callable[..., None]
+_OPENED: weakref.WeakSet[Any] = weakref.WeakSet()  # our streams, open or not yet garbage
 
 
 def _latency(latency_ms: int) -> str | float:
@@ -51,12 +53,15 @@ def open_stream(
                 raise AudioDeviceError("a Pulse device needs a Pulse connection")
             direction = "sink" if device.kind == "output" else "source"
             _ensure_pulse_device(sounddevice)
-            with pulse.routed_open(device.name, direction) as created:
-                stream = stream_cls(device="pulse", **options)
+
+            def start(stream: Any) -> None:
                 before_start()
                 stream.start()
-            return stream, (created[0] if created else None)
-        stream = stream_cls(device=device.name, **options)
+
+            return pulse.open_routed(
+                device.name, direction, lambda: _track(stream_cls(device="pulse", **options)), start
+            )
+        stream = _track(stream_cls(device=device.name, **options))
         before_start()
         stream.start()
         return stream, None
@@ -70,11 +75,26 @@ def open_stream(
 
 
 def _ensure_pulse_device(sounddevice: Any) -> None:
-    """PortAudio lists devices once; if no server answered then, its `pulse` device is missing."""
+    """PortAudio lists devices once; if no server answered then, its `pulse` device is missing.
+
+    Listing again means restarting PortAudio, which frees every stream it has: only done while none
+    of ours is open (one still open, even a hung one, would be freed under its thread).
+    """
     if any(d["name"] == "pulse" for d in sounddevice.query_devices()):
         return
-    sounddevice._terminate()  # only reached when nothing can be playing through Pulse yet
+    if any(not stream.closed for stream in list(_OPENED)):
+        raise AudioDeviceError(
+            "PortAudio started before the audio server and lists no 'pulse' device, and streams are "
+            "open, so it cannot look again now; restart the studio with the server running"
+        )
+    sounddevice._terminate()
     sounddevice._initialize()
+
+
+def _track(stream: Any) -> Any:
+    """Remember a stream PortAudio made for us (weakly), so a PortAudio restart can wait for it."""
+    _OPENED.add(stream)
+    return stream
 
 
 def channels_for(device: DeviceInfo) -> int:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from studio.audio import pulse_env
 from studio.audio.pulse import ANCHOR_SINK, ANCHOR_SINK_DESCRIPTION, PulseControl
 
 _ENV = ("PULSE_RUNTIME_PATH", "PULSE_SERVER", "PULSE_STATE_PATH", "PULSE_SINK", "PULSE_SOURCE")
@@ -37,8 +38,7 @@ def private_pulse_server(
     os.environ.update(
         PULSE_RUNTIME_PATH=str(runtime), PULSE_SERVER=f"unix:{runtime}/native", PULSE_STATE_PATH=str(runtime)
     )
-    os.environ.pop("PULSE_SINK", None)
-    os.environ.pop("PULSE_SOURCE", None)
+    os.environ.update(pulse_env.DEFAULT_NAMES)  # its default sink and source (present, never popped)
     control = PulseControl(client_name)
     try:
         command = [

@@ -17,6 +17,7 @@ from studio.obs import attach_obs
 from studio.surfaces import start_surfaces
 from studio.ui.global_keys import attach_global_keys
 from studio.ui.icon import app_icon
+from studio.ui.main_thread_gc import MainThreadCollector
 from studio.ui.main_window import StudioWindow, window_state
 from studio.ui.obs_panel import attach_obs_panel
 from studio.ui.remote_panel import attach_remote_panel
@@ -57,6 +58,8 @@ def run_app(settings: Settings, screenshot: Path | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("AI Anchor Studio")
     app.setWindowIcon(app_icon())  # every window shows it too
+    collector = MainThreadCollector(app)  # widgets are never freed on a worker thread
+    collector.start()
     apply_theme(app)
     catalog = VoiceCatalog(data_dir() / "voices")
     voices = catalog.profiles()
@@ -81,6 +84,7 @@ def run_app(settings: Settings, screenshot: Path | None = None) -> int:
     try:
         return _run(app, window, screenshot)
     finally:
+        collector.stop()
         keys.close()
         surfaces.close()
         web.close()  # after the show: the event stream's last events went out

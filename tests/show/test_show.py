@@ -105,7 +105,9 @@ def test_settings_and_devices_change_mid_show_and_only_what_changed_is_rebuilt(t
         assert (await events.nth(SettingsApplied, 2)).rebuilt == ("audio",)
         assert len(devices.opened) == 2 and devices.opened[0].closed
         assert show.output is devices.opened[1].program
-        await show.areload_settings(show.settings.model_copy(update={"OLLAMA_HOST": "http://elsewhere:11434"}))
+        await show.areload_settings(
+            show.settings.model_copy(update={"OLLAMA_HOST": "http://elsewhere:11434"})
+        )
         assert (await events.nth(SettingsApplied, 3)).rebuilt == ("stack",)
         await show.areload_settings(show.settings.model_copy(update={"chat_timeout_s": 3.0}))
         assert (await events.nth(SettingsApplied, 4)).rebuilt == ("supervision",)
