@@ -207,6 +207,9 @@ class AudioIO:
             "mic_note": self.mic_note,  # why the mic is off or not the default one ('' if neither)
             "echo_suppressed_frames": self.echo_gate.suppressed_frames if self.echo_gate else 0,
             "echo_canceller": self.canceller is not None,
+            # reference the canceller had to drop (mic too far behind) or fill with silence (ahead)
+            "echo_reference_dropped": self.canceller.reference_dropped if self.canceller else 0,
+            "echo_reference_missing": self.canceller.reference_missing if self.canceller else 0,
             "last_event": self.events[-1].message() if self.events else None,
             **self.program.stats(),
         }
