@@ -117,6 +117,7 @@ class ObsBridge:
         self.status = BridgeStatus("connecting", "", "", url)
         self.latencies_ms: list[float] = []  # first sample aired → caption source updated
         self.captions: list[str] = []  # caption texts OBS accepted, in order
+        self._captions_changed = threading.Condition()
         self.handled = 0  # events handled so far (tests and benches wait on it)
 
     @classmethod
@@ -288,10 +289,17 @@ class ObsBridge:
         if await self.outputs.caption(action.text):
             if action.aired:
                 self.latencies_ms.append((time.perf_counter() - at) * 1000)
-            self.captions.append(action.text)
+            with self._captions_changed:
+                self.captions.append(action.text)
+                self._captions_changed.notify_all()
         if self._clear_after_s > 0:
             loop = asyncio.get_running_loop()
             self._idle = loop.call_later(self._clear_after_s, self._post, (time.perf_counter(), _IdleClear()))
+
+    def wait_for_captions(self, count: int, timeout: float) -> bool:
+        """Block until OBS has accepted `count` captions in all (any thread but the bridge's own)."""
+        with self._captions_changed:
+            return self._captions_changed.wait_for(lambda: len(self.captions) >= count, timeout)
 
     def _cancel_idle(self) -> None:
         """A new caption or a take-down supersedes the pending idle clear."""

@@ -6,6 +6,7 @@ wizard); SIGINT shuts it down cleanly. Threading: the test's thread.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -14,6 +15,11 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+
+from studio.obs.client import ObsClient
+from studio.obs.protocol import ObsRequestError
+
+RESOURCE_ALREADY_EXISTS = 601  # obs-websocket v5 RequestStatus
 
 GLOBAL_INI = """[General]
 FirstRun=true
@@ -91,3 +97,42 @@ class RealObs:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(15)
+
+    def kill(self) -> None:
+        """SIGKILL to OBS's process group: a crash, with no chance to save or say goodbye."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(15)
+
+
+async def create_caption_source(url: str, password: str) -> None:
+    """A Text (FreeType 2) input named like the default obs_caption_source, in the current scene
+    (kept if OBS still has it)."""
+    client = ObsClient(url, password)
+    runner = asyncio.get_running_loop().create_task(client.run())
+    try:
+        assert await client.wait_connected(10), client.message
+        scene = (await client.request("GetCurrentProgramScene"))["currentProgramSceneName"]
+        data = {"sceneName": scene, "inputName": "AI Anchor Captions", "inputKind": "text_ft2_source_v2"}
+        try:
+            await client.request("CreateInput", data | {"inputSettings": {"text": ""}})
+        except ObsRequestError as exc:
+            if exc.code != RESOURCE_ALREADY_EXISTS:
+                raise
+    finally:
+        await client.close()
+        await runner
+
+
+async def caption_text(url: str, password: str) -> str:
+    """The caption source's text as OBS has it now (GetInputSettings)."""
+    client = ObsClient(url, password)
+    runner = asyncio.get_running_loop().create_task(client.run())
+    try:
+        assert await client.wait_connected(10), client.message
+        reply = await client.request("GetInputSettings", {"inputName": "AI Anchor Captions"})
+        return str(reply["inputSettings"].get("text", ""))
+    finally:
+        await client.close()
+        await runner

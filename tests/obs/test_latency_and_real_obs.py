@@ -9,7 +9,6 @@ import pytest
 
 from studio.bench.obs_bench import measure, percentile
 from studio.config import load_settings
-from studio.obs.client import ObsClient
 from tests.obs import real_obs
 from tests.obs.fake_obs import FakeObs
 
@@ -32,41 +31,15 @@ def test_bench_obs_reports_caption_latency_against_a_v5_server(capsys):
         print(f"\ncaption latency, fake OBS: p50 {figures['p50']} ms, p95 {figures['p95']} ms")
 
 
-async def _create_caption_source(url: str, password: str) -> None:
-    """A Text (FreeType 2) input named like the default obs_caption_source, in the current scene."""
-    client = ObsClient(url, password)
-    runner = asyncio.get_running_loop().create_task(client.run())
-    try:
-        assert await client.wait_connected(10), client.message
-        scene = (await client.request("GetCurrentProgramScene"))["currentProgramSceneName"]
-        data = {"sceneName": scene, "inputName": "AI Anchor Captions", "inputKind": "text_ft2_source_v2"}
-        await client.request("CreateInput", data | {"inputSettings": {"text": ""}})
-    finally:
-        await client.close()
-        await runner
-
-
-async def _caption_text(url: str, password: str) -> str:
-    client = ObsClient(url, password)
-    runner = asyncio.get_running_loop().create_task(client.run())
-    try:
-        assert await client.wait_connected(10), client.message
-        reply = await client.request("GetInputSettings", {"inputName": "AI Anchor Captions"})
-        return str(reply["inputSettings"].get("text", ""))
-    finally:
-        await client.close()
-        await runner
-
-
 def test_a_show_is_captioned_in_real_obs_studio(tmp_path, capsys):
     if why := real_obs.missing():
         pytest.skip(why)
     obs = real_obs.RealObs(tmp_path / "obs-home").start()
     try:
-        asyncio.run(_create_caption_source(obs.url, obs.password))
+        asyncio.run(real_obs.create_caption_source(obs.url, obs.password))
         settings = load_settings(obs_websocket_url=obs.url, obs_websocket_password=obs.password)
         result = asyncio.run(measure(settings, turns=3))
-        left = asyncio.run(_caption_text(obs.url, obs.password))
+        left = asyncio.run(real_obs.caption_text(obs.url, obs.password))
     finally:
         obs.stop()
     assert result["captions_timed"] >= 3 and not result["last_error"], result
