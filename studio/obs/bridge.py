@@ -29,6 +29,7 @@ from studio.engine.events import (
     TurnCompleted,
     TurnDecided,
 )
+from studio.obs.air_timeline import Aired, AirTimeline
 from studio.obs.captions import CaptionPlanner, ClearCaption, MarkChapter, ShowCaption
 from studio.obs.client import DEFAULT_BACKOFF, Backoff, ClientState, ObsClient
 from studio.obs.cues import CueAction, CuePlanner, CueSettings, OffAirAfterDelay, ShowSources, SwitchScene
@@ -102,6 +103,7 @@ class ObsBridge:
         self._planner = CaptionPlanner(anchor_label=anchor_label)
         self._cues = CuePlanner(cues)
         self._air_delay_s = air_delay_s or (lambda: 0.0)
+        self._timeline = AirTimeline(self._air_delay_s, self._post)  # host line, segment: delayed
         self._off_air: asyncio.TimerHandle | None = None
         self._airtime = 0  # counts the anchor's clauses aired, so a stale _OffAir is ignored
         self.scenes: ObsScenes | None = None
@@ -201,6 +203,8 @@ class ObsBridge:
                 await self._handle(*item)
                 self.handled += 1
         finally:
+            for held in self._timeline.take_all():  # the host's last line and chapter still go out
+                await self._handle(time.perf_counter(), held)
             self._cancel_idle()
             self._cancel_off_air()
             for action in self._cues.off_air():  # the show ended: the anchor's cues come off
@@ -232,6 +236,10 @@ class ObsBridge:
     async def _handle(self, at: float, event: Any) -> None:
         """Carry out what one show event calls for, in the order the show published them."""
         assert self.outputs is not None
+        if isinstance(event, Aired):
+            event = event.event  # its moment on the delayed air timeline has come
+        elif self._timeline.hold(event):
+            return
         if isinstance(event, _IdleClear):
             self._idle = None
             await self.outputs.clear()

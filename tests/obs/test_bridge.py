@@ -29,13 +29,6 @@ FAST = Backoff(first=0.05, longest=0.2)
 LONG_REPLY = " ".join(f"Clause number {n} goes on for a while." for n in range(1, 5))
 
 
-@pytest.fixture
-def obs():
-    server = FakeObs(password="s3cret").start()
-    yield server
-    server.stop()
-
-
 def _settings(obs: FakeObs, **extra):
     values = {
         "obs_websocket_url": obs.url,
