@@ -36,6 +36,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--tls-cert", type=Path, help="TLS certificate (PEM); needed to bind beyond loopback")
     serve.add_argument("--tls-key", type=Path, help="TLS private key (PEM)")
     serve.add_argument(
+        "--tls-self-signed",
+        action="store_true",
+        help="serve HTTPS with the studio's own certificate (made once, kept; its fingerprint is printed)",
+    )
+    serve.add_argument(
         "--rundown", type=Path, metavar="FILE", help="rundown TOML; its first segment starts with the show"
     )
     add_log_format_argument(serve)
@@ -60,6 +65,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     from studio.web.tokens import TokenError
 
     try:
+        if args.tls_self_signed:
+            _use_self_signed(args)
         check_bind(args.host, args.tls_cert, args.tls_key)
         voice = VoiceCatalog(data_dir() / "voices").get(args.voice or settings.voice)
         options = web_options(
@@ -69,6 +76,23 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     except (BindError, VoiceProfileError, TokenError, RundownError) as exc:
         return fail(str(exc), EXIT_BAD_INPUT)
     return _serve_with_surfaces(live_show(settings, voice, rundown), options)
+
+
+def _use_self_signed(args: argparse.Namespace) -> None:
+    """--tls-self-signed: the studio's own certificate for --host (made once, then reused)."""
+    from studio.web.options import BindError
+    from studio.web.selfsigned import ensure_self_signed
+
+    if args.tls_cert is not None or args.tls_key is not None:
+        raise BindError("give either --tls-cert/--tls-key or --tls-self-signed, not both")
+    made = ensure_self_signed(data_dir() / "tls", args.host)
+    args.tls_cert, args.tls_key = made.cert, made.key
+    state = "made" if made.made else "reused"
+    print(
+        f"ai-anchor-studio: HTTPS with the studio's self-signed certificate ({state}: {made.cert}); "
+        f"before trusting it in a browser, check its SHA-256 fingerprint is {made.fingerprint}",
+        flush=True,
+    )
 
 
 def _serve_with_surfaces(show: Show, options: WebOptions) -> int:

@@ -84,5 +84,6 @@ def check_bind(host: str, tls_cert: Path | None, tls_key: Path | None) -> None:
     if not is_loopback(host) and tls_cert is None:
         raise BindError(
             f"binding {host} would expose the studio's controls to the network unencrypted; "
-            "give --tls-cert and --tls-key (served as HTTPS/WSS), or bind 127.0.0.1"
+            "give --tls-cert and --tls-key, or --tls-self-signed for the studio's own certificate "
+            "(served as HTTPS/WSS), or bind 127.0.0.1"
         )
