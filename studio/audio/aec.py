@@ -1,11 +1,20 @@
 """Acoustic echo cancellation: WebRTC's AEC3 takes the anchor's voice out of the host's mic.
 
 The reference is exactly what the program device was handed (`OutputSink.sent`: the device's own
-timeline, silence, fades and flushes included), resampled to 16 kHz. The input path reads it
-right after taking the mic's new samples, so every reference sample reaches the canceller before
-its echo can: a sample the device was given has not even left the speaker yet. AEC3's delay
-estimator then finds the lag itself (measured here: full cancellation up to 500 ms, none at
-600 ms), so the reference queue is kept under MAX_LEAD_S.
+timeline, silence, fades and flushes included), resampled to 16 kHz. Reference and mic are paired
+sample for sample from one alignment point, when the mic (re)starts delivering: its first samples
+pair with what the program was handed while they were captured (`ReferenceTap.skip(back=...)`).
+Every later pair is then "handed to the program" beside "heard by the mic" at about the same
+moment, so each echo lies output latency + capture latency + the room's delay behind its
+reference in the canceller's streams: always causal, and the same all show long. AEC3's delay
+estimator finds that lag itself (measured here: full cancellation up to 500 ms, none at 600 ms).
+The pairing must not float with the streams' start-up or block timing. It did: the reference
+piled up (to 250 ms) while the program played before the mic's first samples came, and the
+echo then reached the canceller 17-77 ms BEFORE its reference; AEC3 cannot model that, and
+the device test (tests/audio/test_aec_devices.py) saw 5-15 dB taken off instead of ~59. So a mic
+block waits for its reference (block jitter: about one program block, ~34 ms; at most MAX_WAIT_S,
+longer means the program device stopped: silence stands in, as it played), and a reference more
+than MAX_LEAD_S ahead (the mic lost samples) is dropped back to the mic's point, not kept ahead.
 Library: pywebrtc-audio (Apache-2.0 binding around WebRTC's audio processing module, BSD-3); the
 README's "Echo cancellation" section compares it with livekit's AudioProcessingModule.
 Threading: the engine loop, inside `AudioIO.frames` (the input path's loop), never the PortAudio
@@ -21,7 +30,8 @@ from studio.audio.formats import INPUT_SAMPLE_RATE
 from studio.audio.scope import SampleScope
 
 BLOCK = INPUT_SAMPLE_RATE // 100  # AEC3 works on 10 ms blocks
-MAX_LEAD_S = 0.25  # reference queued ahead of the mic; more means the mic stalled: drop the oldest
+MAX_LEAD_S = 0.25  # reference queued ahead of the mic; more means the mic lost samples: realign
+MAX_WAIT_S = 0.25  # mic waiting for its reference; more means the program stopped: pad with silence
 
 
 class ReferenceTap:
@@ -47,9 +57,13 @@ class ReferenceTap:
             return block
         return self._resampler.resample_chunk(block)
 
-    def skip(self) -> None:
-        """Forget everything sent so far (the mic was away: alignment starts again)."""
-        self._position = self._sent.end
+    def skip(self, back: int = 0) -> None:
+        """Start again `back` samples (16 kHz) before what was sent last; older ones are forgotten.
+
+        The input path aligns here with the mic's first samples: `back` is how many it just took.
+        """
+        rate = self._sent.sample_rate
+        self._position = max(0, self._sent.end - round(back * rate / INPUT_SAMPLE_RATE))
         self._resampler = self._new_resampler()
 
 
@@ -64,30 +78,32 @@ class EchoCanceller:
         )
         self._reference = np.zeros(0, np.float32)
         self._mic = np.zeros(0, np.float32)
-        self.reference_dropped = 0  # samples dropped because the mic fell behind
-        self.reference_missing = 0  # samples of silence used because the reference fell behind
+        self.reference_dropped = 0  # samples dropped because the mic lost some (realigned)
+        self.reference_missing = 0  # samples of silence used because the program device stopped
 
     def push_reference(self, samples: np.ndarray) -> None:
         """What the program device was handed since the last call, at 16 kHz."""
         if len(samples):
             self._reference = np.concatenate([self._reference, np.asarray(samples, np.float32)])
-        excess = len(self._reference) - int(MAX_LEAD_S * INPUT_SAMPLE_RATE) - len(self._mic)
-        if excess > 0:
-            self._reference = self._reference[excess:]
-            self.reference_dropped += excess
+        lead = len(self._reference) - len(self._mic)
+        if lead > int(MAX_LEAD_S * INPUT_SAMPLE_RATE):  # the mic lost samples: realign at its point
+            self._reference = self._reference[lead:]
+            self.reference_dropped += lead
 
     def process(self, mic: np.ndarray) -> np.ndarray:
-        """Cancel the echo in `mic` (16 kHz); returns the whole blocks ready, in order."""
+        """Cancel the echo in `mic` (16 kHz); returns the whole blocks whose reference has come, in
+        order (the rest waits for it)."""
         self._mic = np.concatenate([self._mic, np.asarray(mic, np.float32)])
-        usable = len(self._mic) - len(self._mic) % BLOCK
+        behind = len(self._mic) - len(self._reference)
+        if behind > int(MAX_WAIT_S * INPUT_SAMPLE_RATE):  # the program device stopped: it played silence
+            self._reference = np.concatenate([self._reference, np.zeros(behind, np.float32)])
+            self.reference_missing += behind
+        usable = min(len(self._mic), len(self._reference))
+        usable -= usable % BLOCK
         if usable == 0:
             return np.zeros(0, np.float32)
         near, self._mic = self._mic[:usable], self._mic[usable:]
-        far = self._reference[:usable]
-        self._reference = self._reference[len(far) :]
-        if len(far) < usable:
-            self.reference_missing += usable - len(far)
-            far = np.concatenate([far, np.zeros(usable - len(far), np.float32)])
+        far, self._reference = self._reference[:usable], self._reference[usable:]
         return self._processor.process(np.ascontiguousarray(near), np.ascontiguousarray(far))
 
     def reset(self) -> None:

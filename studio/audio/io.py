@@ -110,6 +110,7 @@ class AudioIO:
         coupling = RESIDUAL_COUPLING_DB if self.canceller is not None else UNCANCELLED_COUPLING_DB
         self.echo_gate = EchoGate(default_coupling_db=coupling) if settings.echo_gate else None
         self._reference = ReferenceTap(self._sinks[0].sent)
+        self._aligned = False  # reference and mic paired since the mic's first samples (canceller)
         self._muted = False
         self._watch = threading.Thread(target=self._watch_devices, name="audio-watch", daemon=True)
         self._watch.start()
@@ -157,13 +158,16 @@ class AudioIO:
         """The mic's new samples at 16 kHz, the program's echo cancelled (if enabled)."""
         assert self.mic is not None
         if restart:  # the mic (re)started: what the program sent before is not in it
-            self._reference.skip()
+            self._aligned = False
             if self.canceller is not None:
                 self.canceller.reset()
         taken = self.mic.take()
-        if self.canceller is None:
+        if self.canceller is None or not len(taken):
             return taken
-        self.canceller.push_reference(self._reference.take())  # after the mic: never behind its echo
+        if not self._aligned:  # its first samples (which may come long after "playing"): pair them
+            self._reference.skip(back=len(taken))  # with what the program got while they were heard
+            self._aligned = True
+        self.canceller.push_reference(self._reference.take())
         return self.canceller.process(taken)
 
     def go_live(self) -> None:

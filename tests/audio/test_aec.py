@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from studio.audio.aec import BLOCK, EchoCanceller
+from studio.audio.aec import BLOCK, MAX_WAIT_S, EchoCanceller, ReferenceTap
+from studio.audio.scope import SampleScope
 from studio.bench.echo_bench import ANCHOR_LINES, EchoScenario, _at_level, leak, program_track
 from studio.config import load_settings
 from tests.speech import RATE, espeak_speech, piper_speech, word_error_rate
@@ -83,10 +84,22 @@ def test_host_over_the_anchor_still_transcribes(program: np.ndarray, whisper) ->
     assert word_error_rate(HOST_LINE, cleaned) < word_error_rate(HOST_LINE, leaked)
 
 
-def test_reference_behind_the_mic_is_padded_and_counted() -> None:
+def test_a_mic_block_waits_for_its_reference_and_a_stopped_program_is_silence() -> None:
     canceller = EchoCanceller()
-    out = canceller.process(np.zeros(BLOCK * 3, np.float32))  # no reference yet: silence stands in
-    assert len(out) == BLOCK * 3
-    assert canceller.reference_missing == BLOCK * 3
-    canceller.push_reference(np.zeros(RATE, np.float32))  # a second ahead: the oldest is dropped
-    assert canceller.reference_dropped == RATE - int(0.25 * RATE)
+    assert len(canceller.process(np.zeros(BLOCK * 3, np.float32))) == 0  # waits: pairing stays fixed
+    canceller.push_reference(np.zeros(BLOCK * 2, np.float32))
+    assert len(canceller.process(np.zeros(0, np.float32))) == BLOCK * 2  # paired as it came
+    assert canceller.reference_missing == 0
+    stalled = int(MAX_WAIT_S * RATE) + BLOCK  # the program device stopped: it played silence
+    assert len(canceller.process(np.zeros(stalled, np.float32))) == stalled + BLOCK
+    assert canceller.reference_missing == stalled + BLOCK
+    canceller.push_reference(np.zeros(RATE, np.float32))  # a second ahead (the mic lost samples)
+    assert canceller.reference_dropped == RATE  # realigned at the mic's point, not left 250 ms ahead
+
+
+def test_the_reference_can_start_where_the_mic_began() -> None:
+    sent = SampleScope(RATE, 4.0)
+    sent.write(np.arange(1000, dtype=np.float32))
+    tap = ReferenceTap(sent)
+    tap.skip(back=300)  # the mic just gave its first 300 samples: they pair with the last 300 sent
+    assert np.array_equal(tap.take(), np.arange(700, 1000, dtype=np.float32))
