@@ -2,11 +2,13 @@
 
 The engine writes here as to any output and sees the live timeline: `played_samples`,
 `wait_played` and `flush` (barge-in) behave as if there were no delay, so the host's turn-taking
-stays live. Each block airs on the inner output `delay_s` after it played live; `when_aired` runs a
-callback when a position airs (the captions), or never if it is dumped first. DUMP drops all the
-audio not aired yet and the delay falls to zero; it is rebuilt by stretching the silences between
-clauses and turns (a pause of g seconds airs as at most 2g), never the words, until it is back at
-the target. A lower target is reached the same way, by shortening pauses.
+stays live, and the host's monitor, when there is one, is fed live as the audio is written (the
+host talks with the anchor now; only the program airs late). Each block airs on the inner output
+`delay_s` after it played live; `when_aired` runs a callback when a position airs (the captions),
+or never if it is dumped first. DUMP drops all the audio not aired yet and the delay falls to zero;
+it is rebuilt by stretching the silences between clauses and turns (a pause of g seconds airs as at
+most 2g), never the words, until it is back at the target. A lower target is reached the same way,
+by shortening pauses.
 Threading: engine loop only (a pump task hands due blocks to the inner output); `delay_s`,
 `target_s` and `played_samples` may be read from any thread (they only read numbers).
 """
@@ -18,7 +20,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -28,6 +30,17 @@ from studio.audio.scope import SampleScope
 LEAD_S = 0.05  # blocks go to the inner output this long before they air (its own queue takes them)
 PAUSE_STRETCH = 1.0  # a pause may grow (or shrink) by this share of its length while the delay changes
 MIN_PAD_S = 0.002  # a scheduled gap shorter than this is rounding, not a pause
+LIVE_TAIL_LEAD_S = 0.04  # the live monitor's resampler tail goes out this long before the words end
+
+
+class LiveFeed(Protocol):
+    """Where the live audio goes as it is written (the host's monitor): studio.audio.program."""
+
+    def write(self, samples: np.ndarray) -> None: ...
+
+    def flush(self) -> None: ...
+
+    def settle(self) -> None: ...
 
 
 @dataclass(slots=True)
@@ -48,10 +61,13 @@ class DelayedOutput:
         target_s: float,
         clock: Callable[[], float] = time.perf_counter,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        live: LiveFeed | None = None,
     ) -> None:
         """The delay starts full: nothing is on air yet, so the first words simply air N s later.
-        `clock` and `sleep` are the real ones except in tests."""
+        `live`: the host's monitor, fed as the audio is written (the host talks with the anchor
+        live). `clock` and `sleep` are the real ones except in tests."""
         self.inner, self.sample_rate = inner, inner.sample_rate
+        self.live = live
         self._clock, self._sleep = clock, sleep
         self.scope = SampleScope(inner.sample_rate, seconds=60.0)  # the live program, for the GUI
         self._target = self._delay = float(target_s)
@@ -110,6 +126,8 @@ class DelayedOutput:
             self._anchor_position, self._anchor_time = playhead, now
         live_at = self._anchor_time + (self._queued - self._anchor_position) / self.sample_rate
         if len(block):
+            if self.live is not None:
+                self.live.write(block)
             self._blocks.append(_Block(self._queued, block, live_at + self._delay))
             self._queued += len(block)
             self.scope.write(block)
@@ -136,6 +154,8 @@ class DelayedOutput:
             self._inner_written = self.inner.played_samples()
             self._handed_air_end = now
         self._waiters = [(position, call) for position, call in self._waiters if position < cut]
+        if dropped and self.live is not None:
+            self.live.flush()
         self._queued = cut
         self.scope.rewind(cut)
         self._anchor_position, self._anchor_time = cut, now
@@ -143,8 +163,14 @@ class DelayedOutput:
 
     async def wait_played(self, position: int) -> None:
         """Until `position` has played live (or been flushed away)."""
-        while (playhead := self._playhead()) < min(position, self._queued):
-            await self._sleep((min(position, self._queued) - playhead) / self.sample_rate)
+        while (playhead := self._playhead()) < (target := min(position, self._queued)):
+            left = (target - playhead) / self.sample_rate
+            if self.live is not None and target >= self._queued:  # the end of what was written
+                if left <= LIVE_TAIL_LEAD_S:
+                    self.live.settle()
+                else:
+                    left -= LIVE_TAIL_LEAD_S
+            await self._sleep(left)
 
     def when_aired(self, position: int, callback: Callable[[], None]) -> None:
         """Call `callback` when `position` airs; never, if it is dumped or flushed first."""

@@ -2,10 +2,11 @@
 
 It opens the mic, the program output (on air) and the optional monitor by name, gives the
 engine 16 kHz mic frames and an AudioOutput, cancels the anchor's echo in the mic (WebRTC AEC3,
-the program device's own samples as reference; studio.audio.aec), feeds the echo gate with what
-the program played alongside each mic frame (the show hands `echo_gate.is_echo` to the engine: the
-backstop for what the canceller leaves), and watches the devices: a lost device is reported, time
-keeps going (silence), and the device is picked up again when it returns.
+the samples of the device the host hears as reference: the monitor if there is one, else the
+program; studio.audio.aec), feeds the echo gate with what that device played alongside each mic
+frame (the show hands `echo_gate.is_echo` to the engine: the backstop for what the canceller
+leaves), and watches the devices: a lost device is reported, time keeps going (silence), and the
+device is picked up again when it returns.
 The outputs open in standby (a long buffer that model loading cannot starve) and go live (the
 on-air buffer) when the engine starts listening (`frames`) or first writes, whichever is first.
 Threading: construct/`close` on the owner's thread; `frames` (and the echo canceller in it),
@@ -109,7 +110,10 @@ class AudioIO:
         self.canceller = EchoCanceller() if settings.echo_cancellation else None
         coupling = RESIDUAL_COUPLING_DB if self.canceller is not None else UNCANCELLED_COUPLING_DB
         self.echo_gate = EchoGate(default_coupling_db=coupling) if settings.echo_gate else None
-        self._reference = ReferenceTap(self._sinks[0].sent)
+        # The echo comes from what the host hears in the room: the monitor when there is one (fed
+        # live even under a broadcast delay), else the program device.
+        self._echo_sink = self._sinks[-1]
+        self._reference = ReferenceTap(self._echo_sink.sent)
         self._aligned = False  # reference and mic paired since the mic's first samples (canceller)
         self._muted = False
         self._watch = threading.Thread(target=self._watch_devices, name="audio-watch", daemon=True)
@@ -123,7 +127,8 @@ class AudioIO:
         period = frame_samples / INPUT_SAMPLE_RATE
         due = loop.time()
         pending = np.zeros(0, np.float32)
-        last_played = self.program.played_samples()
+        heard = self._echo_sink.sent  # what the device the host hears was handed, as it played
+        last_heard = heard.end
         mic_was_live = False
         while not self._closed.is_set():
             mic_live = self.mic is not None and self.mic.state == "playing"
@@ -140,9 +145,9 @@ class AudioIO:
             if count == 0:
                 await asyncio.sleep(min(period / 2, 0.01) if mic_live else max(0.0, due - loop.time()))
                 continue
-            played = self.program.played_samples()
-            reference = self.program.scope.window(max(0, played - last_played), end=played)
-            last_played = played
+            heard_end = heard.end
+            reference = heard.window(max(0, heard_end - last_heard), end=heard_end)
+            last_heard = heard_end
             for index in range(count):
                 frame = pending[index * frame_samples : (index + 1) * frame_samples]
                 if self._muted:

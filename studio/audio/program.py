@@ -88,6 +88,44 @@ class _Feed:
         return ring.written - ring.read + self.backlog_samples
 
 
+class LiveMonitor:
+    """The host's monitor taken off a delayed program bus: the host hears the anchor live.
+
+    Under a broadcast delay the program airs seconds late, but the host talks with the anchor now;
+    a monitor fed from the delayed bus would answer the host seconds after each turn. This feed gets
+    the live audio straight from the delay line's writer, with a loudness stage of its own.
+    Threading: the engine loop (as the program bus).
+    """
+
+    def __init__(self, feed: _Feed, sample_rate: int, target_lufs: float, ceiling_dbtp: float) -> None:
+        self._feed, self.sample_rate = feed, sample_rate
+        self.loudness = ProgramLoudness(sample_rate, target_lufs, ceiling_dbtp)
+
+    @property
+    def sink(self) -> OutputSink:
+        """The monitor device."""
+        return self._feed.sink
+
+    def write(self, samples: np.ndarray) -> None:
+        """Play `samples` on the monitor now (after its loudness stage)."""
+        block = self.loudness.process(np.asarray(samples, dtype=np.float32))
+        if not len(block):
+            return
+        if not self._feed.sink.live:
+            self._feed.sink.go_live()
+        self._feed.push(block)
+
+    def flush(self) -> None:
+        """Barge-in or DUMP cut the live audio: the monitor stops at once too."""
+        self._feed.flush()
+        self.loudness.reset_limiter()
+
+    def settle(self) -> None:
+        """The writer has gone quiet: let the resampler's last ~30 ms play now."""
+        self._feed.drain()
+        self._feed.push_tail()
+
+
 class DeviceProgramOutput:
     """AudioOutput on real devices; positions count program-rate samples since open."""
 
@@ -102,6 +140,7 @@ class DeviceProgramOutput:
         self.sample_rate = sample_rate
         self.scope = SampleScope(sample_rate, seconds=60.0)
         self.loudness = ProgramLoudness(sample_rate, target_lufs, ceiling_dbtp)
+        self._ceiling_dbtp = ceiling_dbtp
         self.program_sink, self.monitor_sink = program, monitor
         self._feeds = [_Feed(program, sample_rate)] + ([_Feed(monitor, sample_rate)] if monitor else [])
         self._ratio = sample_rate / program.rate
@@ -110,6 +149,13 @@ class DeviceProgramOutput:
         self._latency_s = 0.01
         self._recording: list[np.ndarray] | None = None  # processed blocks, flushed audio cut off
         self._recorded = 0
+
+    def split_monitor(self) -> LiveMonitor | None:
+        """Take the monitor off this bus (a broadcast delay goes in front of it): fed live from now."""
+        if len(self._feeds) < 2:
+            return None
+        feed = self._feeds.pop()
+        return LiveMonitor(feed, self.sample_rate, self.loudness.target_lufs, self._ceiling_dbtp)
 
     def keep_recording(self) -> None:
         """From now on keep what airs (after loudness and limiter) for `recording()`."""

@@ -51,8 +51,13 @@ class SafetyCommands:
     # ----- the delay ----------------------------------------------------------------------------
     @staticmethod
     def _delayed(output: AudioOutput, settings: Settings) -> AudioOutput:
-        """The program output behind the broadcast delay (unchanged when there is none)."""
-        return DelayedOutput(output, settings.broadcast_delay_s) if settings.broadcast_delay_s > 0 else output
+        """The program output behind the broadcast delay (unchanged when there is none); the host's
+        monitor, if the output has one, leaves the delayed bus and is fed live."""
+        if settings.broadcast_delay_s <= 0:
+            return output
+        split_monitor = getattr(output, "split_monitor", None)
+        live = split_monitor() if split_monitor is not None else None
+        return DelayedOutput(output, settings.broadcast_delay_s, live=live)
 
     @staticmethod
     def _close_delay(output: AudioOutput) -> None:

@@ -64,6 +64,12 @@ class MonitorRecording:
             int(seconds * self.rate) * BYTES_PER_SAMPLE, timeout, "the recording stopped growing"
         )
 
+    def snapshot(self) -> np.ndarray:
+        """What has been recorded so far (the recording goes on)."""
+        with self._grew:
+            take = bytes(self._data[: len(self._data) - len(self._data) % BYTES_PER_SAMPLE])
+        return np.frombuffer(take, dtype="<f4").copy()
+
     def stop(self) -> np.ndarray:
         self._process.terminate()
         self._process.wait(timeout=10)

@@ -198,3 +198,45 @@ def test_a_lower_target_is_reached_by_shortening_pauses(line) -> None:
 
     # the first write comes right at open (no pause yet), then a 1 s pause, then a long one
     assert asyncio.run(scenario()) == [4.0, 3.0, 1.0]
+
+
+class LiveRecorder:
+    """The host's monitor: what reached it live, and when it was flushed or settled (fake time)."""
+
+    def __init__(self, time: FakeTime) -> None:
+        self.time = time
+        self.calls: list[tuple[str, float, int]] = []  # (call, when, samples)
+
+    def write(self, samples: np.ndarray) -> None:
+        self.calls.append(("write", self.time.now, len(samples)))
+
+    def flush(self) -> None:
+        self.calls.append(("flush", self.time.now, 0))
+
+    def settle(self) -> None:
+        self.calls.append(("settle", self.time.now, 0))
+
+
+def test_the_monitor_gets_the_audio_live_is_cut_by_barge_in_and_not_by_dump() -> None:
+    async def scenario():
+        time = FakeTime()
+        inner, live = TimelineInner(time), LiveRecorder(time)
+        output = DelayedOutput(inner, 5.0, clock=time.clock, sleep=time.sleep, live=live)
+        output.write(tone(1.0))
+        assert live.calls == [("write", 100.0, 1000)] and inner.writes == []  # live now, airs later
+        waiting = asyncio.get_running_loop().create_task(output.wait_played(1000))
+        await time.advance(0.5)
+        assert ("settle", 100.5, 0) not in live.calls
+        await time.advance(0.47)  # inside the last LIVE_TAIL_LEAD_S: the resampler tail goes out
+        assert [call for call, _, _ in live.calls].count("settle") == 1
+        await time.advance(0.05)
+        await waiting
+        output.write(tone(2.0))
+        await time.advance(0.5)
+        output.flush()  # barge-in: the host stops hearing it at once
+        assert live.calls[-1][:2] == ("flush", time.now)
+        flushes = len(live.calls)
+        output.dump()  # DUMP: the host already heard what airs late; nothing to cut live
+        return live.calls[flushes:]
+
+    assert asyncio.run(scenario()) == []
