@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from studio.audio import portaudio_exit
 from studio.audio.devices import AudioDeviceError, DeviceInfo
 from studio.audio.pulse import PulseControl, PulseUnavailable
 from studio.audio.streams import channels_for, open_stream
@@ -277,10 +278,11 @@ class DeviceStream:
 
 def _release(stream: Any) -> None:
     """Stop and close one PortAudio stream (on its own thread: the driver may never return)."""
-    with contextlib.suppress(Exception):
-        stream.abort()
-    with contextlib.suppress(Exception):
-        stream.close()
+    with portaudio_exit.calling(stream):
+        with contextlib.suppress(Exception):
+            stream.abort()
+        with contextlib.suppress(Exception):
+            stream.close()
 
 
 class _Opening:

@@ -6,15 +6,14 @@ device watcher after a loss); never from an audio callback.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from typing import Any
 
+from studio.audio import portaudio_exit
 from studio.audio.devices import AudioDeviceError, DeviceInfo
 from studio.audio.pulse import PulseControl
 
 Callback = Callable[..., None]
-_OPENED: weakref.WeakSet[Any] = weakref.WeakSet()  # our streams, open or not yet garbage
 
 
 def _latency(latency_ms: int) -> str | float:
@@ -38,6 +37,8 @@ def open_stream(
     """
     import sounddevice
 
+    portaudio_exit.install(sounddevice)
+
     stream_cls = sounddevice.OutputStream if device.kind == "output" else sounddevice.InputStream
     options = dict(
         samplerate=device.rate,
@@ -56,14 +57,16 @@ def open_stream(
 
             def start(stream: Any) -> None:
                 before_start()
-                stream.start()
+                with portaudio_exit.calling(stream):
+                    stream.start()
 
             return pulse.open_routed(
-                device.name, direction, lambda: _track(stream_cls(device="pulse", **options)), start
+                device.name, direction, lambda: _make(stream_cls, device="pulse", **options), start
             )
-        stream = _track(stream_cls(device=device.name, **options))
+        stream = _make(stream_cls, device=device.name, **options)
         before_start()
-        stream.start()
+        with portaudio_exit.calling(stream):
+            stream.start()
         return stream, None
     except sounddevice.PortAudioError as exc:
         raise AudioDeviceError(
@@ -82,7 +85,7 @@ def _ensure_pulse_device(sounddevice: Any) -> None:
     """
     if any(d["name"] == "pulse" for d in sounddevice.query_devices()):
         return
-    if any(not stream.closed for stream in list(_OPENED)):
+    if portaudio_exit.open_streams() or portaudio_exit.stuck():
         raise AudioDeviceError(
             "PortAudio started before the audio server and lists no 'pulse' device, and streams are "
             "open, so it cannot look again now; restart the studio with the server running"
@@ -91,10 +94,10 @@ def _ensure_pulse_device(sounddevice: Any) -> None:
     sounddevice._initialize()
 
 
-def _track(stream: Any) -> Any:
-    """Remember a stream PortAudio made for us (weakly), so a PortAudio restart can wait for it."""
-    _OPENED.add(stream)
-    return stream
+def _make(stream_cls: Any, **options: Any) -> Any:
+    """Open a stream, counted as a call in flight until PortAudio returns it, and remember it."""
+    with portaudio_exit.calling():
+        return portaudio_exit.track(stream_cls(**options))
 
 
 def channels_for(device: DeviceInfo) -> int:
