@@ -96,6 +96,12 @@ def collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
+def collection_paused() -> bool:
+    """True inside `collector_paused` (a collector of our own waits too: studio.ui.main_thread_gc)."""
+    with _pause_lock:
+        return _pauses["depth"] > 0
+
+
 def freeze_long_lived() -> None:
     """Collect once, then keep every survivor (the loaded models) out of later collections."""
     gc.collect()

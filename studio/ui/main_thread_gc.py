@@ -15,6 +15,8 @@ import gc
 
 from PySide6.QtCore import QObject, QTimer
 
+from studio.heap import collection_paused
+
 CHECK_MS = 250  # a young-generation collection takes well under a millisecond
 
 
@@ -45,6 +47,8 @@ class MainThreadCollector(QObject):
 
     def collect_due(self) -> None:
         """Collect the oldest generation whose count has passed its threshold, as Python would."""
+        if collection_paused():  # models are loading: no collections over their objects now
+            return
         counts, thresholds = gc.get_count(), gc.get_threshold()
         for generation in (2, 1, 0):
             if thresholds[generation] and counts[generation] >= thresholds[generation]:

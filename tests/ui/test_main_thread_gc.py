@@ -43,3 +43,19 @@ def test_cycles_made_on_a_worker_thread_are_collected_on_the_main_thread(qtbot):
     assert set(_Cycle.freed_on) == {threading.main_thread().name}
     assert sum(collector.collections) >= 1
     assert gc.isenabled(), "stop hands collection back to Python"
+
+
+def test_nothing_is_collected_while_the_models_load(qtbot):
+    from studio.heap import collector_paused
+
+    collector = MainThreadCollector(check_ms=60_000)  # ticks driven by hand below
+    collector.start()
+    try:
+        with collector_paused():
+            _make_cycles(5_000)  # far past the young generation's threshold
+            collector.collect_due()
+            assert collector.collections == [0, 0, 0]
+        collector.collect_due()
+        assert sum(collector.collections) == 1
+    finally:
+        collector.stop()
