@@ -111,6 +111,7 @@ class ObsBridge:
         self._queue: asyncio.Queue[tuple[float, Any] | None] | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
+        self._synced = threading.Event()  # OBS answered its status queries (tests and benches wait)
         self._attempted = threading.Event()  # the first connection attempt has ended
         self._listeners: list[Callable[[BridgeStatus], None]] = []
         self._idle: asyncio.TimerHandle | None = None
@@ -232,6 +233,8 @@ class ObsBridge:
             self.scenes.on_connected()
         if self.outputs is not None:
             await self.outputs.on_connected()
+            if self.outputs.synced.is_set():
+                self._synced.set()
 
     async def _handle(self, at: float, event: Any) -> None:
         """Carry out what one show event calls for, in the order the show published them."""
@@ -303,6 +306,10 @@ class ObsBridge:
         if self._clear_after_s > 0:
             loop = asyncio.get_running_loop()
             self._idle = loop.call_later(self._clear_after_s, self._post, (time.perf_counter(), _IdleClear()))
+
+    def wait_synced(self, timeout: float) -> bool:
+        """Block until OBS has told the bridge what it offers and whether it records (any thread)."""
+        return self._synced.wait(timeout)
 
     def wait_for_captions(self, count: int, timeout: float) -> bool:
         """Block until OBS has accepted `count` captions in all (any thread but the bridge's own)."""

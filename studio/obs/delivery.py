@@ -9,6 +9,7 @@ Threading: the bridge's "obs" thread (its asyncio loop), like the client it driv
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -39,6 +40,7 @@ class ObsOutputs:
         self._show_origin = time.perf_counter()
         self._record_origin: float | None = None
         self._open: set[str] = set()  # problems reported and not yet resolved
+        self.synced = threading.Event()  # set once a connection's status queries are answered
 
     # ----- what OBS says about itself ---------------------------------------------------------
     async def on_connected(self) -> None:
@@ -53,6 +55,7 @@ class ObsOutputs:
             log.info("OBS status query failed: %s", exc)
             return
         self._recording(bool(record.get("outputActive")), float(record.get("outputDuration") or 0) / 1000)
+        self.synced.set()
 
     def on_obs_event(self, event_type: str, data: dict) -> None:
         """OBS's own events: the stream and the recording starting and stopping."""

@@ -93,7 +93,7 @@ def test_stream_captions_and_obs_chapters_when_obs_streams_and_records(tmp_path)
             bridge = attach_obs(show, settings)
             assert bridge is not None
             async with show:
-                await asyncio.to_thread(obs.wait_for, lambda: "GetRecordStatus" in obs.kinds())
+                assert await asyncio.to_thread(bridge.wait_synced, 20)  # it knows OBS records
                 await _turn(show, events, "Roll the tape.", 1)
                 count = len(events.of(ReplyClauseStarted))
                 await asyncio.to_thread(obs.wait_for, lambda: obs.kinds().count("SendStreamCaption") > count)

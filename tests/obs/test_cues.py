@@ -75,7 +75,7 @@ def _play_rundown(obs: FakeObs, settings, tmp_path) -> Events:
         bridge = attach_obs(show, settings)
         assert bridge is not None
         async with show:
-            await _wait(obs, lambda: "GetRecordStatus" in obs.kinds())
+            assert await asyncio.to_thread(bridge.wait_synced, 20)  # it knows OBS records
             for count in range(1, 5):
                 await show.anext_segment()
                 await events.nth(SegmentChanged, count)
