@@ -283,6 +283,8 @@ def _release(stream: Any) -> None:
             stream.abort()
         with contextlib.suppress(Exception):
             stream.close()
+    if getattr(stream, "closed", True):  # a double without the flag: nothing of PortAudio to keep
+        portaudio_exit.untrack(stream)
 
 
 class _Opening:

@@ -15,14 +15,16 @@ import atexit
 import contextlib
 import sys
 import threading
-import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
 _lock = threading.Lock()
 _anonymous = 0  # calls in flight that have no stream yet (opening one)
 _streams_in_flight: dict[int, int] = {}  # id(stream) → calls in flight on it
-_opened: weakref.WeakSet[Any] = weakref.WeakSet()  # every stream made for the studio
+# Every stream made for the studio and not closed yet, held strongly: sounddevice streams have no
+# finaliser, so a running stream dropped without close() (an owner that failed half-way, collected
+# later) would leave PortAudio calling a freed callback on its own thread: a native crash.
+_opened: set[Any] = set()
 _installed = False
 
 
@@ -49,14 +51,24 @@ def calling(stream: Any = None) -> Iterator[None]:
 
 
 def track(stream: Any) -> Any:
-    """Remember a stream made for the studio (weakly); returns it."""
-    _opened.add(stream)
+    """Keep a stream made for the studio alive until it is closed; returns it."""
+    with _lock:
+        for done in [s for s in _opened if s.closed]:
+            _opened.discard(done)
+        _opened.add(stream)
     return stream
+
+
+def untrack(stream: Any) -> None:
+    """The stream is closed (or was never started): let it go."""
+    with _lock:
+        _opened.discard(stream)
 
 
 def open_streams() -> list[Any]:
     """The studio's streams not closed yet (stuck ones included)."""
-    return [stream for stream in list(_opened) if not stream.closed]
+    with _lock:
+        return [stream for stream in _opened if not stream.closed]
 
 
 def stuck() -> int:

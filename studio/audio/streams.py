@@ -6,6 +6,7 @@ device watcher after a loss); never from an audio callback.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -57,16 +58,14 @@ def open_stream(
 
             def start(stream: Any) -> None:
                 before_start()
-                with portaudio_exit.calling(stream):
-                    stream.start()
+                _start(stream)
 
             return pulse.open_routed(
                 device.name, direction, lambda: _make(stream_cls, device="pulse", **options), start
             )
         stream = _make(stream_cls, device=device.name, **options)
         before_start()
-        with portaudio_exit.calling(stream):
-            stream.start()
+        _start(stream)
         return stream, None
     except sounddevice.PortAudioError as exc:
         raise AudioDeviceError(
@@ -92,6 +91,18 @@ def _ensure_pulse_device(sounddevice: Any) -> None:
         )
     sounddevice._terminate()
     sounddevice._initialize()
+
+
+def _start(stream: Any) -> None:
+    """Start a stream; one that will not start is closed (and let go) before the error goes up."""
+    try:
+        with portaudio_exit.calling(stream):
+            stream.start()
+    except BaseException:
+        with contextlib.suppress(Exception), portaudio_exit.calling(stream):
+            stream.close()
+        portaudio_exit.untrack(stream)
+        raise
 
 
 def _make(stream_cls: Any, **options: Any) -> Any:

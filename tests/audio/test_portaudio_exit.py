@@ -54,3 +54,24 @@ def test_a_stuck_call_skips_the_termination_and_stops_only_the_free_streams():
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["aborted a free stream"]
     assert "1 audio driver call(s) never returned" in done.stderr
+
+
+def test_a_stream_dropped_unclosed_stays_alive_until_it_is_closed():
+    import gc
+    import weakref
+
+    from studio.audio import portaudio_exit
+
+    class Stream:
+        closed = False
+
+    stream = portaudio_exit.track(Stream())
+    alive = weakref.ref(stream)
+    del stream
+    gc.collect()
+    assert alive() is not None, "PortAudio could still be calling it: it must not be freed"
+    assert alive() in portaudio_exit.open_streams()
+    alive().closed = True
+    portaudio_exit.untrack(alive())
+    gc.collect()
+    assert alive() is None
