@@ -34,19 +34,28 @@ def private_studio_dirs(tmp_path, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def qt_leftovers_are_freed_on_the_main_thread(request: pytest.FixtureRequest) -> Iterator[None]:
-    """A GUI test's windows are deleted, and its garbage collected, here on the main thread.
+    """A GUI test runs without automatic garbage collection; its windows are deleted, and its
+    garbage collected, here on the main thread when it ends.
 
-    Left to a worker thread's collection, a window is handed back to the main thread and deleted
-    inside the window's application-wide key filter, which PySide 6.11 re-entered for ever (the
-    suite hung there). The app itself collects on the GUI thread (studio/ui/main_thread_gc.py).
+    Left to a worker thread's collection (the engine loading models allocates a lot), a window is
+    handed back to the main thread and deleted inside the window's application-wide key filter,
+    which PySide 6.11 re-entered for ever (the suite hung there, twice, waiting for engine_ready).
+    The app itself collects on the GUI thread only (studio/ui/main_thread_gc.py).
     """
-    yield
     if "qtbot" not in request.fixturenames:
+        yield
         return
-    from PySide6.QtCore import QCoreApplication, QEvent
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        from PySide6.QtCore import QCoreApplication, QEvent
 
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
-    gc.collect()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+        gc.collect()
+        if was_enabled:
+            gc.enable()
 
 
 class _SubscriberFailures(logging.Handler):
