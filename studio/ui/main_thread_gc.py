@@ -35,13 +35,11 @@ class MainThreadCollector(QObject):
         """Take collection over from Python (call on the main thread)."""
         self._was_enabled = gc.isenabled()
         gc.disable()
-        gc.freeze()  # what exists at start-up lives for the whole show: full collections skip it
         self._timer.start()
 
     def stop(self) -> None:
         """Hand collection back to Python as it was."""
         self._timer.stop()
-        gc.unfreeze()
         if self._was_enabled:
             gc.enable()
 
