@@ -19,6 +19,11 @@ EXAMPLE = '[[segment]]\ntitle = "Headlines"\nminutes = 4\nnotes = "Open with the
 class RundownError(ValueError):
     """The rundown file cannot be used; the message is for the user as it is."""
 
+    def __init__(self, message: str, cells: tuple[tuple[int, str], ...] = ()) -> None:
+        """`cells`: (segment index, field) of each bad value, so an editor can point at it."""
+        super().__init__(message)
+        self.cells = cells
+
 
 class Segment(BaseModel):
     """One segment of the show: what the anchor is told about it, and what it switches."""
@@ -67,16 +72,29 @@ def parse_rundown(text: str, source: str = "rundown") -> Rundown:
         raise RundownError(
             f"{source} has no [[segment]] tables; a rundown needs at least one, e.g.\n{EXAMPLE}"
         )
+    return rundown_from_data(data, source)
+
+
+def rundown_from_data(
+    data: dict[str, Any], source: str, fix: str = "fix it and load the file again"
+) -> Rundown:
+    """Validate `{"segment": [...]}` (a parsed file or an editor's rows); `fix` ends each message."""
     try:
         return Rundown.model_validate({**data, "source": source})
     except ValidationError as exc:
         # A segment that fails also makes the list "too short": only the segment's own error helps.
         errors = [e for e in exc.errors() if (e["type"], tuple(e["loc"])) != ("too_short", ("segment",))]
-        lines = [_describe(error, data) for error in errors or exc.errors()]
-        raise RundownError(f"{source}: " + "; ".join(lines)) from None
+        errors = errors or exc.errors()
+        lines = [_describe(error, data, fix) for error in errors]
+        cells = tuple(
+            (error["loc"][1], str(error["loc"][2]))
+            for error in errors
+            if len(error["loc"]) >= 3 and error["loc"][0] == "segment" and isinstance(error["loc"][1], int)
+        )
+        raise RundownError(f"{source}: " + "; ".join(lines), cells) from None
 
 
-def _describe(error: Any, data: dict[str, Any]) -> str:
+def _describe(error: Any, data: dict[str, Any], fix: str) -> str:
     """One validation error as 'segment 2 ("Weather"): minutes = -1 is invalid: …; fix it'."""
     loc = list(error["loc"])
     where = "the file"
@@ -85,7 +103,8 @@ def _describe(error: Any, data: dict[str, Any]) -> str:
         segments = data.get("segment")
         raw = segments[number] if isinstance(segments, list) and number < len(segments) else {}
         title = raw.get("title") if isinstance(raw, dict) else None
-        where = f"segment {number + 1}" + (f' ("{title}")' if isinstance(title, str) and title else "")
+        named = isinstance(title, str) and title.strip()
+        where = f"segment {number + 1}" + (f' ("{title.strip()}")' if named else "")
     field = ".".join(str(part) for part in loc) or "segment"
     if error["type"] == "missing":
         return f"{where}: field {field!r} is missing; add it (e.g. {field} = …)"
@@ -93,4 +112,4 @@ def _describe(error: Any, data: dict[str, Any]) -> str:
         known = ", ".join(Segment.model_fields) if where != "the file" else "[[segment]]"
         return f"{where}: unknown field {field!r}; remove it or fix the spelling (known: {known})"
     message = error["msg"].removeprefix("Value error, ")
-    return f"{where}: {field} = {error.get('input')!r} is invalid ({message}); fix it and load the file again"
+    return f"{where}: {field} = {error.get('input')!r} is invalid ({message}); {fix}"

@@ -299,8 +299,9 @@ class StudioWindow(QMainWindow):
         state.setValue("windowState", self.saveState())
         state.setValue("splitter", self.splitter.saveState())
         state.sync()
-        for timer in (self._refresh_timer, self._debug_timer, self.watchdog, self.gauge, self.rundown.timer):
+        for timer in (self._refresh_timer, self._debug_timer, self.watchdog, self.gauge):
             timer.stop()
+        self.rundown.stop()  # its clock poll and the rundown editor, if open
         self.safety.stop()
         self._relay.close()
         self._jobs.shutdown()

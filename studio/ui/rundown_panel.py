@@ -1,7 +1,9 @@
 """The rundown strip in the window: segment, elapsed / remaining (red when over), next, NEXT / BACK.
 
 RundownPanel is the passive view; RundownPresenter polls the show's segment clock twice a second
-(the clock is cheap and lock-protected) and turns the buttons into the show's NEXT / BACK commands.
+(the clock is cheap and lock-protected) and turns the buttons into the show's NEXT / BACK commands;
+Rundown… opens a file and Edit… the rundown editor (studio.ui.rundown_editor), both loading through
+RundownPresenter.load.
 Threading: Qt main thread; the show's commands hop onto its loop and never block.
 """
 
@@ -11,11 +13,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from studio.rundown import RundownError, SegmentClock, SegmentStatus, load_rundown
+from studio.rundown import Rundown, RundownError, SegmentClock, SegmentStatus, load_rundown
 from studio.rundown.prompt import duration
+from studio.ui.rundown_editor import RundownEditor
 
 POLL_MS = 500
 OVER_STYLE = "color: #e5484d; font-weight: bold;"
@@ -53,11 +56,12 @@ def describe(status: SegmentStatus | None) -> RundownView:
 
 
 class RundownPanel(QWidget):
-    """A one-line strip: title, clock, next, BACK, NEXT and Open…; emits what the host pressed."""
+    """A one-line strip: title, clock, next, BACK, NEXT, Open… and Edit…; emits what the host pressed."""
 
     next_requested = Signal()
     back_requested = Signal()
     open_requested = Signal()
+    edit_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         """Built empty ("No rundown"); the presenter fills it in."""
@@ -71,14 +75,17 @@ class RundownPanel(QWidget):
         self.next_button = QPushButton()
         self.open_button = QPushButton("Rundown…")
         self.open_button.setToolTip("Open a rundown TOML file ([[segment]] title, minutes, notes)")
+        self.edit_button = QPushButton("Edit…")
+        self.edit_button.setToolTip("Edit, reorder and save the rundown, and load it into the show")
         self.back_button.clicked.connect(self.back_requested.emit)
         self.next_button.clicked.connect(self.next_requested.emit)
         self.open_button.clicked.connect(self.open_requested.emit)
+        self.edit_button.clicked.connect(self.edit_requested.emit)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for widget, stretch in ((self.title, 2), (self.clock, 1), (self.next_label, 2)):
             layout.addWidget(widget, stretch)
-        for button in (self.back_button, self.next_button, self.open_button):
+        for button in (self.back_button, self.next_button, self.open_button, self.edit_button):
             layout.addWidget(button)
         self.show_view(describe(None))
 
@@ -95,16 +102,18 @@ class RundownPanel(QWidget):
 
 
 class RundownPresenter(QObject):
-    """Keeps the panel in step with the show's segment clock; NEXT / BACK / Open go to the show."""
+    """Keeps the panel in step with the show's segment clock; NEXT / BACK / Open / Edit go to the show."""
 
     def __init__(self, panel: RundownPanel, show: Any, parent: QObject | None = None) -> None:
         """`show`: the Show (its rundown commands are thread-safe); polling starts at once."""
         super().__init__(parent)
         self.panel, self.show = panel, show
         self.error: str | None = None  # why the last file did not load (shown until one does)
+        self.editor: RundownEditor | None = None  # the open rundown editor (one at a time)
         panel.next_requested.connect(self.next)
         panel.back_requested.connect(self.back)
         panel.open_requested.connect(self.choose_file)
+        panel.edit_requested.connect(self.edit)
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.refresh)
@@ -142,11 +151,49 @@ class RundownPresenter(QObject):
             self.error = str(exc)
             self.refresh()
             return self.error
+        self.load(rundown)
+        return None
+
+    def load(self, rundown: Rundown) -> str:
+        """Make `rundown` the show's (not started: START runs it); says what happened, for the editor.
+
+        The show's set_rundown always starts a rundown afresh: a place in the one that ran is not kept.
+        """
+        before = self.show.rundown_status()
         self.error = None
         self.show.set_rundown(SegmentClock(rundown))
         self.refresh()
-        return None
+        loaded = f"Loaded {len(rundown.segments)} segments into the show"
+        if before is not None and before.started and not before.ended:
+            return (
+                f"{loaded}. It starts afresh: it was on segment {before.index + 1} of {before.count}; "
+                "press START ▶, then NEXT ▶ to get back there."
+            )
+        return f"{loaded}; press START ▶ to run it."
+
+    def edit(self) -> RundownEditor:
+        """Open the rundown editor over the show's rundown (none: one example segment); one at a time."""
+        if self.editor is not None:
+            self.editor.raise_()
+            self.editor.activateWindow()
+            return self.editor
+        clock = self.show.rundown
+        rundown = clock.rundown if clock is not None else None
+        source = Path(rundown.source) if rundown is not None and rundown.source else None
+        path = source if source is not None and source.suffix == ".toml" and source.is_file() else None
+        editor = RundownEditor(rundown, self.load, self.panel.window(), path)
+        editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        editor.finished.connect(self._on_editor_closed)
+        self.editor = editor
+        editor.show()
+        return editor
+
+    def _on_editor_closed(self, _result: int) -> None:
+        """The editor closed (and deletes itself): Edit… opens a fresh one."""
+        self.editor = None
 
     def stop(self) -> None:
-        """Stop polling (the window closes)."""
+        """Stop polling and close the editor (the window closes)."""
         self.timer.stop()
+        if self.editor is not None:
+            self.editor.close()
