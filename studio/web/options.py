@@ -46,6 +46,8 @@ class WebOptions:
     audio_out_queue: int = 25  # program frames a listener may fall behind (0.5 s) before it loses some
     audio_out_max_lag: int = 250  # program frames lost while none went out (5 s): the listener is dropped
     send_buffer_bytes: int | None = 64 * 1024  # per connection, fixed: a client that stops reading shows soon
+    request_timeout_s: float = 10.0  # an HTTP request must arrive whole this soon after its first byte
+    max_connections_per_client: int = 64  # open HTTP connections one address may hold (a browser uses ~6)
 
     @property
     def scheme(self) -> str:

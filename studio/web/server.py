@@ -21,6 +21,7 @@ import uvicorn
 from studio.show import Show
 from studio.web.app import create_app
 from studio.web.context import WebContext
+from studio.web.http_guard import guarded_h11
 from studio.web.options import WebOptions
 from studio.web.status import publish_levels
 from studio.web.tokens import Role, Tokens, rotate_token
@@ -81,7 +82,9 @@ class WebServer:
             lifespan="off",
             log_level="warning",
             access_log=False,
-            http="h11",
+            http=guarded_h11(
+                self.ctx.security, self.options.request_timeout_s, self.options.max_connections_per_client
+            ),
             ws="websockets-sansio",
             ws_max_size=64 * 1024,
             server_header=False,

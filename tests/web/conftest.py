@@ -68,6 +68,15 @@ class Studio:
     mic: QueuedMicrophone
     seen: Seen
     session_log: Path
+    thread: threading.Thread | None = None  # the show's loop
+
+    def ended(self) -> Path:
+        """Stop the show and wait until it has ended: its session log is whole on disk."""
+        self.show.stop()
+        if self.thread is not None:
+            self.thread.join(WAIT_S)
+            assert not self.thread.is_alive(), "the show did not stop"
+        return self.session_log
 
     @property
     def url(self) -> str:
@@ -122,7 +131,7 @@ def start_studio(
     thread.start()
     try:
         seen.wait(ShowReady)
-        yield Studio(show, server, mic, seen, log)
+        yield Studio(show, server, mic, seen, log, thread)
     finally:
         show.stop()
         thread.join(WAIT_S)
