@@ -85,6 +85,15 @@ class MidiSurface:
         with self._lock:
             self._learning = (action, learned)
 
+    def remap(self, mapping: Mapping[str, str]) -> None:
+        """Use `mapping` (action → spec) from now on, e.g. once the window saved it; learning stops.
+
+        MidiMapError (the old mapping stays) when a spec is malformed or an action unknown.
+        """
+        controls = check_map(mapping)
+        with self._lock:
+            self._controls, self._learning = controls, None
+
     @property
     def learning(self) -> str | None:
         """The action waiting for a pad or knob (None: not learning)."""

@@ -35,15 +35,14 @@ ADDRESSES = {
     "approve": "approve",
     "drop_reply": "drop_reply",
 }
+PREFIX = "/studio"  # every address starts with it
 MAX_CLIENTS = 16  # the most recent senders that get feedback
 
 
 class OscSurface:
     """A UDP OSC server on `host:port` that turns messages into show actions and reflects mute."""
 
-    def __init__(
-        self, show: ShowControls, host: str = "127.0.0.1", port: int = 9010, prefix: str = "/studio"
-    ):
+    def __init__(self, show: ShowControls, host: str = "127.0.0.1", port: int = 9010, prefix: str = PREFIX):
         """Binds at once (OSError if the port is taken); `port` 0 picks a free one (tests)."""
         self._show, self._prefix = show, prefix.rstrip("/")
         self._clients: list[tuple[str, int]] = []

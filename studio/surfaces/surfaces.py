@@ -39,7 +39,15 @@ class Surfaces:
             with contextlib.suppress(Exception):  # a device already gone
                 port.close()
         self._ports.clear()
+        if self.midi is not None:
+            self.midi.output = None  # its port is closed: a later mute change lights nothing
         self.midi = None
+
+    def restart(self, show: ShowControls, settings: Settings) -> None:
+        """Close, then start again as `settings` ask, in place (whoever holds this object closes them)."""
+        self.close()
+        fresh = start_surfaces(show, settings)
+        self.osc, self.midi, self.problems, self._ports = fresh.osc, fresh.midi, fresh.problems, fresh._ports
 
 
 def start_surfaces(show: ShowControls, settings: Settings) -> Surfaces:

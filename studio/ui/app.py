@@ -22,6 +22,7 @@ from studio.ui.main_window import StudioWindow, window_state
 from studio.ui.obs_panel import attach_obs_panel
 from studio.ui.remote_panel import attach_remote_panel
 from studio.ui.show_thread import ShowThread
+from studio.ui.surfaces_dialog import attach_surfaces_dialog
 from studio.ui.theme import apply_theme
 from studio.voices.catalog import VoiceCatalog
 from studio.web.launch import start_web
@@ -81,6 +82,7 @@ def run_app(settings: Settings, screenshot: Path | None = None) -> int:
     for problem in surfaces.problems:
         window.console.show_status(problem, 15_000)
     keys = attach_global_keys(window, settings)  # talk/dump/mute from OBS or a game (README "Global hotkeys")
+    attach_surfaces_dialog(window, surfaces, keys)  # Studio → Control surfaces…: hotkeys, MIDI learn, OSC
     try:
         return _run(app, window, screenshot)
     finally:

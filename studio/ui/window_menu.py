@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QMainWindow, QMenu, QMenuBar
 
 Slot = Callable[[], object]
 
@@ -50,3 +50,11 @@ def build_menu(window: QMainWindow, slots: MenuSlots, debug: QAction) -> None:
     _add(window, studio_menu, "Voices…", slots.voices)
     view_menu = menu.addMenu("&View")
     view_menu.addAction(debug)
+
+
+def studio_menu(window: QMainWindow) -> QMenu | QMenuBar:
+    """The window's Studio menu (build_menu made it), where later parts add their entries; else the bar."""
+    for action in window.menuBar().actions():
+        if action.menu() is not None and action.text().replace("&", "") == "Studio":
+            return action.menu()
+    return window.menuBar()
