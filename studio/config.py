@@ -177,6 +177,9 @@ class Settings(BaseSettings):
     web_reads_per_s: float = Field(50.0, gt=0, le=10_000)  # reads per client (status, voices, metrics)
     web_enabled: bool = True  # the window serves the web layer (remote control, overlay) on loopback
     web_port: int = Field(8765, ge=0, le=65535)  # the window's web port (0: any free one)
+    # A voice on /ws/audio: False, it replaces the mic (a remote host); True, it is mixed with the mic
+    # (a guest beside the host). PUT /api/remote-input {"mix"} switches it on a running show.
+    remote_audio_mix: bool = False
 
     # Resilience: how long each stage may take before it counts as failed, and the re-checks.
     stt_timeout_s: float = Field(10.0, gt=0, le=600)  # one partial or final transcript

@@ -25,7 +25,7 @@ from studio.backends.registry import BackendStack
 from studio.config import Settings
 from studio.engine.engine import StudioEngine, TurnMode
 from studio.show.events import FileFeedFailed, MicMuteChanged, ShowEvent
-from studio.show.host_input import FrameSource, HostInput, decode_host_file
+from studio.show.host_input import FrameSource, HostInput, RemoteFeed, decode_host_file
 from studio.voices.profile import VoiceProfile
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,8 @@ class ShowCommands:
     _host: HostInput
     _publish: Callable[[ShowEvent], None]
     _apply: Callable[[Settings], Awaitable[None]]
-    _remote_input: FrameSource | None
+    _remote_input: RemoteFeed | None
+    _remote_mix: bool
     _source: Callable[[], FrameSource]
 
     def __init__(self) -> None:
@@ -130,11 +131,25 @@ class ShowCommands:
             return
         self._host.feed_file(Path(path), frames)
 
-    async def aset_remote_input(self, source: FrameSource | None) -> None:
-        """A remote host's frames in place of the show's own input from the next frame (None: back)."""
-        self._remote_input = source
+    async def aset_remote_input(self, remote: RemoteFeed | None) -> None:
+        """A remote voice heard from the next frame, alone or mixed with the mic (None: the mic alone)."""
+        self._remote_input = remote
         if self.stack is not None:
             self._host.use(self._source(), self.stack.vad.frame_samples)
+
+    async def aset_remote_mix(self, mix: bool) -> None:
+        """Mix a remote voice with the mic (a guest) or hear it in its place (a remote host)."""
+        if mix == self._remote_mix:
+            return
+        self._remote_mix = mix
+        self.note("remote_input_mode", mix=mix)
+        if self.stack is not None:
+            self._host.use(self._source(), self.stack.vad.frame_samples)
+
+    @property
+    def remote_mix(self) -> bool:
+        """Whether a remote voice is mixed with the mic (True) or replaces it (False)."""
+        return self._remote_mix
 
     async def arecheck(self) -> None:
         """Stages that are not ready check their backends now (a model was pulled, a server started)."""
@@ -174,9 +189,13 @@ class ShowCommands:
         """Stop a file feed; the mic is heard again."""
         self._host.stop_file()
 
-    def set_remote_input(self, source: FrameSource | None) -> concurrent.futures.Future[None]:
-        """The host is remote (the web layer's /ws/audio): hear `source` instead of the mic; None: the mic."""
-        return self._hop(lambda: self.aset_remote_input(source), quiet=True)
+    def set_remote_input(self, remote: RemoteFeed | None) -> concurrent.futures.Future[None]:
+        """A remote voice (the web layer's /ws/audio) is heard, alone or with the mic; None: the mic alone."""
+        return self._hop(lambda: self.aset_remote_input(remote), quiet=True)
+
+    def set_remote_mix(self, mix: bool) -> concurrent.futures.Future[None]:
+        """Mix a remote voice with the mic (a guest) or hear it in the mic's place (a remote host)."""
+        return self._hop(lambda: self.aset_remote_mix(mix))
 
     def recheck(self) -> concurrent.futures.Future[None]:
         """Re-check the stages that are degraded or down now, instead of after their backoff."""

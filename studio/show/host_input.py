@@ -14,6 +14,7 @@ import collections
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -21,6 +22,18 @@ from studio.audio.scope import SampleScope
 from studio.backends.contracts import INPUT_SAMPLE_RATE
 
 FrameSource = Callable[[int], AsyncIterator[np.ndarray]]  # frame_samples → frames
+
+
+class RemoteFeed(Protocol):
+    """A remote voice (the web layer's /ws/audio): heard alone in place of the mic, or mixed with it."""
+
+    def source(self, frame_samples: int) -> AsyncIterator[np.ndarray]:
+        """The remote's frames alone, at the pace of real time."""
+        ...
+
+    def mixed_with(self, local: FrameSource) -> FrameSource:
+        """`local`'s frames, at its pace, with the remote's audio added where it has some."""
+        ...
 
 
 async def silent_microphone(frame_samples: int) -> AsyncIterator[np.ndarray]:

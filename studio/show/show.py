@@ -29,7 +29,7 @@ from studio.show.audio import AudioFactory, ShowAudio
 from studio.show.changes import STACK_SETTINGS, plan_reload
 from studio.show.commands import ShowCommands
 from studio.show.events import FileFeedFinished, ReloadFailed, SettingsApplied, ShowEvent, ShowReady
-from studio.show.host_input import FrameSource, HostInput, silent_microphone
+from studio.show.host_input import FrameSource, HostInput, RemoteFeed, silent_microphone
 from studio.show.rundown import RundownCommands
 from studio.show.safety import SafetyCommands
 from studio.show.session import open_session
@@ -70,7 +70,9 @@ class Show(ShowCommands, RundownCommands, SafetyCommands):
         self._base_output: AudioOutput = output or ClockedOutput(settings.SAMPLE_RATE)
         self._output = self._base_output
         self._frame_source = frame_source
-        self._remote_input: FrameSource | None = None  # a remote host (web layer) in place of the mic
+        self._remote_input: RemoteFeed | None = None  # a remote voice (web layer): instead of or with the mic
+        self._remote_mix = settings.remote_audio_mix
+        self._mixed: tuple[RemoteFeed, FrameSource, FrameSource] | None = None  # (remote, local, mixed)
         self._audio = ShowAudio(audio_factory, self._publish, strict)
         self._host = HostInput(lambda path: self._publish(FileFeedFinished(path)))
         self.session_log_path = session_log
@@ -236,12 +238,19 @@ class Show(ShowCommands, RundownCommands, SafetyCommands):
         return stack
 
     def _source(self) -> FrameSource:
-        """The frame source: a remote host's, else the one given, else the devices' mic, else silence."""
-        if self._remote_input is not None:
-            return self._remote_input
-        if self._frame_source is not None:
-            return self._frame_source
-        return self._audio.current.frames if self._audio.current is not None else silent_microphone
+        """The frame source: the local one (given, else the devices' mic, else silence), replaced by a
+        remote voice, or with it mixed in (`remote_audio_mix`: a guest beside the host)."""
+        local: FrameSource = self._frame_source or (
+            self._audio.current.frames if self._audio.current is not None else silent_microphone
+        )
+        remote = self._remote_input
+        if remote is None:
+            return local
+        if not self._remote_mix:
+            return remote.source
+        if self._mixed is None or self._mixed[0] is not remote or self._mixed[1] != local:
+            self._mixed = (remote, local, remote.mixed_with(local))  # one mixer while neither changes
+        return self._mixed[2]
 
     def _program_output(self, device: Any, settings: Settings) -> AudioOutput:
         """The devices' program output (or the given one), recorded to a WAV when asked, behind
@@ -272,6 +281,8 @@ class Show(ShowCommands, RundownCommands, SafetyCommands):
         if plan.audio:
             await self._reopen_audio(settings, engine)
         engine.apply_settings(settings)
+        if settings.remote_audio_mix != old.remote_audio_mix:
+            await self.aset_remote_mix(settings.remote_audio_mix)
         await self._retime_delay(settings)
         if stack is not None or plan.supervision:
             await self._replace_stack(engine, stack or self.stack)

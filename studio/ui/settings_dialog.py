@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -106,6 +107,11 @@ class SettingsDialog(QDialog):
         form.addRow("Push-to-talk key (hold)", self.ptt)
         form.addRow("Interrupt key", self.dump)
         self._add_word_filter(form, settings)
+        self.remote_mix = QCheckBox(
+            "mixed with the mic (a guest beside you); off: in its place (you, remote)"
+        )
+        self.remote_mix.setChecked(settings.remote_audio_mix)
+        form.addRow("Remote voice (/ws/audio)", self.remote_mix)
         self._finish(form)
 
     def _finish(self, form: QFormLayout) -> None:
@@ -189,6 +195,7 @@ class SettingsDialog(QDialog):
             "interrupt_hotkey": self.dump.keySequence().toString() or self._original.interrupt_hotkey,
             "blocked_words": self._blocked_entries(),
             "blocked_word_action": self.blocked_action.currentText(),
+            "remote_audio_mix": self.remote_mix.isChecked(),
         }
 
     def changed(self) -> dict[str, Any]:

@@ -60,6 +60,14 @@ class MutedBody(Body):
     muted: StrictBool
 
 
+class RemoteInputBody(Body):
+    """How a voice on /ws/audio is heard."""
+
+    mix: StrictBool = Field(
+        description="true: mixed with the mic (a guest); false: in its place (a remote host)"
+    )
+
+
 class SayBody(Body):
     """A typed host line."""
 
@@ -154,6 +162,12 @@ def _add_commands(api: APIRouter, ctx: WebContext) -> None:
     async def interrupt() -> dict[str, Any]:
         """Silence the anchor now (DUMP)."""
         return {"interrupted": bool(await run_command(show.interrupt()))}
+
+    @api.put("/remote-input")
+    async def remote_input(body: RemoteInputBody) -> dict[str, Any]:
+        """A voice on /ws/audio mixed with the mic (a guest) or in its place (a remote host)."""
+        await run_command(show.set_remote_mix(body.mix))
+        return {"mix": show.remote_mix}
 
     @api.post("/say")
     async def say(body: SayBody) -> dict[str, Any]:

@@ -97,7 +97,7 @@ def router(ctx: WebContext) -> APIRouter:
         try:
             _check_format(rate, frame)
             connection = await _open(ctx, desk, websocket, client, send != "0")
-            await _send_text(websocket, _hello(connection))
+            await _send_text(websocket, _hello(ctx, connection))
             await _pump(ctx, desk, connection)
             code, reason = 1000, "stream ended"
         except Closing as closing:
@@ -138,12 +138,12 @@ async def _open(
         connection.buffer = JitterBuffer(on_count=ctx.metrics.audio_in)
         connection.remote = RemoteInput(connection.buffer, o.audio_slack_ms / 1000.0)
         try:
-            await run_command(ctx.show.set_remote_input(connection.remote.source))
+            await run_command(ctx.show.set_remote_input(connection.remote))
         except HTTPException as exc:
             desk.talker = None
             desk.tap.unlisten(connection.listener)
             raise Closing(CLOSE_TRY_LATER, f"the show cannot take a remote host now: {exc.detail}") from None
-        ctx.show.note("remote_input", connected=True, client=client)
+        ctx.show.note("remote_input", connected=True, client=client, mix=ctx.show.remote_mix)
     ctx.hub.publish({"type": "remote_audio", "state": "joined", "input": talks, "client": client})
     return connection
 
@@ -162,7 +162,7 @@ async def _close(ctx: WebContext, desk: AudioDesk, connection: _Connection, reas
     ctx.hub.publish({**left, "reason": reason[:120], **_stats(connection)})
 
 
-def _hello(connection: _Connection) -> dict[str, Any]:
+def _hello(ctx: WebContext, connection: _Connection) -> dict[str, Any]:
     """The first message: the wire format and whether this client is the host input."""
     return {
         "type": "hello",
@@ -171,6 +171,7 @@ def _hello(connection: _Connection) -> dict[str, Any]:
         "frame_bytes": FRAME_BYTES,
         "header": "uint32le sequence",
         "input": connection.buffer is not None,
+        "mixed_with_mic": ctx.show.remote_mix,
     }
 
 

@@ -1,18 +1,21 @@
-"""A remote host's audio as the show's frame source: the jitter buffer read at the show's pace.
+"""A remote voice as the show's input: the jitter buffer read at the show's pace, alone or mixed.
 
-A whole engine frame is handed on the moment it is contiguous in the buffer (no added delay);
-when the remote falls more than `slack_s` behind real time, silence is handed instead, so the
-show's input keeps its steady pace whatever the client does. A client that sends faster than
-real time is held back by the frame-rate limit in front of the buffer.
-Threading: `frames` is an async generator on the show's loop; the buffer's wake-up comes from
-the web loop through `call_soon_threadsafe`.
+Alone (a remote host, `source`): a whole engine frame is handed on the moment it is contiguous in
+the buffer (no added delay); when the remote falls more than `slack_s` behind real time, silence is
+handed instead, so the show's input keeps its steady pace whatever the client does.
+Mixed (a guest beside the host, `mixed_with`): the local mic sets the pace; each of its frames gets
+the remote's next frame added once `slack_s` of the remote's audio is buffered (the cushion that
+absorbs network jitter), and the cushion is built again after the remote runs dry.
+A client that sends faster than real time is held back by the frame-rate limit in front of the buffer.
+Threading: the generators run on the show's loop; the buffer's wake-up comes from the web loop
+through `call_soon_threadsafe`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import numpy as np
 
@@ -30,8 +33,31 @@ class RemoteInput:
         self.frames_out = 0
 
     def source(self, frame_samples: int) -> AsyncIterator[np.ndarray]:
-        """The frame source to hand to `Show.set_remote_input`."""
+        """The remote's frames alone, at the pace of real time (a remote host in the mic's place)."""
         return self._frames(frame_samples)
+
+    def mixed_with(
+        self, local: Callable[[int], AsyncIterator[np.ndarray]]
+    ) -> Callable[[int], AsyncIterator[np.ndarray]]:
+        """`local`'s frames at its pace with the remote's added (a guest beside the host)."""
+        return lambda frame_samples: self._mixed(local, frame_samples)
+
+    async def _mixed(
+        self, local: Callable[[int], AsyncIterator[np.ndarray]], frame_samples: int
+    ) -> AsyncIterator[np.ndarray]:
+        """Each local frame plus the remote's next one, once a cushion of `slack_s` is buffered."""
+        cushion = frame_samples + round(self.slack_s * INPUT_SAMPLE_RATE)
+        flowing = False
+        async with contextlib.aclosing(local(frame_samples)) as frames:  # type: ignore[type-var]
+            async for frame in frames:
+                if not flowing:
+                    flowing = self.buffer.ready_samples >= cushion
+                if flowing:
+                    flowing = self.buffer.ready_samples >= frame_samples  # run dry: build the cushion again
+                    remote = self.buffer.take_forced(frame_samples)
+                    frame = np.clip(frame + remote, -1.0, 1.0).astype(np.float32, copy=False)
+                self.frames_out += 1
+                yield frame
 
     async def _frames(self, frame_samples: int) -> AsyncIterator[np.ndarray]:
         """Frames as soon as they are here; silence once the remote is `slack_s` late."""

@@ -63,6 +63,7 @@ class StatusTracker:
             "voice": show.voice.name,
             "mode": engine.mode if engine is not None else show.settings.turn_mode,
             "muted": show.mic_muted,
+            "remote_audio_mix": show.remote_mix,
             "on_air": self.on_air,
             "turns": self.turns,
             "last_latency_ms": self.last_latency_ms,
