@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -61,9 +61,16 @@ class AudioDesk:
     tap: ProgramTap
     limiter: RateLimiter
     talker: object | None = None
+    connections: set[_Connection] = field(default_factory=set)
+
+    def revoke(self, reason: str) -> None:
+        """Close every connection: the control token they were opened with was rotated."""
+        for connection in self.connections:
+            connection.revoked_reason = reason
+            connection.revoked.set()
 
 
-@dataclass
+@dataclass(eq=False)  # one per socket: kept in the desk's set by identity
 class _Connection:
     """One client's parts: its socket, its jitter buffer (when it talks) and its program queue."""
 
@@ -72,6 +79,8 @@ class _Connection:
     listener: Listener
     buffer: JitterBuffer | None = None
     remote: RemoteInput | None = None
+    revoked: asyncio.Event = field(default_factory=asyncio.Event)
+    revoked_reason: str = ""
 
 
 def router(ctx: WebContext) -> APIRouter:
@@ -81,6 +90,7 @@ def router(ctx: WebContext) -> APIRouter:
     tap = ProgramTap(lambda: ctx.show.output, lambda n: ctx.metrics.audio_frames.labels("out", "lost").inc(n))
     limiter = RateLimiter({"frames": (o.audio_frames_per_s, float(o.audio_burst_frames))})
     desk = AudioDesk(tap, limiter)
+    ctx.revokers.append(lambda role, reason: desk.revoke(reason) if role == "control" else None)
 
     @routes.websocket("/ws/audio")
     async def audio(
@@ -132,6 +142,7 @@ async def _open(
     if talks and desk.talker is not None:
         raise Closing(CLOSE_TRY_LATER, "another client holds the remote host input; try again later")
     connection = _Connection(websocket, client, desk.tap.listen(o.audio_out_queue, o.audio_out_max_lag))
+    desk.connections.add(connection)
     ctx.metrics.audio_clients.set(desk.tap.listeners)
     if talks:
         desk.talker = connection
@@ -141,6 +152,7 @@ async def _open(
             await run_command(ctx.show.set_remote_input(connection.remote))
         except HTTPException as exc:
             desk.talker = None
+            desk.connections.discard(connection)
             desk.tap.unlisten(connection.listener)
             raise Closing(CLOSE_TRY_LATER, f"the show cannot take a remote host now: {exc.detail}") from None
         ctx.show.note("remote_input", connected=True, client=client, mix=ctx.show.remote_mix)
@@ -150,6 +162,7 @@ async def _open(
 
 async def _close(ctx: WebContext, desk: AudioDesk, connection: _Connection, reason: str) -> None:
     """Leave the listeners; give the host input back to the show's own mic; say so on /ws/events."""
+    desk.connections.discard(connection)
     desk.tap.unlisten(connection.listener)
     ctx.metrics.audio_clients.set(desk.tap.listeners)
     talked = desk.talker is connection
@@ -181,6 +194,7 @@ async def _pump(ctx: WebContext, desk: AudioDesk, connection: _Connection) -> No
         asyncio.create_task(_receive(ctx, desk, connection), name="audio-receive"),
         asyncio.create_task(_send(ctx, connection), name="audio-send"),
         asyncio.create_task(_lagging(connection.listener), name="audio-lag"),
+        asyncio.create_task(_revoked(connection), name="audio-revoked"),
     ]
     error = (await first_to_finish(tasks)).exception()
     if error is not None:
@@ -242,6 +256,12 @@ async def _lagging(listener: Listener) -> None:
         f"not reading the program audio: {listener.lost_since_sent} frames lost",
         "slow_audio",
     )
+
+
+async def _revoked(connection: _Connection) -> None:
+    """Raise Closing once the token this connection was opened with is rotated."""
+    await connection.revoked.wait()
+    raise Closing(CLOSE_POLICY, connection.revoked_reason)
 
 
 def _stats(connection: _Connection) -> dict[str, Any]:

@@ -6,7 +6,8 @@ Threading: built before the server starts; its parts are used on the web loop (s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from studio.show import Show
@@ -31,6 +32,14 @@ class WebContext:
     metrics: StudioMetrics
     security: SecurityLog
     tokens: Tokens  # in force now: starts as the options' tokens, replaced when one is rotated
+    # Routes that hold connections open register here: `(role, reason)` closes those opened with it.
+    revokers: list[Callable[[str, str], None]] = field(default_factory=list)
+
+    def revoke(self, role: str, reason: str) -> None:
+        """Close every stream opened with a `role` token (it was rotated): events, audio (web loop)."""
+        self.hub.drop_role(role, reason)
+        for revoker in self.revokers:
+            revoker(role, reason)
 
     def catalog(self) -> VoiceCatalog:
         """The voices the studio can use (read fresh: the host may add one while the show runs)."""

@@ -121,11 +121,11 @@ class WebServer:
 
     def rotate(self, role: Role) -> Tokens:
         """A new `role` token, kept and in force at once: the old one is refused from the next
-        request, and event streams opened with it are closed (TokenError: cannot; nothing changed)."""
+        request; event and audio streams opened with it are closed (TokenError: cannot; nothing changed)."""
         settings = self.ctx.show.settings
         self.ctx.tokens = rotate_token(settings, role, self.options.token_file)
         if self._loop is not None:
-            self.call(lambda: self.ctx.hub.drop_role(role, f"the {role} token was rotated"))
+            self.call(lambda: self.ctx.revoke(role, f"the {role} token was rotated"))
         return self.ctx.tokens
 
     def call(self, function: Callable[[], T]) -> concurrent.futures.Future[T]:

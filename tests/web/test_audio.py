@@ -6,11 +6,13 @@ test_audio_hostile.py; the jitter buffer's own rules in test_jitter.py.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from studio.engine.events import TranscriptUpdated, TurnCompleted
 from tests.show.doubles import QUESTION, quiet, tone
-from tests.web.audioclient import frames_of, loud_program_frame, open_audio, stats_until, wire
+from tests.web.audioclient import close_of, frames_of, loud_program_frame, open_audio, stats_until, wire
 from tests.web.conftest import Studio
 
 
@@ -47,3 +49,15 @@ def test_out_of_order_frames_are_reordered_duplicates_and_late_ones_dropped_gaps
             remote.send(wire(seq))
         stats = stats_until(remote, lambda s: s["late"] == 1)
     assert (stats["received"], stats["concealed"], stats["held"]) == (6, 1, 0)
+
+
+def test_rotating_the_control_token_closes_the_audio_streams_opened_with_it(studio: Studio, tmp_path) -> None:
+    studio.server.options = replace(studio.server.options, token_file=tmp_path / "web-tokens.json")
+    with open_audio(studio) as talker, open_audio(studio, query="&send=0") as listener:
+        talker.send(wire(0))
+        stats_until(talker, lambda s: s["received"] == 1)
+        studio.server.rotate("control")
+        closes = [close_of(talker), close_of(listener)]
+    assert closes == [(1008, "the control token was rotated")] * 2
+    studio.speak()  # the host's own mic is heard again
+    assert studio.seen.wait(TurnCompleted).transcript == QUESTION
