@@ -5,7 +5,8 @@ Works with our host (`ai-anchor-studio host higgs`) and with Boson's `higgs-audi
 otherwise in `X-Sample-Rate`), streamed; chunks are yielded as they arrive. The voice is the
 profile's content key on our host, which gets the reference clip uploaded when it lacks it
 (studio.backends.higgs_voices), or the profile's name on Boson's server (a preset of that name:
-`host export-voices`).
+`host export-voices`). `ensure_voice` is the stage's readiness check of the current voice (the
+supervisor calls it before the stage says "ready" and after each voice switch).
 `[SPEAKER0]`/`[SPEAKER1]` line tags pass through untouched. Closing the iterator (barge-in)
 closes the HTTP response, which stops the synthesis on the server. The model id sent is the one
 the server serves (`GET /v1/models`): Boson's image serves `higgs-audio-v2-generation-3B-base`
@@ -21,9 +22,9 @@ import httpx
 import numpy as np
 
 from studio.backends.contracts import AudioChunk, BackendInfo
-from studio.backends.higgs_voices import HostVoices
+from studio.backends.higgs_voices import HostVoices, unavailable_reason
 from studio.backends.openai_http import ServerError, bearer, client_timeout, raise_for_answer, unreachable
-from studio.backends.readiness import NotReady, passes
+from studio.backends.readiness import VOICE_ACTION, NotReady, passes
 from studio.backends.served_models import ModelResolver, api_root
 from studio.config import Settings
 from studio.voices.profile import VoiceProfile
@@ -96,6 +97,17 @@ class HiggsSynthesizer:
             await self._served.refresh()
         except (ConnectionError, ServerError) as exc:
             raise NotReady(str(exc)) from None
+
+    async def ensure_voice(self, voice: VoiceProfile) -> None:
+        """The server has `voice` (uploaded now if it lacked it), so a "ready" stage can speak it;
+        else NotReady: amber with the voice and the fix, or down when the server is unreachable."""
+        try:
+            await self._voices.ensure(voice)
+        except httpx.TransportError as exc:
+            raise NotReady(str(unreachable("higgs-audio", self._url, exc, FIX))) from None
+        except (ServerError, ValueError) as exc:  # refused, too big, server error, unreadable clip
+            reason = unavailable_reason(voice, f"higgs-audio at {self._url}", str(exc))
+            raise NotReady(reason, state="degraded", action=VOICE_ACTION) from None
 
     async def health(self) -> bool:
         """True when the speech server answers and serves the model."""

@@ -5,7 +5,9 @@ client asks whether the host already has the profile's content key (studio.voice
 uploads the clip only when it does not; the host keeps it by that key, so a profile created or
 edited in the studio speaks on a host on another machine without restarting it. A host that takes
 no uploads (Boson's image, voices from its presets) is asked for the profile's name, as before.
-A 401/403 says to set HIGGS_AUDIO_API_KEY to the host's token.
+A 401/403 says to set HIGGS_AUDIO_API_KEY to the host's token. `ensure` is the TTS stage's
+readiness check of the current voice: it uploads like `voice_id`, but a profile with a reference
+clip that cannot be read or sent raises `VoiceUnavailable` instead of falling back to the name.
 Threading: coroutines on the engine loop (httpx async); the clip is read in a worker thread.
 """
 
@@ -24,6 +26,30 @@ from studio.voices.travel import VoiceUpload
 log = logging.getLogger(__name__)
 REFUSED = (401, 403)
 NOT_IMPLEMENTED = 501
+
+
+class VoiceUnavailable(ServerError):
+    """A profile meant to be cloned whose reference clip the host does not have and cannot be given."""
+
+
+def reference_problem(profile: VoiceProfile) -> str | None:
+    """Why the profile's reference clip cannot be sent; None for a clonable or a stock voice (no clip)."""
+    clip = profile.reference_audio
+    if clip is None:
+        return None
+    if not Path(clip).is_file():
+        return f"its reference clip {clip} is missing"
+    if not profile.reference_transcript.strip():
+        return "its reference clip has no transcript"
+    return None
+
+
+def unavailable_reason(profile: VoiceProfile, where: str, cause: str) -> str:
+    """The stage's reason when a voice cannot be made available: the voice, the host, why, the fix."""
+    return (
+        f"voice {profile.name!r} is not on {where} and could not be uploaded: {cause}; "
+        "record a reference in the voice manager or check the host"
+    )
 
 
 def _fingerprint(profile: VoiceProfile) -> tuple | None:
@@ -72,6 +98,13 @@ class HostVoices:
             return profile.name
         self._on_host.add(key)
         return key
+
+    async def ensure(self, profile: VoiceProfile) -> str:
+        """`voice_id`, but a clip that cannot be read or sent raises VoiceUnavailable (stock voices pass)."""
+        problem = reference_problem(profile)
+        if problem is not None:
+            raise VoiceUnavailable(problem)
+        return await self.voice_id(profile)
 
     def forget(self, voice_id: str) -> None:
         """The host said it does not know this voice (its cache was wiped): upload again next time."""

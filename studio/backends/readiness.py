@@ -3,6 +3,10 @@
 A backend that talks to a server offers `async preflight()`, which raises `NotReady` with the
 reason and the fix; the stack starts that stage degraded or down instead of failing, and the
 stage's health re-checks (the same preflight) turn it ready once the server or model appears.
+A speech backend whose server must hold the voice (higgs) also offers `async ensure_voice(voice)`:
+the supervisor runs it with the current voice before the TTS stage says "ready", after a voice
+switch, and in every re-check; it raises `NotReady` (amber, action VOICE_ACTION) when the voice
+cannot be made available.
 Threading: coroutines on the engine loop; `NotReady` is a plain exception.
 """
 
@@ -10,7 +14,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+from studio.voices.profile import VoiceProfile
+
 NotReadyState = Literal["degraded", "down"]
+VOICE_ACTION = "voice"  # NotReady.action: the fix is in the voice manager (the stage stays amber meanwhile)
 
 
 class NotReady(RuntimeError):
@@ -28,6 +35,18 @@ async def passes(backend: object) -> bool:
         return True
     try:
         await check()
+    except NotReady:
+        return False
+    return True
+
+
+async def voice_passes(backend: object, voice: VoiceProfile) -> bool:
+    """True when `backend` needs no voice on its server or `ensure_voice` makes it available now."""
+    check = getattr(backend, "ensure_voice", None)
+    if check is None:
+        return True
+    try:
+        await check(voice)
     except NotReady:
         return False
     return True

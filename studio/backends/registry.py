@@ -3,8 +3,9 @@
 A stage that cannot load, or whose server does not serve its model yet (`preflight`), never stops
 the build: it is listed in `BackendStack.problems` (reason, light, in-app fix) and, when it could
 not even be created, stands in as `Unavailable`; the supervisor starts it degraded or down and
-turns it ready once its health check passes. `require_ready` is for batch runs that must not
-start degraded.
+turns it ready once its health check passes. A TTS backend whose server must hold the voice
+(`ensure_voice`) is not reported "ready" here: the supervisor checks the current voice first.
+`require_ready` is for batch runs that must not start degraded.
 Threading: `build_stack` runs on the caller's asyncio loop; each factory (which may load a model
 for seconds) runs in a worker thread so the loop — and the GUI above it — stays responsive.
 Factories import their heavy libraries lazily, so a missing optional extra only fails that stage.
@@ -243,8 +244,9 @@ async def build_stack(settings: Settings, on_progress: ProgressCallback | None =
         backend, problem = await load_stage(stage, names[stage], settings)
         if problem is not None:
             problems[stage] = problem  # announced with its reason when the stack is supervised
-        elif on_progress:
+        elif on_progress and getattr(backend, "ensure_voice", None) is None:
             on_progress(stage, backend.info.name, "ready")
+        # else: a speech server that must hold the voice; the supervisor says "ready" once it does
         return backend
 
     loaded = await asyncio.gather(*(load(stage) for stage in STAGES))

@@ -99,6 +99,12 @@ class Unavailable:
         own = getattr(self.loaded, "health", None)
         return await own() if own is not None else await passes(self.loaded)
 
+    async def ensure_voice(self, voice: VoiceProfile) -> None:
+        """The loaded backend's voice check, if it has one (until it loads, `health` fails anyway)."""
+        check = getattr(self.loaded, "ensure_voice", None)
+        if check is not None:
+            await check(voice)
+
     async def aclose(self) -> None:
         closer = getattr(self.loaded, "aclose", None)
         if closer is not None:

@@ -80,8 +80,11 @@ class AnchorSide:
 
     def set_voice(self, voice: VoiceProfile) -> None:
         """Switch the anchor's voice and persona; the reply in progress keeps the old one."""
+        changed = voice != self._voice
         self._voice = voice
         self.conversation.system_prompt = self._system_prompt(voice)
+        if changed:  # the TTS server must hold the new voice before the stage stays green
+            self.supervisor.voice_changed()
 
     def _system_prompt(self, voice: VoiceProfile) -> str:
         """The voice's persona plus the show-wide instructions from the settings."""

@@ -1,5 +1,7 @@
 """Puts a whole backend stack under supervision and says which fallbacks are in use right now.
 
+The TTS stage of a backend whose server must hold the voice says "ready" only once the current
+voice is there (studio.engine.supervisor_voice); `voice_changed` checks a newly chosen voice.
 Threading: built and used on the engine loop (health re-checks are tasks on that loop).
 """
 
@@ -20,6 +22,7 @@ from studio.engine.supervisor_backends import (
 )
 from studio.engine.supervisor_checks import probe_for
 from studio.engine.supervisor_fallbacks import PersonaLines
+from studio.engine.supervisor_voice import VoiceCheck, with_voice
 from studio.voices.profile import VoiceProfile
 
 #: What the audience gets while a stage is degraded (shown in the status detail and the session log).
@@ -48,6 +51,7 @@ class StackSupervisor:
         self.health: dict[str, StageHealth] = {}
         self.persona_lines = PersonaLines(voice)
         self._problems: dict[str, object] = {}  # the wrapped stack's start problems, until each recovers
+        self.voice_check: VoiceCheck | None = None  # the TTS server holds the current voice (set by wrap)
 
     def _published(self, event: StageStatusChanged) -> None:
         """Publish; a stage that is ready again no longer has a start problem (a re-wrap keeps it ready)."""
@@ -57,11 +61,12 @@ class StackSupervisor:
 
     def _health(self, stage: str, backend: object, timeout: float) -> StageHealth:
         s = self._settings
+        probe = probe_for(stage, backend, self._voice)
         health = StageHealth(
             stage,
             backend.info.name,  # type: ignore[attr-defined]
             FALLBACKS[stage],
-            probe_for(stage, backend, self._voice),
+            with_voice(probe, backend, self._voice) if stage == "tts" else probe,
             self._published,
             check_timeout=timeout,
             first_check_s=s.health_check_s,
@@ -77,7 +82,17 @@ class StackSupervisor:
         wrapped = self._wrap(stack)
         for stage, problem in list(stack.problems.items()):
             self.health[stage].not_ready(problem.state, problem.reason, problem.action)
+        self.voice_check = VoiceCheck(
+            stack.tts, self.health["tts"], self._voice, self._published, self._settings.tts_timeout_s
+        )
+        if not self.health["tts"].bypassed:  # else its re-checks include the voice
+            self.voice_check.start()
         return wrapped
+
+    def voice_changed(self) -> None:
+        """The anchor's voice changed: make sure the TTS server has the new one (loop only)."""
+        if self.voice_check is not None:
+            self.voice_check.start()
 
     def _wrap(self, stack: BackendStack) -> BackendStack:
         s = self._settings
@@ -122,6 +137,8 @@ class StackSupervisor:
                 health.check_now()
 
     async def aclose(self) -> None:
-        """Stop every stage's background re-checks."""
+        """Stop every stage's background re-checks (and a voice check in flight)."""
+        if self.voice_check is not None:
+            await self.voice_check.aclose()
         for health in self.health.values():
             await health.aclose()
