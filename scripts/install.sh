@@ -22,6 +22,8 @@ if [ "$with_test" = 1 ]; then
   packages+=(xdotool x11-utils)
   # Real OBS Studio for the OBS bridge's one real-OBS test (~20 s; obs-websocket is built in).
   packages+=(obs-studio libgl1-mesa-dri libegl-mesa0)
+  # ffmpeg receives OBS's RTMP stream and reads its CEA-608 captions back (tests/obs).
+  packages+=(ffmpeg)
   # The web pages in a real browser (tests/web/test_browser.py: Playwright over Debian's chromium).
   packages+=(chromium)
 fi
