@@ -20,6 +20,8 @@ if [ "$with_test" = 1 ]; then
   packages+=(espeak-ng sox pulseaudio xvfb xauth)
   # Global hotkeys under Xvfb: xdotool types through XTEST while xmessage has the focus.
   packages+=(xdotool x11-utils)
+  # Wayland global hotkeys: a private dbus-daemon carries the test's desktop portal (tests/portal_service.py).
+  packages+=(dbus)
   # Real OBS Studio for the OBS bridge's one real-OBS test (~20 s; obs-websocket is built in).
   packages+=(obs-studio libgl1-mesa-dri libegl-mesa0)
   # ffmpeg receives OBS's RTMP stream and reads its CEA-608 captions back (tests/obs).

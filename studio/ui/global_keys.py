@@ -1,11 +1,12 @@
 """The window's global hotkeys: started over its show, said in the status bar, rebound on new settings.
 
-The grabbing itself is Qt-free (studio.surfaces.global_hotkeys, its own thread on X11). This adds
-a permanent status-bar label that says which keys work while another window has focus, or
-clearly that only the window's own keys do (Wayland without the portal, no X display, keys held
-by another program), and re-grabs when the settings dialog changes a binding.
+The grabbing itself is Qt-free (studio.surfaces.global_hotkeys: its own thread on X11, the desktop
+portal's GlobalShortcuts on Wayland). This adds a permanent status-bar label that says which keys
+work while another window has focus, that the desktop is being asked, or clearly that only the
+window's own keys do (no portal, the user cancelled its dialog, no X display, keys held by another
+program), and re-grabs when the settings dialog changes a binding.
 Threading: Qt main thread; the hotkeys' own thread reaches the show directly (its commands are
-thread-safe), never this window.
+thread-safe) and this window only through the queued `portal_changed` signal.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel, QMainWindow
 
 from studio.config import Settings
@@ -22,13 +23,15 @@ from studio.surfaces.hotkey_bindings import hotkey_settings
 from studio.ui import theme
 
 WAYLAND = (
-    "Wayland: no program may grab keys, and the desktop portal's GlobalShortcuts is not wired yet "
+    "Wayland: no program may grab keys; global keys need the desktop portal's GlobalShortcuts "
     '(README "Global hotkeys"), so only the window\'s own keys work; OSC and MIDI work everywhere'
 )
 
 
 class GlobalKeys(QObject):
     """Owns one show's global hotkeys and the status-bar label that tells the host about them."""
+
+    portal_changed = Signal()  # emitted on "hotkeys-portal": the desktop bound the keys, or did not
 
     def __init__(
         self,
@@ -46,29 +49,43 @@ class GlobalKeys(QObject):
         self.label.setObjectName("global_keys")
         window.statusBar().addPermanentWidget(self.label)
         self._settings, self._closed = settings, False
+        self.portal_changed.connect(self._portal_changed)  # queued: it is emitted on another thread
         self.summary = ""  # one line: what works, or why only in-window keys do
         self.hotkeys = self._start(settings)
 
     def _start(self, settings: Settings) -> GlobalHotkeys:
         """Grab the settings' chords and say what works."""
-        hotkeys = start_global_hotkeys(self._show, settings, self._environ, display=self._display)
+        hotkeys = start_global_hotkeys(
+            self._show, settings, self._environ, display=self._display, on_change=self.portal_changed.emit
+        )
         self._paint(hotkeys)
         return hotkeys
 
     def _paint(self, hotkeys: GlobalHotkeys) -> None:
-        """'Global keys: X11' with the chords in the tooltip, or 'Only in-window keys' and why."""
-        lines = [f"{b.action}: {b.chord.text}{' (hold)' if b.hold else ''}" for b in hotkeys.active]
-        problems = list(hotkeys.problems)
-        if hotkeys.kind == "wayland" and hotkeys.x11 is None and hotkeys.bindings:
-            problems.insert(0, WAYLAND)
+        """'Global keys: X11' (or: desktop portal), keys in the tooltip; or 'Only in-window keys' and why."""
+        lines = [f"{b.action}: {hotkeys.trigger(b)}{' (hold)' if b.hold else ''}" for b in hotkeys.active]
+        problems = hotkeys.all_problems
         if hotkeys.active:
-            self.label.setText("⌨ Global keys: X11")
+            how = "X11" if hotkeys.x11 is not None else "desktop portal"
+            self.label.setText(f"⌨ Global keys: {how}")
             self.label.setStyleSheet(f"color: {theme.GOOD};")
+        elif hotkeys.asking:
+            self.label.setText("⌨ Global keys: asking the desktop…")
+            self.label.setStyleSheet(f"color: {theme.DEGRADED};")
         else:
             self.label.setText("⌨ Only in-window keys")
             self.label.setStyleSheet(f"color: {theme.DEGRADED};")
+            if hotkeys.kind == "wayland" and hotkeys.bindings:
+                problems.append(WAYLAND)
         self.label.setToolTip("\n".join(lines + problems) or "no global hotkeys bound")
-        self.summary = hotkeys.summary() if hotkeys.active or not problems else problems[0]
+        self.summary = hotkeys.summary() if hotkeys.active or hotkeys.asking or not problems else problems[0]
+
+    def _portal_changed(self) -> None:
+        """The desktop portal answered (Qt main thread): repaint, and say the outcome in the status bar."""
+        if self._closed:
+            return
+        self._paint(self.hotkeys)
+        self._window.statusBar().showMessage(self.summary, 15_000)
 
     def settings_changed(self, settings: Settings) -> None:
         """New settings: grab again only when a binding or the switch changed."""

@@ -3,7 +3,10 @@
 The studio window runs over a fast show (tests/ui/conftest.py); its global keys grab on a private
 Xvfb display where an xmessage window is focused, and xdotool types through XTEST as a keyboard
 would. Talk (held, with a key repeat in the middle), dump, mute and approve reach the show; the
-focus never leaves the other window. Nothing sleeps: every step waits on a signal or a condition.
+focus never leaves the other window. On Wayland the same show is driven through the desktop
+portal's GlobalShortcuts, spoken on a private D-Bus bus (tests/portal_service.py), and the status
+bar says what the desktop bound or why only in-window keys work. Nothing sleeps: every step waits
+on a signal or a condition.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import pytest
 
 from studio.config import load_settings
 from studio.ui.global_keys import WAYLAND, GlobalKeys, attach_global_keys
+from tests.portal_service import FakePortal, private_bus
 from tests.show.doubles import CountingStackFactory, tone
 from tests.xserver import XDesktop, xvfb
 
@@ -113,8 +117,45 @@ def test_wayland_and_no_display_say_only_in_window_keys_work(qtbot, studio):
         window, window.engine.show, window.settings, environ={"WAYLAND_DISPLAY": "wayland-0"}
     )
     assert wayland.label.text() == "⌨ Only in-window keys" and WAYLAND in wayland.label.toolTip()
-    assert wayland.hotkeys.kind == "wayland"
+    assert wayland.hotkeys.kind == "wayland" and "no D-Bus session bus" in wayland.summary
     nothing = GlobalKeys(window, window.engine.show, window.settings, environ={})
     assert nothing.label.text() == "⌨ Only in-window keys" and "no X11 or Wayland" in nothing.summary
     off = GlobalKeys(window, window.engine.show, load_settings(global_hotkeys_enabled=False), environ={})
     assert "global_hotkeys_enabled = false" in off.label.toolTip()
+
+
+def test_wayland_portal_shortcuts_drive_talk_and_dump_and_a_cancel_is_said(qtbot, studio):
+    window, mic = studio(stack_factory=CountingStackFactory(LONG_REPLY), turn_mode="push_to_talk")
+    with private_bus() as bus:
+        portal = FakePortal(bus, triggers={"dump": "Super+D"})
+        environ = {"WAYLAND_DISPLAY": "wayland-0", "DBUS_SESSION_BUS_ADDRESS": bus}
+        keys = GlobalKeys(window, window.engine.show, window.settings, environ=environ)
+        try:
+            qtbot.waitUntil(lambda: keys.label.text() == "⌨ Global keys: desktop portal", timeout=10_000)
+            assert "talk: CTRL+ALT+SHIFT+space (hold)" in keys.label.toolTip()
+            assert "dump: Super+D" in keys.label.toolTip()  # the desktop chose another trigger: shown
+            assert window.statusBar().currentMessage().startswith("global hotkeys (desktop portal): talk")
+
+            with qtbot.waitSignal(window.engine.host_speech_started, timeout=30_000):
+                portal.activate("talk")
+            mic.say(tone(0.8))  # the host speaks while talk is held
+            qtbot.waitUntil(mic.finished.is_set, timeout=20_000)
+            with qtbot.waitSignal(window.engine.reply_clause_started, timeout=30_000):
+                portal.deactivate("talk")
+            with qtbot.waitSignal(window.engine.turn_completed, timeout=30_000) as done:
+                portal.activate("dump")
+            assert done.args[0].interrupted
+            assert keys.hotkeys.delivered == [("talk", True), ("talk", False), ("dump", True)]
+        finally:
+            keys.close()
+            portal.close()
+
+        cancelling = FakePortal(bus, bind_response=1)
+        refused = GlobalKeys(window, window.engine.show, window.settings, environ=environ)
+        try:
+            qtbot.waitUntil(lambda: "cancelled" in refused.label.toolTip(), timeout=10_000)
+            assert refused.label.text() == "⌨ Only in-window keys" and WAYLAND in refused.label.toolTip()
+            assert refused.summary.endswith("(the user cancelled the desktop's shortcut dialog)")
+        finally:
+            refused.close()
+            cancelling.close()
