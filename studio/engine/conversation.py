@@ -1,5 +1,12 @@
 """The conversation the chat model sees: persona prompt plus the recent lines as they were heard.
 
+The request is laid out for the server's prompt cache: what changes every turn (the rundown's
+segment and time left) is a second system message just before the host's new line, never part of
+the persona at the top, and the history window does not slide one turn at a time: when it outgrows
+its bounds it drops the older half at once, so between those drops the persona and the history stay
+a byte-identical prefix from one request to the next. Ollama's runner (and llama.cpp's server) keep
+the KV cache of the longest common token prefix, so a turn prefills only its new lines instead of
+the whole prompt.
 Threading: engine loop only.
 """
 
@@ -33,12 +40,14 @@ class Conversation:
         max_chars: int = 1500,
         context: Callable[[], str] | None = None,
     ) -> None:
-        """`context`: read at each request and added to the system prompt (the rundown's segment)."""
+        """`context`: read at each request and sent as a system message before the host's line (the
+        rundown's segment and time left)."""
         self.system_prompt = system_prompt
         self.context = context
         self._max_turns = max_turns
         self._max_chars = max_chars
         self._lines: list[ChatMessage] = []
+        self._window_start = 0  # the oldest line sent; moves forward in jumps (see the module's doc)
 
     @property
     def lines(self) -> tuple[ChatMessage, ...]:
@@ -51,18 +60,42 @@ class Conversation:
         """
         system = self.system_prompt
         context = self.context() if self.context is not None else ""
-        if context:
-            system += f"\n\n{context}"
         if reply_language and reply_language in LANGUAGE_NAMES:
             system += f"\n\nThe host is speaking {LANGUAGE_NAMES[reply_language]}; answer in that language."
-        keep = self._lines[-2 * self._max_turns :] if self._max_turns else []
-        while keep and sum(len(m.content) for m in keep) > self._max_chars:
-            keep = keep[2:] if keep[0].role == "user" and len(keep) > 1 else keep[1:]
-        return [
-            ChatMessage("system", system),
-            *keep,
-            ChatMessage("user", host_line),
-        ]
+        keep = self._history()
+        brief = [ChatMessage("system", context)] if context else []  # changes every turn: last
+        return [ChatMessage("system", system), *keep, *brief, ChatMessage("user", host_line)]
+
+    def _history(self) -> list[ChatMessage]:
+        """The recent lines to send: the window from its start, moved on by half once it is too big."""
+        if not self._max_turns:
+            return []
+        if self._too_big(self._lines[self._window_start :]):
+            self._window_start = self._halved_start()
+        return self._lines[self._window_start :]
+
+    def _too_big(self, lines: list[ChatMessage]) -> bool:
+        return len(lines) > 2 * self._max_turns or sum(len(m.content) for m in lines) > self._max_chars
+
+    def _halved_start(self) -> int:
+        """Where the window starts once the older half is dropped: half the turns and characters (or,
+        when even the last exchange is longer than that, as much as the full bounds allow)."""
+        half = self._start_within(max(1, self._max_turns // 2), self._max_chars // 2)
+        return half if half < len(self._lines) else self._start_within(self._max_turns, self._max_chars)
+
+    def _start_within(self, max_turns: int, max_chars: int) -> int:
+        """The earliest host line from which the recent lines fit `max_turns` and `max_chars`."""
+        start, turns, chars = len(self._lines), 0, 0
+        for index in range(len(self._lines) - 1, -1, -1):
+            chars += len(self._lines[index].content)
+            if chars > max_chars:
+                break
+            if self._lines[index].role == "user":
+                turns += 1
+                if turns > max_turns:
+                    break
+                start = index
+        return start
 
     def record_turn(self, host_line: str, heard_reply: str, interrupted: bool) -> None:
         """Append a finished turn; an interrupted reply keeps only its heard part, marked as cut."""
@@ -79,3 +112,4 @@ class Conversation:
 
     def clear(self) -> None:
         self._lines.clear()
+        self._window_start = 0

@@ -50,8 +50,7 @@ def _stack(url: str) -> BackendStack:
 
 
 def _system(request: dict) -> str:
-    (system,) = [m["content"] for m in request["messages"] if m["role"] == "system"]
-    return system
+    return "\n\n".join(m["content"] for m in request["messages"] if m["role"] == "system")
 
 
 def test_three_segments_reach_the_chat_request_and_the_session_log(tmp_path):
