@@ -45,6 +45,7 @@ def guarded_h11(security: SecurityLog, request_timeout_s: float, max_per_client:
         )  # this server's HTTP connections by client address
         _deadline: asyncio.TimerHandle | None = None
         _counted_as: str | None = None
+        _upgraded = False  # the transport now belongs to a WebSocket protocol: hands off
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             """Count the connection against its client, or refuse it; start the first request's clock."""
@@ -70,6 +71,7 @@ def guarded_h11(security: SecurityLog, request_timeout_s: float, max_per_client:
 
         def handle_websocket_upgrade(self, event: h11.Request) -> None:
             """A WebSocket leaves HTTP's bounds (its routes bound their own clients)."""
+            self._upgraded = True
             self._disarm()
             self._uncount()
             super().handle_websocket_upgrade(event)
@@ -81,7 +83,7 @@ def guarded_h11(security: SecurityLog, request_timeout_s: float, max_per_client:
             super().connection_lost(exc)
 
         def _arm(self) -> None:
-            if self._deadline is None and not self.transport.is_closing():
+            if self._deadline is None and not self._upgraded and not self.transport.is_closing():
                 self._deadline = self.loop.call_later(request_timeout_s, self._timed_out)
 
         def _disarm(self) -> None:
@@ -99,7 +101,7 @@ def guarded_h11(security: SecurityLog, request_timeout_s: float, max_per_client:
         def _timed_out(self) -> None:
             """The request did not arrive whole in time: 408 when nothing was answered yet, then close."""
             self._deadline = None
-            if self.transport.is_closing():
+            if self._upgraded or self.transport.is_closing():
                 return
             address = self._counted_as or "unknown"
             security.event("slow_request", address, "/", f"request not whole after {request_timeout_s:g} s")

@@ -18,6 +18,7 @@ import pytest
 from studio.engine.events import TurnCompleted
 from studio.session.export import read_session
 from tests.web.conftest import CONTROL, WAIT_S, Studio, start_studio
+from tests.web.wsclient import next_of, open_events
 
 DEADLINE_S = 0.5
 CAP = 4
@@ -123,4 +124,11 @@ def test_a_keep_alive_client_is_not_cut_off_between_its_requests(studio: Studio)
     with studio.client() as client:  # one connection, many whole requests: no deadline applies
         answers = [client.get("/api/status").status_code for _ in range(20)]
     assert answers == [200] * 20
+    assert security_reasons(studio) == []
+
+
+def test_a_websocket_outlives_the_request_deadline(studio: Studio) -> None:
+    with open_events(studio) as stream:  # the upgrade leaves HTTP's deadline behind
+        levels = [next_of(stream, "levels") for _ in range(15)]  # 10 a second: three deadlines' worth
+        assert len(levels) == 15 and next_of(stream, "levels")
     assert security_reasons(studio) == []
