@@ -4,6 +4,11 @@ The dialog is its own presenter: every button is a method tests call directly (a
 set_cell, save_to, load_into_show), and the file dialogs are only in the thin *…* slots. Rows go
 through studio.rundown.writer (the pydantic model, the same messages as a file); a bad cell is
 named in the status line and selected, and then nothing is saved or loaded.
+No button is the default: Return on a selected cell (which the table does not use) must never
+press "Load into show", which restarts the LIVE show's rundown. Unsaved edits are never dropped
+silently: Escape, Close, the title bar's close and Open… ask Save / Discard / Cancel; when the
+studio itself closes (close_for_quit) only Save / Discard is offered, so the quit always goes on
+(a failed Save asks again). The question is `confirm_discard` (tests replace it).
 Threading: Qt main thread; loading hands the rundown to the show's thread-safe set_rundown.
 """
 
@@ -19,6 +24,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -45,6 +51,9 @@ FILE_FILTER = "Rundown (*.toml);;All files (*)"
 
 #: Hands a validated rundown to the show; returns what to tell the host (RundownPresenter.load).
 Loader = Callable[[Rundown], str]
+#: What to do with unsaved edits: "save", "discard" or "cancel"; the argument says whether Cancel
+#: is offered (False: the studio is closing and the editor goes either way).
+Confirm = Callable[[bool], str]
 
 
 class RundownEditor(QDialog):
@@ -64,6 +73,8 @@ class RundownEditor(QDialog):
         self._load = load
         self.path = path
         self.dirty = False
+        self.confirm_discard: Confirm = self.ask_unsaved
+        self._quitting = False  # close_for_quit: no Cancel, the editor closes whatever the answer
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels([HEADERS[name] for name in COLUMNS])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -101,7 +112,6 @@ class RundownEditor(QDialog):
                 ("Close", self.close),
             )
         )
-        self.buttons["Load into show"].setDefault(True)
         self.buttons["Load into show"].setToolTip("Hand this rundown to the show (it starts at START ▶)")
         self.set_rundown(rundown, path)
         self.say(
@@ -113,7 +123,7 @@ class RundownEditor(QDialog):
         row = QHBoxLayout()
         for text, slot in buttons:
             button = QPushButton(text)
-            button.setAutoDefault(False)
+            button.setAutoDefault(False)  # never the default: Return presses no button (module doc)
             button.clicked.connect(lambda _checked=False, slot=slot: slot())
             self.buttons[text] = button
             row.addWidget(button)
@@ -249,11 +259,14 @@ class RundownEditor(QDialog):
         return self.save_to(self.path) if self.path else self.choose_save_path()
 
     def open_path(self, path: Path) -> bool:
-        """Replace the table with the rundown in `path`; False (table kept) when the file is bad."""
+        """Replace the table with the rundown in `path`; False (table kept) when the file is bad, or
+        unsaved edits are not given up (Cancel, or Save failed)."""
         try:
             rundown = load_rundown(path)
         except RundownError as exc:
             self.say(str(exc), error=True)
+            return False
+        if not self.settle_edits(cancellable=True):
             return False
         self.set_rundown(rundown, Path(path))
         self.say(f"Opened {path} ({len(rundown.segments)} segments).")
@@ -266,6 +279,54 @@ class RundownEditor(QDialog):
             return False
         self.say(self._load(rundown))
         return True
+
+    # ----- unsaved edits ------------------------------------------------------------------------
+    def settle_edits(self, cancellable: bool) -> bool:
+        """Unsaved edits are saved or discarded, as `confirm_discard` answers; False: keep editing.
+
+        Cancelled, or Save failed (the status line says why, the bad cell is selected): False. When
+        not `cancellable` (the studio is closing) a failed Save asks again and any other answer
+        than "save" lets the edits go: True either way."""
+        while self.dirty:
+            answer = self.confirm_discard(cancellable)
+            if answer != "save":
+                return answer == "discard" or not cancellable
+            if self.save():
+                return True
+            if cancellable:
+                return False
+        return True
+
+    def reject(self) -> None:
+        """Escape, Close and the title bar's close (QDialog.closeEvent calls this): ask first."""
+        if self.settle_edits(cancellable=not self._quitting):
+            super().reject()
+
+    def close_for_quit(self) -> bool:
+        """The studio is closing: Save / Discard unsaved edits (no Cancel: the quit goes on), close."""
+        self._quitting = True
+        return self.close()
+
+    def ask_unsaved(self, cancellable: bool) -> str:
+        """The Save / Discard (/ Cancel) question, as a message box over the editor."""
+        buttons = QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+        if cancellable:
+            buttons |= QMessageBox.StandardButton.Cancel
+            info = "Discard loses them; Cancel goes back to editing."
+        else:  # no Cancel, so no escape button either: one of the two must be chosen
+            info = "The studio is closing: Discard loses them."
+        if self.status.property("error"):
+            info = f"{self.status.text()}\n\n{info}"  # why the last Save failed
+        name = self.path.name if self.path else "the rundown"
+        text = f"Save your edits to {name}?"
+        box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved rundown", text, buttons, self)
+        box.setInformativeText(info)
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        box.exec()
+        clicked = box.clickedButton()
+        chosen = box.standardButton(clicked) if clicked is not None else None
+        answers = {QMessageBox.StandardButton.Save: "save", QMessageBox.StandardButton.Discard: "discard"}
+        return answers.get(chosen, "cancel")
 
     # ----- file dialogs (thin: tests call the methods above) -----------------------------------
     def choose_file(self) -> bool:

@@ -193,7 +193,10 @@ class RundownPresenter(QObject):
         self.editor = None
 
     def stop(self) -> None:
-        """Stop polling and close the editor (the window closes)."""
+        """Stop polling and close the editor (the window closes).
+
+        Unsaved edits in the editor are offered Save / Discard, without Cancel: the studio is
+        quitting and its shutdown must go on (RundownEditor.close_for_quit)."""
         self.timer.stop()
         if self.editor is not None:
-            self.editor.close()
+            self.editor.close_for_quit()

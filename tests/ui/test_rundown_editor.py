@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 
-from studio.rundown import Rundown, Segment, parse_rundown
+from studio.rundown import Rundown, Segment, load_rundown, parse_rundown
 from studio.rundown.writer import COLUMNS, rundown_toml
 from studio.ui.rundown_editor import RundownEditor
 from tests.rundown.helpers import THREE
@@ -22,10 +24,34 @@ class Loads:
         return "loaded"
 
 
-def editor_over(qtbot, rundown: Rundown | None, loads: Loads | None = None) -> RundownEditor:
-    """A real editor widget, closed and deleted by qtbot when the test ends."""
-    editor = RundownEditor(rundown, loads or Loads())
+class Answers:
+    """Answers the editor's Save / Discard / Cancel question in turn (no modal box); records each ask.
+
+    `asked` holds whether Cancel was offered each time (False: the studio is closing)."""
+
+    def __init__(self, *answers: str) -> None:
+        self.answers = list(answers)
+        self.asked: list[bool] = []
+
+    def __call__(self, cancellable: bool) -> str:
+        self.asked.append(cancellable)
+        return self.answers.pop(0) if self.answers else "discard"
+
+
+def editor_over(
+    qtbot, rundown: Rundown | None, loads: Loads | None = None, path: Path | None = None
+) -> RundownEditor:
+    """A real editor widget, closed and deleted by qtbot when the test ends (unsaved edits discarded)."""
+    editor = RundownEditor(rundown, loads or Loads(), path=path)
+    editor.confirm_discard = Answers()  # never a modal box in a test
     qtbot.addWidget(editor)
+    return editor
+
+
+def shown(qtbot, editor: RundownEditor) -> RundownEditor:
+    """The editor on screen, as the host sees it (keys reach it, closing it means something)."""
+    editor.show()
+    qtbot.waitExposed(editor)
     return editor
 
 
@@ -177,5 +203,96 @@ def test_edit_in_the_window_and_load_into_the_running_show(qtbot, studio, tmp_pa
     assert editor.save()  # Save writes back to the file it came from
     assert [s.title for s in parse_rundown(file.read_text(encoding="utf-8")).segments][1] == "Breaking"
     assert window.rundown.edit() is editor  # one editor at a time
+    # The studio closes with unsaved edits: asked Save / Discard, no Cancel (the quit goes on).
+    editor.set_cell(0, "title", "Top of the hour")
+    editor.confirm_discard = answers = Answers("save")
     window.close()
-    assert window.rundown.editor is None
+    assert answers.asked == [False] and window.rundown.editor is None
+    assert parse_rundown(file.read_text(encoding="utf-8")).segments[0].title == "Top of the hour"
+
+
+def test_return_on_a_selected_cell_presses_no_button(qtbot):
+    """Return is not the table's: it must not press "Load into show" (that restarts the live show)."""
+    loads = Loads()
+    editor = shown(qtbot, editor_over(qtbot, parse_rundown(THREE), loads))
+    assert not any(button.isDefault() or button.autoDefault() for button in editor.buttons.values())
+    editor.table.setFocus()
+    editor.table.setCurrentCell(1, 0)
+    for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        qtbot.keyClick(editor.table, key)
+    assert loads.rundowns == [] and editor.isVisible() and editor.status.text().startswith("Edit the cells")
+
+
+def test_escape_close_and_the_title_bar_ask_before_unsaved_edits_go(qtbot, tmp_path):
+    path = tmp_path / "show.toml"
+    path.write_text(THREE, encoding="utf-8")
+    editor = shown(qtbot, editor_over(qtbot, load_rundown(path), path=path))
+    editor.confirm_discard = answers = Answers("cancel", "cancel", "cancel")
+    qtbot.keyClick(editor.table, Qt.Key.Key_Escape)
+    assert answers.asked == [] and not editor.isVisible()  # nothing unsaved: Escape just closes
+
+    shown(qtbot, editor)
+    editor.set_cell(0, "title", "Top stories")
+    qtbot.keyClick(editor.table, Qt.Key.Key_Escape)
+    press(qtbot, editor, "Close")
+    assert not editor.close()  # the title bar's close
+    assert answers.asked == [True, True, True]  # each time: Save / Discard / Cancel, and Cancel kept it
+    assert editor.isVisible() and editor.dirty and editor.cell(0, "title") == "Top stories"
+    assert path.read_text(encoding="utf-8") == THREE
+
+    editor.set_cell(1, "minutes", "four")  # Save fails on a bad cell: the editor stays, the cell named
+    editor.confirm_discard = answers = Answers("save")
+    qtbot.keyClick(editor.table, Qt.Key.Key_Escape)
+    assert answers.asked == [True] and editor.isVisible() and editor.status.property("error") is True
+    assert path.read_text(encoding="utf-8") == THREE
+
+    editor.set_cell(1, "minutes", "3")
+    editor.confirm_discard = answers = Answers("save")
+    with qtbot.waitSignal(editor.finished, timeout=5_000):
+        qtbot.keyClick(editor.table, Qt.Key.Key_Escape)
+    assert answers.asked == [True] and not editor.isVisible() and not editor.dirty
+    assert load_rundown(path).segments[0].title == "Top stories"
+
+    shown(qtbot, editor)
+    editor.set_cell(0, "title", "Thrown away")
+    editor.confirm_discard = answers = Answers("discard")
+    with qtbot.waitSignal(editor.finished, timeout=5_000):
+        press(qtbot, editor, "Close")
+    assert answers.asked == [True] and not editor.isVisible()
+    assert load_rundown(path).segments[0].title == "Top stories"
+
+
+def test_the_studio_closing_asks_save_or_discard_and_always_closes(qtbot, tmp_path):
+    path = tmp_path / "show.toml"
+    path.write_text(THREE, encoding="utf-8")
+    editor = shown(qtbot, editor_over(qtbot, load_rundown(path), path=path))
+    editor.set_cell(1, "minutes", "four")
+    editor.confirm_discard = answers = Answers("save", "cancel")  # Save fails; no Cancel to keep it
+    with qtbot.waitSignal(editor.finished, timeout=5_000):
+        assert editor.close_for_quit()
+    assert answers.asked == [False, False] and path.read_text(encoding="utf-8") == THREE
+
+
+def test_open_on_a_dirty_table_asks_first(qtbot, tmp_path):
+    first, second = tmp_path / "first.toml", tmp_path / "second.toml"
+    first.write_text(THREE, encoding="utf-8")
+    second.write_text('[[segment]]\ntitle = "Only"\nminutes = 1\n', encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[segment]]\ntitle = "X"\nminutes = "four"\n', encoding="utf-8")
+    editor = editor_over(qtbot, None)
+    editor.confirm_discard = answers = Answers("cancel", "save", "discard")
+    assert editor.open_path(first) and answers.asked == []  # nothing unsaved: no question
+
+    editor.set_cell(0, "title", "Edited")
+    assert not editor.open_path(bad) and answers.asked == []  # a bad file is refused before asking
+    assert not editor.open_path(second)  # Cancel: the table and its file stay
+    assert answers.asked == [True] and editor.path == first and editor.cell(0, "title") == "Edited"
+    assert editor.open_path(second)  # Save: written to first.toml, then second.toml opened
+    assert load_rundown(first).segments[0].title == "Edited"
+    assert editor.path == second and [row["title"] for row in editor.rows()] == ["Only"]
+
+    editor.set_cell(0, "title", "Dropped")
+    assert editor.open_path(first)  # Discard
+    assert answers.asked == [True, True, True] and not editor.dirty
+    assert [row["title"] for row in editor.rows()] == ["Edited", "Weather", "Sports"]
+    assert "Dropped" not in second.read_text(encoding="utf-8")
