@@ -1,12 +1,13 @@
 """The conversation the chat model sees: persona prompt plus the recent lines as they were heard.
 
-The request is laid out for the server's prompt cache: what changes every turn (the rundown's
-segment and time left) is a second system message just before the host's new line, never part of
-the persona at the top, and the history window does not slide one turn at a time: when it outgrows
-its bounds it drops the older half at once, so between those drops the persona and the history stay
-a byte-identical prefix from one request to the next. Ollama's runner (and llama.cpp's server) keep
-the KV cache of the longest common token prefix, so a turn prefills only its new lines instead of
-the whole prompt.
+The request is laid out for the server's prompt cache. The persona is the same first message on
+every turn; what changes every turn (the rundown's segment and time left) rides at the head of the
+host's new line as a producer's note, never in the persona (and never as a second system message:
+strict chat templates refuse one after the first, and Ollama moves them all to the top). The history
+window does not slide one turn at a time: when it outgrows its bounds it drops its older half at
+once. Between those drops the persona and the history stay a byte-identical prefix, which Ollama's
+runner (and llama.cpp's server) keep in their KV cache, so a turn prefills its last exchange and
+its new line instead of the whole prompt.
 Threading: engine loop only.
 """
 
@@ -40,8 +41,8 @@ class Conversation:
         max_chars: int = 1500,
         context: Callable[[], str] | None = None,
     ) -> None:
-        """`context`: read at each request and sent as a system message before the host's line (the
-        rundown's segment and time left)."""
+        """`context`: read at each request and put at the head of the host's new line as a producer's
+        note (the rundown's segment and time left); the history keeps the line as said."""
         self.system_prompt = system_prompt
         self.context = context
         self._max_turns = max_turns
@@ -63,8 +64,8 @@ class Conversation:
         if reply_language and reply_language in LANGUAGE_NAMES:
             system += f"\n\nThe host is speaking {LANGUAGE_NAMES[reply_language]}; answer in that language."
         keep = self._history()
-        brief = [ChatMessage("system", context)] if context else []  # changes every turn: last
-        return [ChatMessage("system", system), *keep, *brief, ChatMessage("user", host_line)]
+        line = f"[Producer's note, not said aloud: {context}]\n\n{host_line}" if context else host_line
+        return [ChatMessage("system", system), *keep, ChatMessage("user", line)]
 
     def _history(self) -> list[ChatMessage]:
         """The recent lines to send: the window from its start, moved on by half once it is too big."""

@@ -67,7 +67,7 @@ class StudioEngine(AnchorSide):
     ) -> None:
         """The hooks come from whoever assembles the show (studio.show), never set from outside.
 
-        `prompt_context` is read at each chat request and added to the system prompt (the rundown)."""
+        `prompt_context` is read at each chat request and sent with the host's line (the rundown)."""
         self.settings, self.output = settings, output
         self.bus = bus or EventBus()
         self.mode: TurnMode = settings.turn_mode

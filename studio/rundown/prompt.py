@@ -22,7 +22,7 @@ def duration(seconds: float) -> str:
 
 
 def segment_brief(status: SegmentStatus, wrap_up_s: float = 60.0) -> str:
-    """The system-prompt paragraph for `status` ('' before the rundown starts and after it ends)."""
+    """The anchor's brief for `status`, sent with each host line ('' outside the rundown)."""
     segment = status.segment
     if segment is None:
         return ""

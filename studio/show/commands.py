@@ -55,6 +55,7 @@ class ShowCommands:
     engine: StudioEngine | None
     stack: BackendStack | None
     _settings: Settings
+    _applied: Settings
     _voice: VoiceProfile
     _host: HostInput
     _publish: Callable[[ShowEvent], None]
@@ -62,6 +63,7 @@ class ShowCommands:
     _remote_input: RemoteFeed | None
     _remote_mix: bool
     _source: Callable[[], FrameSource]
+    _listen: Callable[[int], None]
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -135,16 +137,24 @@ class ShowCommands:
         """A remote voice heard from the next frame, alone or mixed with the mic (None: the mic alone)."""
         self._remote_input = remote
         if self.stack is not None:
-            self._host.use(self._source(), self.stack.vad.frame_samples)
+            self._listen(self.stack.vad.frame_samples)
 
     async def aset_remote_mix(self, mix: bool) -> None:
         """Mix a remote voice with the mic (a guest) or hear it in its place (a remote host)."""
         if mix == self._remote_mix:
             return
         self._remote_mix = mix
+        # The settings in force say so too: the Settings dialog shows it, a later reload compares to it.
+        self._settings = self._settings.model_copy(update={"remote_audio_mix": mix})
+        self._applied = self._applied.model_copy(update={"remote_audio_mix": mix})
         self.note("remote_input_mode", mix=mix)
         if self.stack is not None:
-            self._host.use(self._source(), self.stack.vad.frame_samples)
+            self._listen(self.stack.vad.frame_samples)
+
+    async def adrop_remote_input(self, remote: RemoteFeed) -> None:
+        """Back to the mic alone, if `remote` is still the one heard (a later one is left alone)."""
+        if self._remote_input is remote:
+            await self.aset_remote_input(None)
 
     @property
     def remote_mix(self) -> bool:
@@ -192,6 +202,10 @@ class ShowCommands:
     def set_remote_input(self, remote: RemoteFeed | None) -> concurrent.futures.Future[None]:
         """A remote voice (the web layer's /ws/audio) is heard, alone or with the mic; None: the mic alone."""
         return self._hop(lambda: self.aset_remote_input(remote), quiet=True)
+
+    def drop_remote_input(self, remote: RemoteFeed) -> concurrent.futures.Future[None]:
+        """Stop hearing `remote` (it left, or taking it failed), unless another remote replaced it."""
+        return self._hop(lambda: self.adrop_remote_input(remote), quiet=True)
 
     def set_remote_mix(self, mix: bool) -> concurrent.futures.Future[None]:
         """Mix a remote voice with the mic (a guest) or hear it in the mic's place (a remote host)."""

@@ -70,13 +70,27 @@ class HostInput:
         self._frame_samples = 512
         self._generation = 0
         self._stopping = False
+        self._mutes_inside = False  # the source applies mute itself (a guest mixed with the mic)
 
-    def use(self, source: FrameSource, frame_samples: int) -> None:
-        """Hear `source` from its next frame on (same source and size: nothing changes)."""
+    def use(self, source: FrameSource, frame_samples: int, mutes_inside: bool = False) -> None:
+        """Hear `source` from its next frame on (same source and size: nothing changes).
+
+        `mutes_inside`: the source mutes only its own part (`muted_local`), so mute here is off."""
+        self._mutes_inside = mutes_inside
         if source == self._source and frame_samples == self._frame_samples:
             return
         self._source, self._frame_samples = source, frame_samples
         self._generation += 1
+
+    def muted_local(self, local: FrameSource) -> FrameSource:
+        """`local` silenced while the host is muted: a guest mixed in after it is still heard."""
+
+        async def frames(frame_samples: int) -> AsyncIterator[np.ndarray]:
+            async with contextlib.aclosing(local(frame_samples)) as source:  # type: ignore[type-var]
+                async for frame in source:
+                    yield np.zeros_like(frame) if self.muted else frame
+
+        return frames
 
     def feed_file(self, path: Path, frames: collections.deque[np.ndarray]) -> None:
         """Play decoded `frames` in place of the mic (loop thread)."""
@@ -121,7 +135,7 @@ class HostInput:
             if not self._file_frames and self._file_path is not None:
                 path, self._file_path = self._file_path, None
                 self._on_file_finished(path)
-        elif self.muted:
+        elif self.muted and not self._mutes_inside:
             frame = np.zeros_like(mic_frame)
         self.mic_scope.write(frame)
         return frame

@@ -188,7 +188,7 @@ class Show(ShowCommands, RundownCommands, SafetyCommands):
         if self._recorder is not None:
             self._recorder.start(self._voice.name, stack.describe(), **self._session_details)
         self._host.rearm()
-        self._host.use(self._source(), stack.vad.frame_samples)
+        self._listen(stack.vad.frame_samples)
         self._publish(ShowReady(stack.describe()))
 
     async def serve(self) -> None:
@@ -249,8 +249,15 @@ class Show(ShowCommands, RundownCommands, SafetyCommands):
         if not self._remote_mix:
             return remote.source
         if self._mixed is None or self._mixed[0] is not remote or self._mixed[1] != local:
-            self._mixed = (remote, local, remote.mixed_with(local))  # one mixer while neither changes
+            mixed = remote.mixed_with(self._host.muted_local(local))  # mute: the host's mic, not the guest
+            self._mixed = (remote, local, mixed)  # one mixer while neither changes
         return self._mixed[2]
+
+    def _listen(self, frame_samples: int) -> None:
+        """Hear the frame source that is current now (`_source`) from its next frame."""
+        source = self._source()
+        mixing = self._mixed is not None and source is self._mixed[2]
+        self._host.use(source, frame_samples, mutes_inside=mixing)
 
     def _program_output(self, device: Any, settings: Settings) -> AudioOutput:
         """The devices' program output (or the given one), recorded to a WAV when asked, behind
@@ -292,7 +299,7 @@ class Show(ShowCommands, RundownCommands, SafetyCommands):
         assert stack is not None
         old, self.stack = self.stack, stack
         await engine.replace_stack(stack)
-        self._host.use(self._source(), stack.vad.frame_samples)
+        self._listen(stack.vad.frame_samples)
         if old is not None and old is not stack and self._given_stack is None:
             await old.aclose()
             thaw_long_lived()  # the old models' cycles are collectable again; the new ones frozen
@@ -305,7 +312,7 @@ class Show(ShowCommands, RundownCommands, SafetyCommands):
             return  # no devices before, none now
         old = self._audio.install(device)
         assert self.stack is not None
-        self._host.use(self._source(), self.stack.vad.frame_samples)
+        self._listen(self.stack.vad.frame_samples)
         old_output, self._output = self._output, self._program_output(device, settings)
         await engine.replace_output(self._output)
         self._close_delay(old_output)

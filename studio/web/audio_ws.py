@@ -143,6 +143,10 @@ async def _open(
         raise Closing(CLOSE_TRY_LATER, "another client holds the remote host input; try again later")
     connection = _Connection(websocket, client, desk.tap.listen(o.audio_out_queue, o.audio_out_max_lag))
     desk.connections.add(connection)
+    if ctx.tokens.role(websocket.query_params.get("token", "")) != "control":  # rotated since it was checked
+        desk.connections.discard(connection)
+        desk.tap.unlisten(connection.listener)
+        raise Closing(CLOSE_POLICY, "the control token was rotated")
     ctx.metrics.audio_clients.set(desk.tap.listeners)
     if talks:
         desk.talker = connection
@@ -151,6 +155,7 @@ async def _open(
         try:
             await run_command(ctx.show.set_remote_input(connection.remote))
         except HTTPException as exc:
+            ctx.show.drop_remote_input(connection.remote)  # a command that timed out may still run
             desk.talker = None
             desk.connections.discard(connection)
             desk.tap.unlisten(connection.listener)
@@ -168,8 +173,9 @@ async def _close(ctx: WebContext, desk: AudioDesk, connection: _Connection, reas
     talked = desk.talker is connection
     if talked:
         desk.talker = None
-        with contextlib.suppress(HTTPException):
-            await run_command(ctx.show.set_remote_input(None))
+        if connection.remote is not None:
+            with contextlib.suppress(HTTPException):
+                await run_command(ctx.show.drop_remote_input(connection.remote))
         ctx.show.note("remote_input", connected=False, client=connection.client, **_stats(connection))
     left = {"type": "remote_audio", "state": "left", "input": talked, "client": connection.client}
     ctx.hub.publish({**left, "reason": reason[:120], **_stats(connection)})

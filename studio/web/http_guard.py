@@ -5,9 +5,11 @@ only runs between requests), so a client dribbling one header line every few sec
 slow-loris — would hold a connection, and enough of them the whole server. `guarded_h11` is
 uvicorn's own h11 protocol with two bounds: each request must arrive whole within
 `request_timeout_s` of its first byte (a fresh connection's clock starts when it opens; a request
-left half-sent gets 408 and is closed), and one client address holds at most
-`max_per_client` HTTP connections (the next is answered 503 and closed). WebSocket upgrades
-leave both bounds (the WebSocket routes limit their own clients). Each refusal is a security event.
+left half-sent, headers or body, gets 408 and is closed), and one client address holds at most
+`max_per_client` HTTP connections (the next is answered 503 and closed, and nothing it sent is
+run). WebSocket upgrades leave both bounds (the WebSocket routes limit their own clients). Each
+refusal is a security event. Under TLS both start once the handshake is done; a handshake that
+stalls is bounded by asyncio's own TLS handshake timeout (60 s).
 Threading: every method runs on the web loop (asyncio protocol callbacks).
 """
 
@@ -46,6 +48,7 @@ def guarded_h11(security: SecurityLog, request_timeout_s: float, max_per_client:
         _deadline: asyncio.TimerHandle | None = None
         _counted_as: str | None = None
         _upgraded = False  # the transport now belongs to a WebSocket protocol: hands off
+        _refused = False  # over the cap: answered 503; whatever else arrives is dropped unread
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             """Count the connection against its client, or refuse it; start the first request's clock."""
@@ -53,6 +56,7 @@ def guarded_h11(security: SecurityLog, request_timeout_s: float, max_per_client:
             address = self.client[0] if self.client else "unknown"
             if self.open_per_client[address] >= max_per_client:
                 security.event("too_many_connections", address, "/", f"more than {max_per_client} open")
+                self._refused = True
                 transport.write(BUSY_RESPONSE)
                 transport.close()
                 return
@@ -61,8 +65,15 @@ def guarded_h11(security: SecurityLog, request_timeout_s: float, max_per_client:
             self._arm()
 
         def data_received(self, data: bytes) -> None:
-            """uvicorn's handling; the clock runs while a request is partly here, stops once it is whole."""
+            """uvicorn's handling; the clock runs while a request is partly here, stops once it is whole.
+
+            A refused or closing connection's data is dropped unread: TLS delivers what came with the
+            handshake's end even after close(), and a request answered 503 must not run."""
+            if self._refused or self.transport.is_closing():
+                return
             super().data_received(data)
+            if self._upgraded:
+                return
             state = self.conn.their_state
             if state in REQUEST_DONE:
                 self._disarm()
@@ -99,13 +110,14 @@ def guarded_h11(security: SecurityLog, request_timeout_s: float, max_per_client:
                 self._counted_as = None
 
         def _timed_out(self) -> None:
-            """The request did not arrive whole in time: 408 when nothing was answered yet, then close."""
+            """The request did not arrive whole in time: 408 unless a response has begun, then close."""
             self._deadline = None
             if self._upgraded or self.transport.is_closing():
                 return
             address = self._counted_as or "unknown"
             security.event("slow_request", address, "/", f"request not whole after {request_timeout_s:g} s")
-            if self.cycle is None or self.cycle.response_complete:
+            cycle = self.cycle
+            if cycle is None or cycle.response_complete or not cycle.response_started:
                 self.transport.write(TIMEOUT_RESPONSE)
             self.transport.close()
 

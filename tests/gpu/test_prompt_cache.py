@@ -48,7 +48,9 @@ def test_the_rundown_brief_comes_after_the_history_so_the_prefix_survives_it() -
     talk.record_turn("Go on.", reply, interrupted=False)
     second = talk.messages_for("And then?")
     assert first[0] == second[0] == ChatMessage("system", "p" * 2000)  # the persona never changes
-    assert second[-2] == ChatMessage("system", "Segment 1, 2:10 left.") and second[-1].content == "And then?"
+    assert [m.role for m in second].count("system") == 1  # one system message: every template takes it
+    assert second[-1].content == "[Producer's note, not said aloud: Segment 1, 2:10 left.]\n\nAnd then?"
+    assert second[-3].content == "Go on."  # the history keeps the line as said
     ask(chat, second)
     cold, warm = chat.prefilled_tokens
     assert cold > 500 and warm < cold / 10  # the last exchange, the brief and the new line: not the persona

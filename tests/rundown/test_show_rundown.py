@@ -50,7 +50,10 @@ def _stack(url: str) -> BackendStack:
 
 
 def _system(request: dict) -> str:
-    return "\n\n".join(m["content"] for m in request["messages"] if m["role"] == "system")
+    """What the anchor is told in a request: its persona and the note on the host's line."""
+    return "\n\n".join(
+        m["content"] for m in request["messages"] if m["role"] == "system" or m is request["messages"][-1]
+    )
 
 
 def test_three_segments_reach_the_chat_request_and_the_session_log(tmp_path):

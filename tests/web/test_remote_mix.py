@@ -113,3 +113,14 @@ def test_the_settings_dialog_saves_the_remote_voice_mode(qtbot: object) -> None:
     dialog.save()
     assert dialog.saved is not None and dialog.saved.remote_audio_mix is True
     assert tomllib.loads(settings_file().read_text()) == {"remote_audio_mix": True}
+
+
+def test_muting_the_host_leaves_a_mixed_guest_heard(studio: Studio) -> None:
+    with studio.client() as client:
+        client.put("/api/remote-input", json={"mix": True})
+        assert client.post("/api/mute", json={"muted": True}).json() == {"muted": True}
+    assert studio.show.settings.remote_audio_mix is True  # the settings in force say so (Settings dialog)
+    with open_audio(studio) as guest:
+        for frame in frames_of(np.concatenate([tone(0.6), quiet(0.4)])):
+            guest.send(frame)
+        assert studio.seen.wait(TurnCompleted).transcript == QUESTION  # mute is the host's mic only
