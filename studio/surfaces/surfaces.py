@@ -1,7 +1,9 @@
 """Starts the control surfaces the settings ask for (OSC, MIDI) on a show, and stops them.
 
 A surface that cannot start (port taken, no MIDI system) is reported in `problems` and the show
-goes on without it: a missing controller must never stop a broadcast.
+goes on without it: a missing controller must never stop a broadcast. The surfaces hear the show's
+events through one ShowEvents kept across restarts (the show has no unsubscribe): a closed surface
+leaves it, so restarting never piles subscribers onto the show.
 Threading: `start_surfaces` and `close` run on the face's thread (window or `serve`); each surface
 then runs on its own thread (see studio.surfaces.osc / .midi).
 """
@@ -17,6 +19,7 @@ from studio.config import Settings
 from studio.surfaces.actions import ShowControls
 from studio.surfaces.midi import VIRTUAL_PORT, MidiMapError, MidiSurface
 from studio.surfaces.osc import OscSurface
+from studio.surfaces.show_events import ShowEvents
 
 log = logging.getLogger(__name__)
 
@@ -29,33 +32,45 @@ class Surfaces:
     midi: MidiSurface | None = None
     problems: list[str] = field(default_factory=list)
     _ports: list[Any] = field(default_factory=list)
+    events: ShowEvents | None = None  # the one subscription to the show, kept across restarts
+
+    def events_of(self, show: ShowControls) -> ShowEvents:
+        """The show's events for a surface to join: subscribed once per show, then shared."""
+        if self.events is None or self.events.show is not show:
+            self.events = ShowEvents(show)
+        return self.events
 
     def close(self) -> None:
-        """Stop every surface and close its ports (idempotent)."""
+        """Stop every surface (each leaves the show's events) and close its ports (idempotent)."""
         if self.osc is not None:
             self.osc.close()
             self.osc = None
+        if self.midi is not None:
+            self.midi.close()  # no more mute lights: its output port closes next
+            self.midi = None
         for port in self._ports:
             with contextlib.suppress(Exception):  # a device already gone
                 port.close()
         self._ports.clear()
-        if self.midi is not None:
-            self.midi.output = None  # its port is closed: a later mute change lights nothing
-        self.midi = None
 
     def restart(self, show: ShowControls, settings: Settings) -> None:
         """Close, then start again as `settings` ask, in place (whoever holds this object closes them)."""
         self.close()
-        fresh = start_surfaces(show, settings)
+        fresh = start_surfaces(show, settings, self.events)
         self.osc, self.midi, self.problems, self._ports = fresh.osc, fresh.midi, fresh.problems, fresh._ports
+        self.events = fresh.events
 
 
-def start_surfaces(show: ShowControls, settings: Settings) -> Surfaces:
-    """OSC and MIDI as the settings enable them; what failed is in `problems` (and logged)."""
-    surfaces = Surfaces()
+def start_surfaces(show: ShowControls, settings: Settings, events: ShowEvents | None = None) -> Surfaces:
+    """OSC and MIDI as the settings enable them; what failed is in `problems` (and logged).
+
+    `events`: the show's events from an earlier start (restart), so the show keeps one subscriber."""
+    surfaces = Surfaces(events=events)
     if settings.osc_enabled:
         try:
-            surfaces.osc = OscSurface(show, settings.osc_host, settings.osc_port).start()
+            surfaces.osc = OscSurface(
+                show, settings.osc_host, settings.osc_port, events=surfaces.events_of(show)
+            ).start()
         except OSError as exc:
             surfaces.problems.append(
                 f"OSC off: cannot listen on udp://{settings.osc_host}:{settings.osc_port} ({exc})"
@@ -71,8 +86,8 @@ def _start_midi(show: ShowControls, settings: Settings, surfaces: Surfaces) -> N
     """The MIDI ports (named, or virtual ones called "AI Anchor Studio") and the surface on them."""
     import mido
 
-    try:
-        surface = MidiSurface(show, settings.midi_map)  # a bad mapping is named before any port opens
+    try:  # a bad mapping is named before any port opens
+        surface = MidiSurface(show, settings.midi_map, events=surfaces.events_of(show))
     except MidiMapError as exc:
         surfaces.problems.append(f"MIDI off: {exc}; fix midi_map in the settings")
         return
@@ -82,7 +97,7 @@ def _start_midi(show: ShowControls, settings: Settings, surfaces: Surfaces) -> N
         surfaces._ports.append(_open(mido.open_input, settings.midi_input, callback=surface.handle))
         surfaces.midi = surface
     except Exception as exc:  # rtmidi's SystemError (no ALSA sequencer), a port that is gone, IOError
-        surface.output = None
+        surface.close()  # it leaves the show's events; the output port, if it opened, is in _ports
         known = ", ".join(_names()) or "none"
         surfaces.problems.append(f"MIDI off: {exc} (ports: {known}); check the controller or midi_input")
 

@@ -7,6 +7,7 @@ round trip runs where the machine has an ALSA sequencer (skipped, and said so, w
 from __future__ import annotations
 
 import concurrent.futures
+import socket
 import threading
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 
 from studio.config import load_settings
 from studio.show.events import MicMuteChanged
-from studio.surfaces import MidiMapError, MidiSurface, start_surfaces
+from studio.surfaces import MidiMapError, MidiSurface, Surfaces, start_surfaces
 from studio.surfaces.midi import VIRTUAL_PORT, parse_spec
 
 
@@ -221,3 +222,37 @@ def test_approval_and_the_delay_dump_are_mappable_and_fire_on_the_press():
     ):
         surface.handle(message)
     assert show.calls == [("approve", None), ("drop_reply", None), ("delay_dump", None)]
+
+
+def test_a_closed_surface_leaves_the_show_and_a_new_one_shares_its_one_subscription():
+    show, old_port, new_port = RecordingShow(), FakePort(), FakePort()
+    surfaces = Surfaces()
+    old = MidiSurface(show, {"mute": "note:1:40"}, old_port, events=surfaces.events_of(show))
+    surfaces.midi = old
+    surfaces.close()
+    assert old.output is None and surfaces.events.listeners == 0
+    new = MidiSurface(show, {"mute": "note:1:40"}, new_port, events=surfaces.events_of(show))
+    show.set_mic_muted(True)
+    assert old_port.sent == [] and [m.velocity for m in new_port.sent] == [127]
+    assert len(show.subscribers) == 1 and surfaces.events.listeners == 1
+    new.close()
+    new.close()  # idempotent
+    show.set_mic_muted(False)
+    assert [m.velocity for m in new_port.sent] == [127] and surfaces.events.listeners == 0
+
+
+def test_restarting_the_surfaces_leaves_one_subscriber_on_the_show():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    show = RecordingShow()
+    settings = load_settings(osc_port=port, midi_enabled=True, midi_map=MAPPING)
+    surfaces = start_surfaces(show, settings)  # MIDI too where there is an ALSA sequencer
+    try:
+        for _ in range(5):
+            surfaces.restart(show, settings)
+        assert surfaces.osc is not None and len(show.subscribers) == 1
+        assert surfaces.events is not None and surfaces.events.listeners == 1 + (surfaces.midi is not None)
+    finally:
+        surfaces.close()
+    assert surfaces.events.listeners == 0 and len(show.subscribers) == 1
