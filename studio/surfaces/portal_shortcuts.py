@@ -5,8 +5,10 @@ the user in its own dialog (KDE Plasma, GNOME 48+, Hyprland). This is a client o
 org.freedesktop.portal.GlobalShortcuts API: CreateSession, then BindShortcuts with one shortcut per
 action (id = the action, preferred_trigger = the settings' chord in the XDG shortcuts syntax, e.g.
 CTRL+ALT+SHIFT+space); its Activated / Deactivated signals become `deliver(action, pressed)` as the
-X11 grab's keys do. Each call answers through a Request object's Response signal, subscribed to
-before the call (the path is predicted from our bus name and a token, as the portal documents).
+X11 grab's keys do. When the session ends (close(), a rebind, the desktop closing it) with talk
+held, talk is released: its Deactivated will never come. Each call answers through a Request
+object's Response signal, subscribed to before the call (the path is predicted from our bus name
+and a token, as the portal documents).
 PySide6's QtDBus cannot build BindShortcuts' a(sa{sv}) argument, hence jeepney.
 Threading: all D-Bus work runs on this object's own thread ("hotkeys-portal"), fed by jeepney's
 receiver thread; `deliver` and `on_change` are called from "hotkeys-portal" and must not wait;
@@ -275,8 +277,17 @@ class PortalShortcuts:
             except Exception:
                 log.exception("global shortcuts: on_change failed")
 
+    def _release_held(self) -> None:
+        """The session or this client ends with keys down: their Deactivated never comes, so a
+        held hold action (talk) is released here; else push-to-talk would stay pressed."""
+        held, self._down = self._down, set()
+        for action in sorted(held):
+            if action in HOLD_ACTIONS:
+                self._hand_on(action, False)
+
     def _shutdown(self) -> None:
-        """Close the session on the portal, then the connection."""
+        """Release what is held, close the session on the portal, then the connection."""
+        self._release_held()
         if self._router is not None and self.session:
             try:
                 self._call(self.session, SESSION, "Close", "", ())

@@ -6,6 +6,7 @@ on every X desktop already (Qt's xcb platform loads it), and the grab needs a do
 The grab is passive: the chord reaches us whichever window has focus (OBS, a game), and no other
 client sees it. Key auto-repeat is made detectable (XKB), so a held talk key is one press and one
 release; where XKB cannot, a release followed by a press with the same timestamp is dropped.
+Closing (or a rebind) with talk held releases talk: the key's release would not reach us.
 Threading: everything X runs on this object's own thread ("hotkeys-x11") with its own Display
 connection, waiting in select() on the X socket and a wake pipe; actions go to the show's
 thread-safe commands from that thread and never wait. `start` and `close` run on the face's thread.
@@ -210,6 +211,7 @@ class X11Hotkeys:
             self._listen(lib, display)
         finally:
             self._started.set()
+            self._release_held()
             for keycode, mask in self._keys:
                 lib.XUngrabKey(display, keycode, mask, root)
             lib.XSync(display, 0)
@@ -295,6 +297,14 @@ class X11Hotkeys:
             return
         self._down[keycode] = binding
         self._call(binding.action, True)
+
+    def _release_held(self) -> None:
+        """Closing (or re-grabbing) with a hold key down: its release would go to another client
+        once ungrabbed, so it is delivered here; else push-to-talk would stay pressed."""
+        held, self._down = self._down, {}
+        for binding in held.values():
+            if binding.hold:
+                self._call(binding.action, False)
 
     def _call(self, action: str, pressed: bool) -> None:
         """Hand the action on; a failing command is logged and the hotkeys keep working."""

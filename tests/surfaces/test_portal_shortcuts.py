@@ -220,6 +220,29 @@ def test_a_cancelled_dialog_or_a_session_the_desktop_closes_says_only_in_window_
     portal.close()
 
 
+def test_talk_held_when_the_desktop_closes_the_session_or_the_client_closes_is_released(bus):
+    portal, show = FakePortal(bus), Show()
+    hotkeys = _start(show, bus)
+    try:
+        portal.activate("talk")
+        portal.activate("mute")  # held too, but a toggle: nothing to release
+        assert show.wait_calls(2) == [("talk", True), ("mute", True)]
+        portal.close_session(hotkeys.portal.session)  # the desktop ends it: no Deactivated comes
+        assert show.wait_calls(3) == [("talk", True), ("mute", True), ("talk", False)]
+        assert hotkeys.portal.settled.wait(WAIT_S) and hotkeys.portal.state == "failed"
+    finally:
+        hotkeys.close()
+    assert hotkeys.delivered == [("talk", True), ("mute", True), ("talk", False)]  # released once
+
+    show = Show()
+    hotkeys = _start(show, bus)
+    portal.activate("talk")
+    assert show.wait_calls(1) == [("talk", True)]
+    hotkeys.close()  # the studio closes, or rebinds, while talk is held
+    assert show.calls == [("talk", True), ("talk", False)]
+    portal.close()
+
+
 def test_wayland_without_a_session_bus_says_so():
     hotkeys = start_global_hotkeys(Show(), load_settings(), environ={"WAYLAND_DISPLAY": "wayland-0"})
     assert hotkeys.portal is None and "no D-Bus session bus" in hotkeys.summary()

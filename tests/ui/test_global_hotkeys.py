@@ -11,11 +11,14 @@ on a signal or a condition.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
 
 from studio.config import load_settings
+from studio.surfaces.hotkey_bindings import bindings_of, hotkey_settings
+from studio.surfaces.x11_hotkeys import X11Hotkeys
 from studio.ui.global_keys import WAYLAND, GlobalKeys, attach_global_keys
 from tests.portal_service import FakePortal, private_bus
 from tests.show.doubles import CountingStackFactory, tone
@@ -109,6 +112,29 @@ def test_new_bindings_are_grabbed_again_and_a_held_chord_is_named(qtbot, studio,
     finally:
         first.close()
         second.close()
+
+
+def test_talk_held_when_the_keys_close_is_released(desktop):
+    """Closing (the studio quits, or the keys are grabbed again) with talk down: its release would
+    never reach us, so closing delivers it; push-to-talk must not stay pressed."""
+    bindings, _problems = bindings_of(hotkey_settings(load_settings()))
+    delivered: list[tuple[str, bool]] = []
+    pressed = threading.Event()
+
+    def deliver(action: str, down: bool) -> None:
+        delivered.append((action, down))
+        pressed.set()
+
+    keys = X11Hotkeys(bindings, deliver, desktop.display).start()
+    try:
+        desktop.other_window()
+        desktop.xdotool("keydown", "ctrl+alt+shift+space")
+        assert pressed.wait(10)
+    finally:
+        keys.close()
+    assert delivered == [("talk", True), ("talk", False)]
+    desktop.xdotool("keyup", "space", "keyup", "ctrl+alt+shift")  # the real release: ours no more
+    assert delivered == [("talk", True), ("talk", False)]
 
 
 def test_wayland_and_no_display_say_only_in_window_keys_work(qtbot, studio):
