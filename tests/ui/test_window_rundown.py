@@ -24,8 +24,8 @@ def test_start_from_the_window_tells_the_anchor_its_segment(qtbot, studio, tmp_p
     window.controls.text_input.setText("What is first tonight?")
     with qtbot.waitSignal(window.engine.turn_completed, timeout=30_000):
         window.controls.text_input.returnPressed.emit()
-    system = factory.chat.requests[-1][0].content
-    assert 'segment 1 of 3, "Headlines"' in system and "Open with the storm warning." in system
+    told = factory.chat.requests[-1][-1].content  # the producer's note at the head of the host's line
+    assert 'segment 1 of 3, "Headlines"' in told and "Open with the storm warning." in told
 
 
 def test_the_mute_button_follows_a_mute_from_another_thread(qtbot, studio):
