@@ -76,7 +76,7 @@ def run_app(settings: Settings, screenshot: Path | None = None) -> int:
     obs = attach_obs(window.engine.show, settings)  # captions and chapters in OBS (README "OBS")
     attach_obs_panel(window, obs)  # its light, Test button and last error (off without a bridge)
     web = start_web(window.engine.show, settings)  # `serve`'s server on loopback (README "Web layer")
-    attach_remote_panel(window, web)  # Studio → Remote control…: URLs, token, QR code, rotate
+    remote = attach_remote_panel(window, web)  # Studio → Remote control…: URLs, token, QR code, rotate
     window.start()
     surfaces = start_surfaces(window.engine.show, settings)  # OSC / MIDI (README "Control surfaces")
     for problem in surfaces.problems:
@@ -89,7 +89,7 @@ def run_app(settings: Settings, screenshot: Path | None = None) -> int:
         collector.stop()
         keys.close()
         surfaces.close()
-        web.close()  # after the show: the event stream's last events went out
+        remote.close()  # the server now (settings may have restarted it), after the show
         if obs is not None:
             obs.close()
 

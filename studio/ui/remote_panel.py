@@ -3,7 +3,8 @@
 RemoteDialog is the passive view; RemotePresenter (studio.ui.remote_presenter) decides what it
 shows. `attach_remote_panel` adds it over the web server studio.ui.app started with
 studio.web.launch.start_web (the same server `serve` runs), or over none: then it says why, and a
-taken port is also a status-bar message (the window runs on without remote control).
+taken port is also a status-bar message (the window runs on without remote control). Saved settings
+that change the port or turn the web layer on or off restart it live (studio.ui.remote_web).
 Threading: Qt main thread.
 """
 
@@ -23,10 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from studio.ui.remote_presenter import Matrix, RemoteInfo, RemotePresenter
+from studio.ui.remote_web import WindowWeb
 from studio.web.launch import WebLaunch
 
 QR_PIXELS_PER_MODULE = 6
-PROBLEM_STATUS_MS = 15_000
 
 
 def qr_pixmap(matrix: Matrix, scale: int = QR_PIXELS_PER_MODULE) -> QPixmap:
@@ -123,8 +124,9 @@ class RemoteDialog(QDialog):
         self.problem.setText(text)
 
 
-def attach_remote_panel(window: Any, web: WebLaunch) -> RemotePresenter:
-    """Add Studio → Remote control… over `web`'s server; a failed start is said in the status bar."""
+def attach_remote_panel(window: Any, web: WebLaunch) -> WindowWeb:
+    """Add Studio → Remote control… over `web`'s server (started with the window's settings); the
+    server follows the settings saved later (studio.ui.remote_web). Close the result after the show."""
     dialog = RemoteDialog(window)
     presenter = RemotePresenter(dialog, web.server, web.problem)
     dialog.copy_button.clicked.connect(presenter.copy_token)
@@ -135,11 +137,8 @@ def attach_remote_panel(window: Any, web: WebLaunch) -> RemotePresenter:
     action.triggered.connect(dialog.show)
     _studio_menu(window).addAction(action)
     window.remote_dialog, window.remote_action = dialog, action
-    if web.server is None and window.settings.web_enabled:  # said once the show is on ("On air" first)
-        window.engine.engine_ready.connect(
-            lambda _backends: window.console.show_status(web.problem, PROBLEM_STATUS_MS)
-        )
-    return presenter
+    window.remote_web = WindowWeb(window, web, presenter)  # a failed start is said once the show is on
+    return window.remote_web
 
 
 def _studio_menu(window: Any) -> Any:

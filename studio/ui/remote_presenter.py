@@ -85,6 +85,13 @@ class RemotePresenter:
         self.info = self.describe()
         self.view.show_remote(self.info)
 
+    def serve(self, server: RemoteServer | None, problem: str = "") -> None:
+        """Another server (the settings restarted it on a new port), or none and why: shown at once."""
+        self.server, self.problem = server, problem
+        self.info = self.describe()
+        self.view.show_remote(self.info)
+        self.view.show_problem("")
+
     def describe(self) -> RemoteInfo:
         """The panel's contents for the tokens in force now."""
         server = self.server

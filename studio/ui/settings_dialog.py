@@ -1,5 +1,5 @@
 """The settings dialog: stack, endpoints and their keys, speech language, persona, turn sensitivity,
-hotkeys, and the word filter (blocked words and what to do on a hit).
+hotkeys, the word filter (blocked words and what to do on a hit), and the web layer (on, port).
 
 Threading: Qt main thread. Saving validates everything before writing settings.toml; a bad
 value is named in the dialog and nothing is written.
@@ -107,11 +107,7 @@ class SettingsDialog(QDialog):
         form.addRow("Push-to-talk key (hold)", self.ptt)
         form.addRow("Interrupt key", self.dump)
         self._add_word_filter(form, settings)
-        self.remote_mix = QCheckBox(
-            "mixed with the mic (a guest beside you); off: in its place (you, remote)"
-        )
-        self.remote_mix.setChecked(settings.remote_audio_mix)
-        form.addRow("Remote voice (/ws/audio)", self.remote_mix)
+        self._add_web(form, settings)
         self._finish(form)
 
     def _finish(self, form: QFormLayout) -> None:
@@ -121,7 +117,7 @@ class SettingsDialog(QDialog):
         self.error.setStyleSheet(f"color: {theme.BAD}")
         note = QLabel(
             f"Saved to {settings_file()}. The show goes on: stack and endpoints reload the models, "
-            "the rest applies at once."
+            "a new web port or on/off restarts the web server, the rest applies at once."
         )
         note.setWordWrap(True)
         note.setStyleSheet(f"color: {theme.MUTED}; font-size: 8pt")
@@ -171,6 +167,29 @@ class SettingsDialog(QDialog):
         form.addRow("Blocked words", self.blocked_words)
         form.addRow("On a blocked word", self.blocked_action)
 
+    def _add_web(self, form: QFormLayout, settings: Settings) -> None:
+        """The web layer (remote control, overlay): on or off, its port, and how a remote voice joins."""
+        self.web_enabled = QCheckBox("Web layer (remote control, overlay)")
+        self.web_enabled.setChecked(settings.web_enabled)
+        self.web_port = QSpinBox()
+        self.web_port.setRange(0, 65535)
+        self.web_port.setSpecialValueText("any free port")  # 0
+        self.web_port.setValue(settings.web_port)
+        self.web_port.setEnabled(settings.web_enabled)
+        self.web_port.setToolTip(
+            "The port on 127.0.0.1 for the control page, the OBS overlay and the API; 0: any free port "
+            "(a new one each start). Saving restarts the server at once: open pages reconnect to the "
+            "new URL (Studio → Remote control… shows it)."
+        )
+        self.web_enabled.toggled.connect(self.web_port.setEnabled)
+        self.remote_mix = QCheckBox(
+            "mixed with the mic (a guest beside you); off: in its place (you, remote)"
+        )
+        self.remote_mix.setChecked(settings.remote_audio_mix)
+        form.addRow("Web", self.web_enabled)
+        form.addRow("Web port", self.web_port)
+        form.addRow("Remote voice (/ws/audio)", self.remote_mix)
+
     def _blocked_entries(self) -> list[str]:
         """The blocked words as the settings keep them: one entry per non-empty line."""
         return [line.strip() for line in self.blocked_words.toPlainText().splitlines() if line.strip()]
@@ -196,6 +215,8 @@ class SettingsDialog(QDialog):
             "blocked_words": self._blocked_entries(),
             "blocked_word_action": self.blocked_action.currentText(),
             "remote_audio_mix": self.remote_mix.isChecked(),
+            "web_enabled": self.web_enabled.isChecked(),
+            "web_port": self.web_port.value(),
         }
 
     def changed(self) -> dict[str, Any]:

@@ -47,12 +47,14 @@ class WebContext:
         return VoiceCatalog(folder)
 
     @classmethod
-    def build(cls, show: Show, options: WebOptions) -> WebContext:
-        """The parts wired to each other and to the show's event stream (before the show starts)."""
+    def build(cls, show: Show, options: WebOptions, status: StatusTracker | None = None) -> WebContext:
+        """The parts wired to each other and to the show's event stream (before the show starts).
+
+        `status`: what is known of a show already running (a server restarted mid-show), else nothing."""
         metrics = StudioMetrics()
         metrics.registry.register(ResourceCollector(lambda: show.audio))  # RSS, underruns, GPU per model
         hub = EventHub(options.event_queue, lambda: _program_seconds(show))
-        status = StatusTracker()
+        status = status or StatusTracker()
         hub.listen(status.on_event)
         hub.listen(metrics.on_event)
         show.subscribe(hub.on_show_event)

@@ -23,7 +23,7 @@ from studio.web.app import create_app
 from studio.web.context import WebContext
 from studio.web.http_guard import guarded_h11
 from studio.web.options import WebOptions
-from studio.web.status import publish_levels
+from studio.web.status import StatusTracker, publish_levels
 from studio.web.tokens import Role, Tokens, rotate_token
 
 T = TypeVar("T")
@@ -48,10 +48,13 @@ class _Server(uvicorn.Server):
 class WebServer:
     """The web layer over one show: build it before the show starts, `start`, later `stop`."""
 
-    def __init__(self, show: Show, options: WebOptions) -> None:
-        """Subscribe to `show` now, so no event of its start is missed; serve on `start`."""
+    def __init__(self, show: Show, options: WebOptions, status: StatusTracker | None = None) -> None:
+        """Subscribe to `show` now, so no event of its start is missed; serve on `start`.
+
+        Built mid-show (the window's settings changed the port), `status` carries what the show's
+        earlier events said (stages, ready, turns): the new subscription missed them."""
         self.options = options
-        self.ctx = WebContext.build(show, options)
+        self.ctx = WebContext.build(show, options, status)
         self.app = create_app(self.ctx)
         self._socket: socket.socket | None = None
         self._port: int | None = None

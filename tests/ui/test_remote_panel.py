@@ -62,6 +62,7 @@ def remote_window(qtbot) -> Iterator:
     yield open_window
     for window, web in opened:
         window.close()
+        window.remote_web.close()  # the server in force (the one started here, unless settings restarted it)
         web.close()
 
 
