@@ -13,11 +13,8 @@ Threading: the bus is a child process; the portal answers on its own thread ("fa
 
 from __future__ import annotations
 
-import os
 import queue
-import select
 import shutil
-import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -29,6 +26,8 @@ import pytest
 from jeepney import DBusAddress, HeaderFields, MatchRule, Message, new_error, new_method_return, new_signal
 from jeepney.bus_messages import message_bus
 from jeepney.io.threading import DBusRouter, Proxy, open_dbus_connection
+
+from tests.announcing import announcing
 
 READY_S = 20.0  # a cap on dbus-daemon's start, not a wait: it prints its address once it listens
 WAIT_S = 10.0  # a cap on any one wait for the portal or the client
@@ -60,24 +59,9 @@ def private_bus() -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="bus") as folder:
         config = Path(folder, "bus.conf")
         config.write_text(CONFIG.format(folder=folder), encoding="utf-8")
-        read, write = os.pipe()
-        bus = subprocess.Popen(
-            [daemon, f"--config-file={config}", "--nofork", f"--print-address={write}"],
-            pass_fds=(write,),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        os.close(write)
-        try:
-            ready, _, _ = select.select([read], [], [], READY_S)
-            address = os.read(read, 4096).decode().strip() if ready else ""
-            if not address:
-                pytest.fail(f"dbus-daemon did not start within {READY_S} s")
-            yield address
-        finally:
-            os.close(read)
-            bus.terminate()
-            bus.wait(WAIT_S)
+        argv = [daemon, f"--config-file={config}", "--nofork"]
+        with announcing(lambda fd: [*argv, f"--print-address={fd}"], "dbus-daemon", READY_S, WAIT_S) as bus:
+            yield bus
 
 
 def _sender_element(unique_name: str) -> str:

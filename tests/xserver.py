@@ -9,13 +9,14 @@ Threading: the test's thread.
 from __future__ import annotations
 
 import os
-import select
 import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+
+from tests.announcing import announcing
 
 READY_S = 20.0  # a cap on Xvfb's start, not a wait: it says its display number when it is ready
 
@@ -31,24 +32,9 @@ def need_x_tools() -> None:
 def xvfb() -> Iterator[str]:
     """A fresh X server on a free display; yields its name (':N')."""
     need_x_tools()
-    read, write = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-nolisten", "tcp", "-screen", "0", "800x600x24"],
-        pass_fds=(write,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    try:
-        ready, _, _ = select.select([read], [], [], READY_S)
-        number = os.read(read, 64).decode().strip() if ready else ""
-        if not number:
-            pytest.fail(f"Xvfb did not start within {READY_S} s")
+    argv = ["Xvfb", "-nolisten", "tcp", "-screen", "0", "800x600x24"]
+    with announcing(lambda fd: [*argv, "-displayfd", str(fd)], "Xvfb", READY_S, 10) as number:
         yield f":{number}"
-    finally:
-        os.close(read)
-        server.terminate()
-        server.wait(10)
 
 
 class XDesktop:
