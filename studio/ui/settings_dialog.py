@@ -61,6 +61,21 @@ def _ms(low: int, high: int, value: int) -> QSpinBox:
     return box
 
 
+def save_footer(dialog: Any, after_saving: str) -> tuple[QLabel, QLabel, QDialogButtonBox]:
+    """A settings dialog's foot: its error line, a note on where settings go and what then happens,
+    and Save / Cancel wired to `dialog.save` and `dialog.reject`."""
+    error = QLabel("")
+    error.setWordWrap(True)
+    error.setStyleSheet(f"color: {theme.BAD}")
+    note = QLabel(f"Saved to {settings_file()}. {after_saving}")
+    note.setWordWrap(True)
+    note.setStyleSheet(f"color: {theme.MUTED}; font-size: 8pt")
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(dialog.save)
+    buttons.rejected.connect(dialog.reject)
+    return error, note, buttons
+
+
 class SettingsDialog(QDialog):
     """Edits a copy of the settings; `saved` holds the new Settings after a successful save."""
 
@@ -112,20 +127,11 @@ class SettingsDialog(QDialog):
 
     def _finish(self, form: QFormLayout) -> None:
         """The error line, the note on where settings go, and the buttons under the form."""
-        self.error = QLabel("")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet(f"color: {theme.BAD}")
-        note = QLabel(
-            f"Saved to {settings_file()}. The show goes on: stack and endpoints reload the models, "
-            "a new web port or on/off restarts the web server, the rest applies at once."
+        self.error, note, buttons = save_footer(
+            self,
+            "The show goes on: stack and endpoints reload the models, "
+            "a new web port or on/off restarts the web server, the rest applies at once.",
         )
-        note.setWordWrap(True)
-        note.setStyleSheet(f"color: {theme.MUTED}; font-size: 8pt")
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -33,10 +32,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.config import Settings, SettingsError, settings_file
+from studio.config import Settings, SettingsError
 from studio.surfaces import ACTIONS, DESCRIPTIONS, Surfaces
 from studio.surfaces.midi import VIRTUAL_PORT
-from studio.ui import theme
+from studio.ui.settings_dialog import save_footer
 from studio.ui.settings_file import save_settings
 from studio.ui.surfaces_form import (
     SurfaceValues,
@@ -102,20 +101,11 @@ class SurfacesDialog(QDialog):
         layout.addLayout(self._ports(values, inputs, outputs))
         self.status = QLabel("")
         self.status.setWordWrap(True)
-        self.error = QLabel("")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet(f"color: {theme.BAD}")
-        note = QLabel(
-            f"Saved to {settings_file()}. Global keys are grabbed again and OSC / MIDI restart with "
-            "the new ports; a new MIDI map applies at once."
+        self.error, note, buttons = save_footer(
+            self,
+            "Global keys are grabbed again and OSC / MIDI restart with the new ports; "
+            "a new MIDI map applies at once.",
         )
-        note.setWordWrap(True)
-        note.setStyleSheet(f"color: {theme.MUTED}; font-size: 8pt")
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
         for widget in (self.status, self.error, note, buttons):
             layout.addWidget(widget)
 
