@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     turn_punctuation_min_probability: float = Field(0.1, ge=0, lt=1)
     partial_interval_ms: int = Field(500, ge=100, le=5000)
     barge_in_ms: int = Field(200, ge=32, le=2000)
+    # The anchor pauses (never drops) at the first frame this likely to be the host's voice while it
+    # talks, and goes on if no barge-in follows (studio.engine.hold).
+    barge_in_hold: bool = True
+    barge_in_hold_threshold: float = Field(0.3, gt=0, lt=1)
     first_clause_max_words: int = Field(4, ge=0, le=100)  # 0: wait for punctuation
     # Prepare the reply to the speculative final transcript while the end of turn is decided (it
     # airs only once the turn is decided on that same text; the host going on drops it unheard).

@@ -30,6 +30,7 @@ from studio.audio.scope import SampleScope
 LEAD_S = 0.05  # blocks go to the inner output this long before they air (its own queue takes them)
 PAUSE_STRETCH = 1.0  # a pause may grow (or shrink) by this share of its length while the delay changes
 MIN_PAD_S = 0.002  # a scheduled gap shorter than this is rounding, not a pause
+HELD_POLL_S = 0.01  # while held, a waiter looks again this often (the hold ends at any time)
 LIVE_TAIL_LEAD_S = 0.04  # the live monitor's resampler tail goes out this long before the words end
 
 
@@ -41,6 +42,8 @@ class LiveFeed(Protocol):
     def flush(self) -> None: ...
 
     def settle(self) -> None: ...
+
+    def hold(self, on: bool) -> None: ...
 
 
 @dataclass(slots=True)
@@ -80,6 +83,7 @@ class DelayedOutput:
         self._waiters: list[tuple[int, Callable[[], None]]] = []  # callbacks for positions not handed
         self._timers: list[asyncio.TimerHandle] = []
         self._pump: asyncio.Task[None] | None = None
+        self._held = False
 
     # ----- what the studio reads --------------------------------------------------------------
     @property
@@ -107,6 +111,8 @@ class DelayedOutput:
 
     # ----- the live timeline (AudioOutput) ------------------------------------------------------
     def _playhead(self, at: float | None = None) -> int:
+        if self._held:
+            return self._anchor_position
         at = self._clock() if at is None else at
         elapsed = max(0.0, at - self._anchor_time)
         return min(self._queued, self._anchor_position + int(elapsed * self.sample_rate))
@@ -161,10 +167,27 @@ class DelayedOutput:
         self._anchor_position, self._anchor_time = cut, now
         return dropped
 
+    def hold(self, on: bool) -> None:
+        """A possible barge-in: the live timeline (and the host's monitor) pauses where it is.
+
+        What has been handed on to air keeps its schedule: the program runs `delay_s` behind, and a
+        barge-in's flush cuts it where the host stopped hearing it."""
+        if on == self._held:
+            return
+        now = self._clock()
+        self._anchor_position = self._playhead(now)
+        self._anchor_time = now
+        self._held = on
+        if self.live is not None:
+            self.live.hold(on)
+
     async def wait_played(self, position: int) -> None:
         """Until `position` has played live (or been flushed away)."""
         while (playhead := self._playhead()) < (target := min(position, self._queued)):
             left = (target - playhead) / self.sample_rate
+            if self._held:
+                await self._sleep(HELD_POLL_S)
+                continue
             if self.live is not None and target >= self._queued:  # the end of what was written
                 if left <= LIVE_TAIL_LEAD_S:
                     self.live.settle()

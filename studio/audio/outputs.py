@@ -17,6 +17,8 @@ import numpy as np
 
 from studio.audio.scope import SampleScope
 
+HELD_POLL_S = 0.01  # while held, a waiter looks again this often (the hold ends at any time)
+
 
 class AudioOutput(Protocol):
     """Where the anchor's voice goes; positions are cumulative sample counts since open."""
@@ -36,6 +38,9 @@ class AudioOutput(Protocol):
     async def wait_played(self, position: int) -> None:
         """Return once `position` samples have been played (or flushed away)."""
 
+    def hold(self, on: bool) -> None:
+        """Pause (True) or resume (False) playback where it is: nothing queued is dropped."""
+
 
 class ClockedOutput:
     """An output whose playhead advances with the wall clock while it has audio queued."""
@@ -50,8 +55,11 @@ class ClockedOutput:
         self._pending: list[np.ndarray] = []  # queued, not yet confirmed played (for recording)
         self._recording: list[np.ndarray] | None = [] if keep_recording else None
         self._recorded_until = 0
+        self._held = False
 
     def _playhead(self, at: float | None = None) -> int:
+        if self._held:
+            return self._anchor_position
         at = time.perf_counter() if at is None else at
         elapsed = max(0.0, at - self._anchor_time)
         return min(self._queued_until, self._anchor_position + int(elapsed * self.sample_rate))
@@ -83,8 +91,18 @@ class ClockedOutput:
 
     async def wait_played(self, position: int) -> None:
         while (playhead := self._playhead()) < min(position, self._queued_until):
-            await asyncio.sleep((min(position, self._queued_until) - playhead) / self.sample_rate)
+            left = (min(position, self._queued_until) - playhead) / self.sample_rate
+            await asyncio.sleep(min(left, HELD_POLL_S) if self._held else left)
         self._commit_recording(self._playhead())
+
+    def hold(self, on: bool) -> None:
+        """Freeze (True) or restart (False) the playhead; what is queued stays queued."""
+        if on == self._held:
+            return
+        now = time.perf_counter()
+        self._anchor_position = self._playhead(now)
+        self._anchor_time = now
+        self._held = on
 
     def recording(self) -> np.ndarray:
         """Everything played so far (only with keep_recording)."""

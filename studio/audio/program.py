@@ -125,6 +125,10 @@ class LiveMonitor:
         self._feed.drain()
         self._feed.push_tail()
 
+    def hold(self, on: bool) -> None:
+        """Pause or resume the host's monitor with the live program."""
+        self._feed.sink.hold(on)
+
 
 class DeviceProgramOutput:
     """AudioOutput on real devices; positions count program-rate samples since open."""
@@ -203,6 +207,11 @@ class DeviceProgramOutput:
         self.scope.rewind(played)
         self.loudness.reset_limiter()
         return dropped
+
+    def hold(self, on: bool) -> None:
+        """Pause (True) or resume (False) every device where it is; the rings keep what is queued."""
+        for feed in self._feeds:
+            feed.sink.hold(on)
 
     async def wait_played(self, position: int) -> None:
         while True:

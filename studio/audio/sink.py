@@ -2,11 +2,13 @@
 
 Every block handed to the device (silence, fades and flushes included) is also copied into
 `sent`, a scope on the device's own timeline: the echo canceller's reference.
+Hold: `hold(True)` fades the anchor out within FADE_MS and stops reading the ring, so nothing queued
+is lost; `hold(False)` fades it back in where it stopped (a possible barge-in that was not one).
 Standby and on air: a sink opens with a long device buffer (STANDBY_LATENCY_MS) that survives the
 GIL stalls of model loading (imports and weight loading held the GIL for up to 0.75 s on a 2-core
 machine, and a 40 ms buffer underran 6-32 times while the embedded stack loaded); `go_live()`
 reopens it at the on-air buffer once the show is ready, before anything airs.
-Threading: `push`/`request_flush` on the engine loop (the ring's producer); `_fill` on the
+Threading: `push`/`request_flush`/`hold` on the engine loop (the ring's producer); `_fill` on the
 PortAudio callback thread, or on this sink's clock thread while the device is lost (never both:
 the clock stops before a new stream starts). The callback touches only preallocated arrays.
 `go_live`/`standby` on any thread but the callback's (they take the stream's lock).
@@ -54,6 +56,10 @@ class OutputSink(DeviceStream):
         self._scratch = np.zeros(MAX_BLOCK, dtype=np.float32)
         self._fade_len = max(1, int(FADE_MS / 1000 * self.rate))
         self._ramp = np.linspace(1.0, 0.0, self._fade_len, dtype=np.float32)
+        self._gain_steps = np.arange(1, MAX_BLOCK + 1, dtype=np.float32) / self._fade_len
+        self._envelope_scratch = np.zeros(MAX_BLOCK, dtype=np.float32)
+        self._held = False  # set by the engine; read by the callback
+        self._gain = 1.0  # the callback's current hold gain (0: held and silent)
         self._fade_left = 0
         self._flush_requested = 0
         self._flush_seen = 0
@@ -73,6 +79,15 @@ class OutputSink(DeviceStream):
         """Drop everything queued so far, after a short fade of what is playing."""
         self._flush_target = self.ring.written
         self._flush_requested += 1
+
+    def hold(self, on: bool) -> None:
+        """Pause (True) or resume (False) playback where it is, with a short fade; nothing is dropped."""
+        self._held = on
+
+    @property
+    def held_silent(self) -> bool:
+        """Held and already faded out (the device is being given silence)."""
+        return self._held and self._gain == 0.0
 
     @property
     def live(self) -> bool:
@@ -123,22 +138,64 @@ class OutputSink(DeviceStream):
         ring = self.ring
         if self._flush_requested != self._flush_seen:
             self._flush_seen = self._flush_requested
-            self._fade_left = self._fade_len
-        filled = 0
-        if self._fade_left:
-            want = min(frames, self._fade_left)
-            filled = ring.read_into(out, want)
-            start = self._fade_len - self._fade_left
-            out[:filled] *= self._ramp[start : start + filled]
-            self._fade_left = 0 if filled < want else self._fade_left - filled
-            if not self._fade_left:
+            if self._gain == 0.0:  # held and silent: nothing to fade
                 ring.skip(self._flush_target - ring.read)
-                if filled < frames:
-                    out[filled:frames] = 0.0
-                return
-        filled += ring.read_into(out[filled:], frames - filled)
+            else:
+                self._fade_left = self._fade_len
+        if self._fade_left:
+            self._fill_flush_fade(out, frames)
+            return
+        if self._held:
+            self._fill_held(out, frames)
+            return
+        filled = ring.read_into(out, frames)
+        if self._gain < 1.0:  # resuming: fade back in (at once if nothing is queued)
+            if filled:
+                self._ramp_gain(out, filled, rising=True)
+            else:
+                self._gain = 1.0
         if filled < frames:
             out[filled:frames] = 0.0
+
+    def _fill_flush_fade(self, out: np.ndarray, frames: int) -> None:
+        """A flush: fade out what is playing, then drop everything up to the flush target."""
+        ring = self.ring
+        want = min(frames, self._fade_left)
+        filled = ring.read_into(out, want)
+        start = self._fade_len - self._fade_left
+        out[:filled] *= self._ramp[start : start + filled]
+        if self._gain < 1.0:  # a flush in the middle of a hold's fade
+            out[:filled] *= self._gain
+        self._fade_left = 0 if filled < want else self._fade_left - filled
+        if not self._fade_left:
+            ring.skip(self._flush_target - ring.read)
+        if filled < frames:
+            out[filled:frames] = 0.0
+
+    def _fill_held(self, out: np.ndarray, frames: int) -> None:
+        """Held: fade out over what is left of FADE_MS, then silence without reading the ring."""
+        if self._gain == 0.0:
+            out[:frames] = 0.0
+            return
+        want = min(frames, int(np.ceil(self._gain * self._fade_len)))
+        filled = self.ring.read_into(out, want)
+        if filled:
+            self._ramp_gain(out, filled, rising=False)
+        if filled < want:  # ran dry while fading: silent now
+            self._gain = 0.0
+        out[filled:frames] = 0.0
+
+    def _ramp_gain(self, out: np.ndarray, count: int, rising: bool) -> None:
+        """Move the hold gain one sample step at a time over out[:count], applying it."""
+        envelope = self._envelope_scratch[:count]
+        steps = self._gain_steps[:count]
+        if rising:
+            np.add(steps, self._gain, out=envelope)
+        else:
+            np.subtract(self._gain, steps, out=envelope)
+        np.clip(envelope, 0.0, 1.0, out=envelope)
+        out[:count] *= envelope
+        self._gain = float(envelope[count - 1])
 
     # ----- keeping time without a device --------------------------------------------------------
     def _on_lost(self) -> None:

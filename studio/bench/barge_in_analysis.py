@@ -5,14 +5,15 @@ a host onset is the monitor sample its first host sample was mixed against; the 
 (stamped with time.monotonic()) are mapped onto it through the mixer's clock pairs. A hit is a
 HostSpeechStarted within HIT_WINDOW_S of an onset; a line started by anything but the host's
 clip (from its onset to AFTER_CLIP_S after its end) is a false barge-in. Onset → silence: from
-the onset to the first 10 ms window, not before the line started, after which the monitor stays
-below SILENT_DBFS for SILENT_HOLD_S.
+the onset to the first 10 ms window, not before the show reacted (the line started, or the anchor
+was held for it: studio.engine.hold), after which the monitor stays below SILENT_DBFS for
+SILENT_HOLD_S. A hold outside every clip is a false hold (a short pause in the anchor's speech).
 Threading: plain functions, called once a run has ended.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -34,6 +35,7 @@ class RunLog:
     onsets: list[tuple[int, float, float]]  # (monitor sample, monotonic time, clip seconds)
     clock: list[tuple[int, float]]  # (monitor samples, monotonic time)
     line_starts: list[float]  # HostSpeechStarted, monotonic time
+    holds: list[float] = field(default_factory=list)  # AnchorHeld(held=True), monotonic time
 
 
 def _window_db(monitor: np.ndarray) -> np.ndarray:
@@ -46,7 +48,7 @@ def _sample_at(log: RunLog, when: float) -> int:
     """The monitor sample the mixer was at at monotonic time `when`."""
     samples = np.array([c[0] for c in log.clock], dtype=np.float64)
     times = np.array([c[1] for c in log.clock], dtype=np.float64)
-    return int(np.interp(when, times, samples))
+    return round(float(np.interp(when, times, samples)))
 
 
 def _silence_after(levels: np.ndarray, start: int) -> int | None:
@@ -82,8 +84,12 @@ def analyse(log: RunLog) -> dict:
             continue
         hits += 1
         matched.add(starts[0])
-        detected.append(1000.0 * (log.line_starts[starts[0]] - at))
-        began = max(onset, _sample_at(log, log.line_starts[starts[0]]) - int(LOOKBACK_S * RATE))
+        line_start = log.line_starts[starts[0]]
+        detected.append(1000.0 * (line_start - at))
+        began = max(onset, _sample_at(log, line_start) - int(LOOKBACK_S * RATE))
+        held = [h for h in log.holds if at <= h <= line_start]
+        if held:  # the hold is stamped as it is asked for: no silence can come before it
+            began = min(began, max(onset, _sample_at(log, held[0])))
         silent = _silence_after(levels, began // WINDOW)
         if silent is not None:
             delays.append(1000.0 * (silent * WINDOW - onset) / RATE)
@@ -93,12 +99,19 @@ def analyse(log: RunLog) -> dict:
         if any(at <= s <= at + max(HIT_WINDOW_S, seconds + AFTER_CLIP_S) for _, at, seconds in log.onsets)
     }
     false = len(log.line_starts) - len(covered)
+    false_holds = sum(
+        1
+        for h in log.holds
+        if not any(at <= h <= at + max(HIT_WINDOW_S, seconds + AFTER_CLIP_S) for _, at, seconds in log.onsets)
+    )
     anchor_s = float(np.count_nonzero(levels > ACTIVE_DBFS)) / 100
     return {
         "onsets": len(log.onsets),
         "hits": hits,
         "misses": len(log.onsets) - hits,
         "false_barge_ins": false,
+        "holds": len(log.holds),
+        "false_holds": false_holds,
         "anchor_seconds": round(anchor_s, 1),
         "onset_to_silence_ms": delays,
         "onset_to_line_ms": detected,
@@ -113,4 +126,5 @@ def case_figures(leakage_db: float | None, delay_ms: float, result: dict) -> dic
         "onset_to_silence_ms": percentiles(result["onset_to_silence_ms"]),
         "recall": round(result["hits"] / max(1, result["onsets"]), 3),
         "false_per_10min": round(result["false_barge_ins"] * 600.0 / max(1.0, result["anchor_seconds"]), 2),
+        "false_holds_per_10min": round(result["false_holds"] * 600.0 / max(1.0, result["anchor_seconds"]), 2),
     }

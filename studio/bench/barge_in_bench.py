@@ -35,7 +35,7 @@ from studio.bench.echo_bench import ANCHOR_LINES, _at_level, _speech
 from studio.bench.fixed_delay import FixedDelayChat, FixedDelaySpeechToText, FixedDelayTurnDetector
 from studio.bench.leak_mixer import MIC_LATENCY_MS
 from studio.config import Settings
-from studio.engine.events import HostSpeechStarted, TurnDecided, TurnDiscarded
+from studio.engine.events import AnchorHeld, HostSpeechStarted, TurnDecided, TurnDiscarded
 from studio.show import Show
 from studio.show.events import ShowReady
 from studio.voices.catalog import VoiceCatalog
@@ -116,6 +116,7 @@ class _Listener:
 
     def __init__(self) -> None:
         self.line_starts: list[float] = []
+        self.holds: list[float] = []  # the anchor paused for a possible barge-in
         self._open: int | None = None  # the host line in progress (its turn id)
         self.ready = asyncio.Event()
 
@@ -127,6 +128,8 @@ class _Listener:
         if isinstance(event, HostSpeechStarted):
             self.line_starts.append(time.monotonic())
             self._open = event.turn_id
+        elif isinstance(event, AnchorHeld) and event.held:
+            self.holds.append(time.monotonic())
         elif isinstance(event, TurnDecided | TurnDiscarded) and event.turn_id == self._open:
             self._open = None
         elif isinstance(event, ShowReady):
@@ -217,7 +220,7 @@ async def _run_case(
         if mixer.returncode is None:
             mixer.terminate()
             await mixer.wait()
-    log = RunLog(np.fromfile(recording, dtype="<f4"), onset_log, clock, listener.line_starts)
+    log = RunLog(np.fromfile(recording, dtype="<f4"), onset_log, clock, listener.line_starts, listener.holds)
     return {"leakage_db": case.leakage_db, "delay_ms": case.delay_ms, "aec": aec, **analyse(log)}
 
 

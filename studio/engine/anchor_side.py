@@ -18,6 +18,7 @@ from studio.config import Settings
 from studio.engine.approval import ApprovalDesk, Decision
 from studio.engine.conversation import Conversation
 from studio.engine.events import (
+    AnchorHeld,
     AnchorInterrupted,
     AnchorLineQueued,
     EventBus,
@@ -29,6 +30,7 @@ from studio.engine.events import (
     TurnDecided,
     TurnDiscarded,
 )
+from studio.engine.hold import BargeInHold
 from studio.engine.reply import ReplySpeaker
 from studio.engine.safety import WordFilter, clause_guard
 from studio.engine.speculation import SpeculativeReply
@@ -72,6 +74,7 @@ class AnchorSide:
     _reply_task: asyncio.Task[None] | None
     _anchor_idle: asyncio.Event
     _next_turn_id: int
+    _hold: BargeInHold
 
     # ----- voice and persona (engine loop) -----------------------------------------------------
     @property
@@ -96,12 +99,22 @@ class AnchorSide:
         """Barge-in: silence the anchor now, cancel its work; history keeps only what was heard."""
         task = self._reply_task
         if task is None or task.done():
+            self._set_hold(self._hold.release(reason))
             return False
         if self._answer is not None and self._answer.speaker is not None:
             self._answer.speaker.silence()  # before the flush: nothing may be queued behind it
         self.output.flush()
+        self._set_hold(self._hold.release(reason))  # after the flush: what was held is gone
         task.cancel(reason)
         return True
+
+    def _set_hold(self, change: bool | None) -> None:
+        """Pause (True) or resume (False) the output for a possible barge-in; None leaves it."""
+        if change is None:
+            return
+        self.output.hold(change)
+        turn_id = self._answer.turn_id if self._answer is not None else 0
+        self.bus.publish(AnchorHeld(turn_id, change, self._hold.reason))
 
     @property
     def anchor_busy(self) -> bool:

@@ -32,6 +32,7 @@ from studio.engine.events import (
     TurnCompleted,
     TurnDiscarded,
 )
+from studio.engine.hold import HOLD_SETTINGS, BargeInHold
 from studio.engine.policies import POLICY_SETTINGS, AutoTurnPolicy
 from studio.engine.speculation import SpeculativeReply
 from studio.engine.supervisor_stack import StackSupervisor
@@ -89,6 +90,7 @@ class StudioEngine(AnchorSide):
             self._system_prompt(voice), settings.history_turns, settings.history_max_chars, prompt_context
         )
         self._policy = AutoTurnPolicy(settings, stack.vad.frame_samples)
+        self._hold = BargeInHold(settings, stack.vad.frame_samples)
         self._partial_interval = int(settings.partial_interval_ms * INPUT_SAMPLE_RATE / 1000)
         self._utterance: Utterance | None = None
         self._evaluation: asyncio.Task[None] | None = None
@@ -166,6 +168,9 @@ class StudioEngine(AnchorSide):
         if any(getattr(old, key) != getattr(settings, key) for key in POLICY_SETTINGS):
             self._drop_line("turn settings changed during the line")
             self._policy = AutoTurnPolicy(settings, self.stack.vad.frame_samples)
+        if any(getattr(old, key) != getattr(settings, key) for key in HOLD_SETTINGS):
+            self._set_hold(self._hold.release("barge-in settings changed"))
+            self._hold = BargeInHold(settings, self.stack.vad.frame_samples)
 
     async def replace_stack(self, stack: BackendStack) -> None:
         """New backends mid-show (models or supervision changed): conversation, turn ids and voice stay."""
@@ -177,6 +182,7 @@ class StudioEngine(AnchorSide):
         self.supervisor = StackSupervisor(self.settings, self.bus.publish, lambda: self._voice)
         self.stack = self.supervisor.wrap(stack)
         self._policy = AutoTurnPolicy(self.settings, stack.vad.frame_samples)
+        self._hold = BargeInHold(self.settings, stack.vad.frame_samples)
 
     async def replace_output(self, output: AudioOutput) -> None:
         """A new program device mid-show: the reply on air is cut (its audio went to the old one)."""
@@ -197,13 +203,16 @@ class StudioEngine(AnchorSide):
         """Handle one VAD frame of host audio (16 kHz float32, `vad.frame_samples` long)."""
         at = now()
         echo = self.echo_filter(frame) if self.echo_filter is not None else False
-        voiced = self.stack.vad.speech_probability(frame) >= self.settings.vad_threshold and not echo
+        probability = self.stack.vad.speech_probability(frame)
+        voiced = probability >= self.settings.vad_threshold and not echo
         if self.mode == "push_to_talk":
             if self._ptt_held and self._utterance is not None:
                 self._utterance.append(frame, voiced, at)
                 self._utterance.maybe_start_partial(self._partial_interval, self._publish_partial)
             return
-        verdict = self._policy.on_frame(frame, voiced, self._anchor_audible())
+        anchor_audible = self._anchor_audible()
+        self._set_hold(self._hold.on_frame(probability, echo, anchor_audible and not self._policy.in_line))
+        verdict = self._policy.on_frame(frame, voiced, anchor_audible)
         if verdict.start_line:
             self._start_line("host barge-in")
             for early in self._policy.preroll:

@@ -97,6 +97,15 @@ class ReplyCaptioned:
 
 
 @dataclass(frozen=True, slots=True)
+class AnchorHeld:
+    """The anchor paused at a possible barge-in (`held`), or went on where it paused (not one)."""
+
+    turn_id: int
+    held: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class AnchorInterrupted:
     """Barge-in: the anchor was cut off; `heard` is what the audience actually heard."""
 

@@ -124,6 +124,10 @@ class RecordingOutput:
     async def wait_played(self, position: int) -> None:
         await self.inner.wait_played(position)
 
+    def hold(self, on: bool) -> None:
+        """A hold pauses the device; the recording keeps the words (a resumed hold is not a cut)."""
+        self.inner.hold(on)
+
     def __getattr__(self, name: str) -> Any:  # recording(), device details, …
         return getattr(self.inner, name)
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from studio.engine.approval import ReplyApprovalSettled, ReplyAwaitingApproval
 from studio.engine.events import (
+    AnchorHeld,
     AnchorInterrupted,
     AnchorLineQueued,
     EngineEvent,
@@ -49,6 +50,8 @@ def record_of(event: EngineEvent | SegmentChanged | Any) -> tuple[str, dict[str,
             return "anchor_line_aired", {"turn": turn_id, "text": clause}
         case ReplyCaptioned(turn_id, clause, reason):
             return "anchor_caption", {"turn": turn_id, "text": clause, "reason": reason}
+        case AnchorHeld(turn_id, held, reason):  # a pause for a possible barge-in, and its end
+            return "anchor_held" if held else "anchor_hold_ended", {"turn": turn_id, "reason": reason}
         case AnchorInterrupted(turn_id, heard, reason):
             return "interrupted", {"turn": turn_id, "heard": heard, "reason": reason}
         case StageStatusChanged(stage, backend, state, detail) if state != "loading":

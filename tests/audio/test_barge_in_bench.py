@@ -27,7 +27,7 @@ def test_barge_in_bench_json(capsys: pytest.CaptureFixture[str]) -> None:
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     for key in ("cases", "cases_without_aec"):
         (case,) = report[key]
-        assert set(case) == CASE_KEYS
+        assert set(case) == CASE_KEYS | {"false_holds_per_10min"}
         assert (case["leakage_db"], case["delay_ms"]) == (-20.0, 120.0)
         assert set(case["onset_to_silence_ms"]) == {"p50", "p95"}
         assert 0.0 <= case["recall"] <= 1.0
@@ -65,3 +65,22 @@ def test_analysis_counts_hits_misses_false_starts_and_silence() -> None:
     assert (result["hits"], result["misses"], result["false_barge_ins"]) == (1, 1, 1)
     assert result["onset_to_silence_ms"] == [300.0]
     assert result["onset_to_line_ms"] == [250.0]
+
+
+def test_a_hold_is_when_the_show_reacted_and_a_hold_outside_every_clip_is_false() -> None:
+    import numpy as np
+
+    from studio.bench.barge_in_analysis import RATE, RunLog, analyse
+
+    monitor = np.full(10 * RATE, 0.1, np.float32)
+    monitor[int(1.5 * RATE) : int(1.6 * RATE)] = 0.0  # a pause of the anchor's own, before the onset
+    monitor[int(2.15 * RATE) : int(4.0 * RATE)] = 0.0  # held at 2.1 s, quiet on air 50 ms later
+    monitor[int(7.0 * RATE) : int(7.05 * RATE)] = 0.0  # a false hold: a short gap, then it went on
+    clock = [(i * RATE, 100.0 + i) for i in range(11)]
+    onsets = [(2 * RATE, 102.0, 1.0)]
+    result = analyse(RunLog(monitor, onsets, clock, [102.3], holds=[102.1, 106.98]))
+    assert result["onset_to_silence_ms"] == [150.0], "from the onset to the silence the hold made"
+    assert (result["holds"], result["false_holds"]) == (2, 1)
+
+    late_hold = analyse(RunLog(monitor, onsets, clock, [102.3], holds=[102.2]))
+    assert late_hold["onset_to_silence_ms"] == [200.0], "no silence counted before the hold was asked for"

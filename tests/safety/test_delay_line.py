@@ -216,6 +216,9 @@ class LiveRecorder:
     def settle(self) -> None:
         self.calls.append(("settle", self.time.now, 0))
 
+    def hold(self, on: bool) -> None:
+        self.calls.append(("hold" if on else "go on", self.time.now, 0))
+
 
 def test_the_monitor_gets_the_audio_live_is_cut_by_barge_in_and_not_by_dump() -> None:
     async def scenario():
@@ -240,3 +243,34 @@ def test_the_monitor_gets_the_audio_live_is_cut_by_barge_in_and_not_by_dump() ->
         return live.calls[flushes:]
 
     assert asyncio.run(scenario()) == []
+
+
+def test_a_hold_pauses_the_live_timeline_and_the_monitor_and_the_air_schedule_stays() -> None:
+    async def scenario():
+        time = FakeTime()
+        inner, live = TimelineInner(time), LiveRecorder(time)
+        output = DelayedOutput(inner, 1.0, clock=time.clock, sleep=time.sleep, live=live)
+        output.write(tone(2.0))
+        waiting = asyncio.get_running_loop().create_task(output.wait_played(2000))
+        await time.advance(0.5)
+        output.hold(True)  # a possible barge-in
+        await time.advance(0.3)
+        held_at = output.played_samples()
+        output.hold(False)  # it was not one: live goes on where it paused
+        for _ in range(12):
+            await time.advance(0.1)
+        finished_early = waiting.done()
+        await time.advance(0.5)
+        async with asyncio.timeout(10):
+            await waiting
+        for _ in range(20):
+            await time.advance(0.1)
+        monitor = [(call, round(at, 3)) for call, at, _ in live.calls if call in ("hold", "go on")]
+        return held_at, monitor, finished_early, inner.voiced()
+
+    held_at, monitor, finished_early, aired = asyncio.run(scenario())
+    assert held_at == 500, "nothing played live while held"
+    assert monitor == [("hold", 100.5), ("go on", 100.8)], "the host's monitor pauses with it"
+    assert not finished_early, "the live timeline ran 0.3 s late after the hold"
+    assert aired and aired[0][0] == pytest.approx(101.0, abs=0.1), "what airs keeps its schedule"
+    assert sum(length for _, length in aired) == 2000, "nothing was lost"

@@ -1,0 +1,68 @@
+"""Barge-in hold: the anchor pauses at the first sign of the host's voice, before a barge-in is sure.
+
+A barge-in needs `barge_in_ms` of voiced frames in a row (a cough must not cut the anchor off);
+waiting that long with the anchor still talking is most of the time a host on headphones waits
+to be heard. So at the first frame whose speech probability reaches `barge_in_hold_threshold`
+(and that the echo gate lets through) while the anchor is on air, the output holds: it fades
+out within a few ms and keeps everything queued. If the barge-in comes, it flushes as before; if
+the voice stops (HOLD_RELEASE_FRAMES quiet frames) or no barge-in follows within
+`barge_in_ms` + HOLD_GRACE_MS, the anchor goes on where it paused. The cost of a false alarm is a
+short pause in the anchor's speech, never lost words.
+Threading: engine loop only (called once per mic frame by the engine).
+"""
+
+from __future__ import annotations
+
+from studio.backends.contracts import INPUT_SAMPLE_RATE
+from studio.config import Settings
+
+HOLD_RELEASE_FRAMES = 2  # quiet frames in a row (~64 ms) that end a hold without a barge-in
+HOLD_GRACE_MS = 300  # how long past `barge_in_ms` a hold may last without turning into a barge-in
+#: The settings a hold is built from: a change mid-show rebuilds it.
+HOLD_SETTINGS = ("barge_in_hold", "barge_in_hold_threshold", "barge_in_ms", "vad_threshold")
+
+
+class BargeInHold:
+    """Decides, frame by frame, when the anchor pauses for a possible barge-in and when it goes on."""
+
+    def __init__(self, settings: Settings, frame_samples: int) -> None:
+        frame_ms = 1000.0 * frame_samples / INPUT_SAMPLE_RATE
+        self.enabled = settings.barge_in_hold
+        self.threshold = min(settings.barge_in_hold_threshold, settings.vad_threshold)
+        self.max_frames = max(1, round((settings.barge_in_ms + HOLD_GRACE_MS) / frame_ms))
+        self.holding = False
+        self.reason = ""  # why the last change happened
+        self._frames = 0  # frames since the hold began
+        self._quiet = 0  # quiet frames in a row
+        self._armed = True  # False after a hold ran out: no new one until the host has paused
+
+    def on_frame(self, probability: float, echo: bool, anchor_on_air: bool) -> bool | None:
+        """True: hold now; False: go on now; None: no change.
+
+        `anchor_on_air`: the anchor's answer is audible and no host line has started."""
+        if not self.enabled:
+            return None
+        if not anchor_on_air:
+            return self.release("the anchor is no longer on air")
+        maybe_voice = probability >= self.threshold and not echo
+        self._quiet = 0 if maybe_voice else self._quiet + 1
+        if not self.holding:
+            self._armed = self._armed or self._quiet >= HOLD_RELEASE_FRAMES
+            if maybe_voice and self._armed:
+                self.holding, self._frames, self.reason = True, 0, "the host may be cutting in"
+                return True
+            return None
+        self._frames += 1
+        if self._quiet >= HOLD_RELEASE_FRAMES:
+            return self.release("not a barge-in: the host's voice stopped")
+        if self._frames >= self.max_frames:
+            self._armed = False
+            return self.release("not a barge-in: no line started in time")
+        return None
+
+    def release(self, reason: str) -> bool | None:
+        """End the hold (False), or None if there was none."""
+        if not self.holding:
+            return None
+        self.holding, self.reason = False, reason
+        return False

@@ -1,0 +1,116 @@
+"""The barge-in hold: the anchor pauses at the host's first voiced frame, and goes on after a false alarm."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+
+from studio.audio.outputs import ClockedOutput
+from studio.audio.sources import paced_frames
+from studio.config import load_settings
+from studio.engine.events import AnchorHeld, AnchorInterrupted, ReplyClauseStarted
+from studio.engine.hold import HOLD_RELEASE_FRAMES, BargeInHold
+from tests.engine.test_turn_loop import REPLY, make_engine, quiet, tone
+
+FRAME = 512
+
+
+async def anchor_on_air(engine, output: ClockedOutput) -> None:
+    """Ask by typing and wait until the reply's audio plays."""
+    started = asyncio.Event()
+    engine.bus.subscribe(lambda e: started.set() if isinstance(e, ReplyClauseStarted) else None)
+    engine.submit_text("Tell me about tonight")
+    await asyncio.wait_for(started.wait(), timeout=10)
+    while output.played_samples() < output.sample_rate // 5:  # 200 ms aired
+        await asyncio.sleep(0.01)
+
+
+def test_barge_in_pauses_the_anchor_at_the_first_voiced_frame_then_cuts_it():
+    output = ClockedOutput(24_000, keep_recording=True)
+
+    async def scenario():
+        engine, _chat, _tts, events = make_engine(output=output, per_token=0.08)
+        await anchor_on_air(engine, output)
+        played = []
+        async for frame in paced_frames([tone(0.5)], FRAME, paced=True):
+            engine.process_frame(frame)
+            played.append(output.played_samples())
+            if any(isinstance(e, AnchorInterrupted) for e in events):
+                break
+        await engine.wait_anchor_idle()
+        await engine.aclose()
+        return events, played
+
+    events, played = asyncio.run(scenario())
+    holds = [e for e in events if isinstance(e, AnchorHeld)]
+    assert holds[0].held and holds[0].reason == "the host may be cutting in"
+    assert played[0] == played[-2], "held from the first voiced frame: nothing more played"
+    assert len(played) >= 6, "the barge-in itself still needs barge_in_ms of voice"
+    assert any(isinstance(e, AnchorInterrupted) for e in events)
+    assert holds[-1].held is False, "the hold ends with the barge-in"
+
+
+def test_a_cough_pauses_the_anchor_briefly_and_it_goes_on_without_losing_a_word():
+    output = ClockedOutput(24_000, keep_recording=True)
+
+    async def scenario():
+        engine, _chat, _tts, events = make_engine(output=output, per_token=0.02)
+        await anchor_on_air(engine, output)
+        async for frame in paced_frames([tone(0.064), quiet(0.3)], FRAME, paced=True):
+            engine.process_frame(frame)
+        await engine.wait_anchor_idle()
+        await engine.aclose()
+        return engine, events
+
+    engine, events = asyncio.run(scenario())
+    holds = [(e.held, e.reason) for e in events if isinstance(e, AnchorHeld)]
+    assert holds == [
+        (True, "the host may be cutting in"),
+        (False, "not a barge-in: the host's voice stopped"),
+    ]
+    assert not any(isinstance(e, AnchorInterrupted) for e in events)
+    turn = engine.completed[-1]
+    assert not turn.interrupted and turn.reply == REPLY
+    assert abs(len(output.recording()) / 24_000 - turn.audio_seconds) < 0.05, "every sample played"
+
+
+def test_hold_off_in_settings_means_no_pause():
+    output = ClockedOutput(24_000)
+
+    async def scenario():
+        engine, _chat, _tts, events = make_engine(output=output, per_token=0.02, barge_in_hold=False)
+        await anchor_on_air(engine, output)
+        async for frame in paced_frames([tone(0.064), quiet(0.1)], FRAME, paced=True):
+            engine.process_frame(frame)
+        await engine.wait_anchor_idle()
+        await engine.aclose()
+        return events
+
+    assert not any(isinstance(e, AnchorHeld) for e in asyncio.run(scenario()))
+
+
+def test_a_murmur_that_never_becomes_a_line_is_held_at_most_barge_in_ms_plus_grace_then_not_again():
+    hold = BargeInHold(load_settings(barge_in_ms=200), FRAME)
+    changes = [hold.on_frame(0.4, False, True) for _ in range(40)]  # between 0.3 (hold) and 0.5 (line)
+    assert changes[0] is True
+    released = changes.index(False)
+    assert released == hold.max_frames, "released when the grace ran out"
+    assert hold.reason == "not a barge-in: no line started in time"
+    assert all(c is None for c in changes[released + 1 :]), "no new hold until the host pauses"
+    for _ in range(HOLD_RELEASE_FRAMES):
+        assert hold.on_frame(0.0, False, True) is None
+    assert hold.on_frame(0.9, False, True) is True, "re-armed after a pause"
+
+
+def test_echo_and_a_quiet_anchor_never_hold():
+    hold = BargeInHold(load_settings(), FRAME)
+    assert hold.on_frame(0.95, True, True) is None, "the echo gate's frames never hold"
+    assert hold.on_frame(0.95, False, False) is None, "nothing to hold when the anchor is not on air"
+    assert hold.on_frame(0.95, False, True) is True
+    assert hold.on_frame(0.95, False, False) is False, "the answer ended: released"
+
+
+def test_the_hold_threshold_never_exceeds_the_vad_threshold():
+    assert BargeInHold(load_settings(vad_threshold=0.2, barge_in_hold_threshold=0.6), FRAME).threshold == 0.2
+    assert np.isclose(BargeInHold(load_settings(), FRAME).threshold, 0.3)
