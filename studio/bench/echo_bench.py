@@ -17,10 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 import soxr
 
+from studio.audio.aec import EchoCanceller
 from studio.audio.echo import EchoGate
+from studio.audio.io import RESIDUAL_COUPLING_DB
 from studio.audio.loudness import ProgramLoudness
 from studio.backends.contracts import INPUT_SAMPLE_RATE, VoiceActivityDetector
 from studio.config import Settings
+from studio.engine.hold import BargeInHold
 from studio.engine.policies import AutoTurnPolicy
 from studio.voices.profile import VoiceProfile
 
@@ -124,42 +127,59 @@ def _at_level(clip: np.ndarray, dbfs: float) -> np.ndarray:
     return clip * (10 ** (dbfs / 20) / rms)
 
 
-def voiced_frames(settings: Settings, vad: VoiceActivityDetector, mic: np.ndarray) -> np.ndarray:
-    """Silero's verdict per frame (it sees every frame whatever the gate says, as in the engine)."""
+def speech_probabilities(vad: VoiceActivityDetector, mic: np.ndarray) -> np.ndarray:
+    """Silero's probability per frame (it sees every frame whatever the gate says, as in the engine)."""
     vad.reset()
     size = vad.frame_samples
-    return np.array(
-        [
-            vad.speech_probability(mic[i * size : (i + 1) * size]) >= settings.vad_threshold
-            for i in range(len(mic) // size)
-        ]
-    )
+    return np.array([vad.speech_probability(mic[i * size : (i + 1) * size]) for i in range(len(mic) // size)])
 
 
 def barge_ins(
     settings: Settings,
-    voiced: np.ndarray,
+    probabilities: np.ndarray,
     gate: EchoGate | None,
     mic: np.ndarray,
     program: np.ndarray,
     frame_samples: int,
+    holds: list[int] | None = None,
 ) -> list[int]:
-    """Frame indices at which the engine's path (echo gate, auto-turn policy) decides a barge-in."""
+    """Frame indices at which the engine's path (echo gate, auto-turn policy) decides a barge-in.
+
+    `holds` gets the frames where the anchor would pause for a possible barge-in (studio.engine.
+    hold). Open loop: here the anchor goes on talking, where a real hold would stop its echo."""
     policy = AutoTurnPolicy(settings, frame_samples)
+    hold = BargeInHold(settings, frame_samples)
     refractory = int(REFRACTORY_S * INPUT_SAMPLE_RATE / frame_samples)  # one barge-in per episode
     hits: list[int] = []
-    for index in range(len(voiced)):
+    for index, probability in enumerate(probabilities):
         span = slice(index * frame_samples, (index + 1) * frame_samples)
         echo = False
         if gate is not None:
             gate.push_reference(program[span])
             echo = gate.is_echo(mic[span])
-        verdict = policy.on_frame(mic[span], bool(voiced[index]) and not echo, True)
+        if hold.on_frame(float(probability), echo, not policy.in_line) and holds is not None:
+            holds.append(index)
+        verdict = policy.on_frame(mic[span], bool(probability >= settings.vad_threshold) and not echo, True)
         if verdict.start_line:
             policy.line_ended()  # the engine would interrupt; keep measuring
             if not hits or index - hits[-1] > refractory:
                 hits.append(index)
     return hits
+
+
+def cancelled(program: np.ndarray, mic: np.ndarray) -> np.ndarray:
+    """The mic after WebRTC AEC3 with the program as reference (paired sample for sample, as live)."""
+    canceller = EchoCanceller()
+    out = []
+    step = INPUT_SAMPLE_RATE // 10
+    for start in range(0, len(mic), step):
+        canceller.push_reference(program[start : start + step])
+        out.append(canceller.process(mic[start : start + step]))
+    return np.concatenate(out)
+
+
+def _gate_behind_canceller() -> EchoGate:
+    return EchoGate(default_coupling_db=RESIDUAL_COUPLING_DB)
 
 
 def _detections(hits: np.ndarray, onsets: np.ndarray) -> list[float]:
@@ -186,8 +206,9 @@ def measure_rendition(
     mic = leak(program, scenario, seed=seed + 1)
     size = vad.frame_samples
     frame_s = size / INPUT_SAMPLE_RATE
-    voiced = voiced_frames(settings, vad, mic)
-    gated = barge_ins(settings, voiced, EchoGate(), mic, program, size)
+    voiced = speech_probabilities(vad, mic)
+    false_holds: list[int] = []
+    gated = barge_ins(settings, voiced, EchoGate(), mic, program, size, false_holds)
     ungated = barge_ins(settings, voiced, None, mic, program, size)
     # True barge-ins: the host talks over the anchor every ~15 s.
     rng = np.random.default_rng(seed + 2)
@@ -197,7 +218,7 @@ def measure_rendition(
         clip = _at_level(host[int(rng.integers(len(host)))], scenario.host_dbfs)
         start = int(onset * INPUT_SAMPLE_RATE)
         with_host[start : start + len(clip)] += clip[: len(with_host) - start]
-    voiced = voiced_frames(settings, vad, with_host)
+    voiced = speech_probabilities(vad, with_host)
     gated_hits = barge_ins(settings, voiced, EchoGate(), with_host, program, size)
     hits = np.asarray(gated_hits, dtype=float) * frame_s
     delays = _detections(hits, onsets)
@@ -205,9 +226,29 @@ def measure_rendition(
         np.asarray(barge_ins(settings, voiced, None, with_host, program, size), dtype=float) * frame_s
     )
     stray = sum(1 for h in hits if not any(0 <= h - o < 3.0 for o in onsets))
+    # The default input path: the canceller first, the gate (starting at the residual's level) after.
+    quiet_mic = cancelled(program, mic)
+    aec_holds: list[int] = []
+    aec_false = barge_ins(
+        settings,
+        speech_probabilities(vad, quiet_mic),
+        _gate_behind_canceller(),
+        quiet_mic,
+        program,
+        size,
+        aec_holds,
+    )
+    host_mic = cancelled(program, with_host)
+    aec_hits = barge_ins(
+        settings, speech_probabilities(vad, host_mic), _gate_behind_canceller(), host_mic, program, size
+    )
     return {
+        "false_barge_ins_with_canceller": len(aec_false),
+        "false_holds_with_canceller": len(aec_holds),
+        "detected_with_canceller": len(_detections(np.asarray(aec_hits, dtype=float) * frame_s, onsets)),
         "minutes": minutes,
         "false_barge_ins": len(gated),
+        "false_holds": len(false_holds),
         "false_barge_ins_without_gate": len(ungated),
         "true_barge_ins": len(onsets),
         "detected": len(delays),
@@ -252,6 +293,16 @@ def measure(
         "delay_ms": scenario.delay_ms,
         "host_dbfs": scenario.host_dbfs,
         "false_barge_ins_per_10min": round(sum(r["false_barge_ins"] for r in runs) * per_10, 2),
+        "false_holds_per_10min": round(sum(r["false_holds"] for r in runs) * per_10, 2),
+        "with_canceller": {
+            "false_barge_ins_per_10min": round(
+                sum(r["false_barge_ins_with_canceller"] for r in runs) * per_10, 2
+            ),
+            "false_holds_per_10min": round(sum(r["false_holds_with_canceller"] for r in runs) * per_10, 2),
+            "true_barge_in_recall": round(
+                sum(r["detected_with_canceller"] for r in runs) / max(1, onsets), 3
+            ),
+        },
         "false_barge_ins_per_10min_without_gate": round(
             sum(r["false_barge_ins_without_gate"] for r in runs) * per_10, 2
         ),
