@@ -75,6 +75,7 @@ def analyse(log: RunLog) -> dict:
     matched: set[int] = set()
     delays: list[float] = []
     detected: list[float] = []  # onset -> the show started the host's line (the decision)
+    held_after: list[float] = []  # onset -> the show held the anchor for it
     hits = 0
     for onset, at, _ in log.onsets:
         starts = [
@@ -89,6 +90,7 @@ def analyse(log: RunLog) -> dict:
         began = max(onset, _sample_at(log, line_start) - int(LOOKBACK_S * RATE))
         held = [h for h in log.holds if at <= h <= line_start]
         if held:  # the hold is stamped as it is asked for: no silence can come before it
+            held_after.append(1000.0 * (held[0] - at))
             began = min(began, max(onset, _sample_at(log, held[0])))
         silent = _silence_after(levels, began // WINDOW)
         if silent is not None:
@@ -115,6 +117,7 @@ def analyse(log: RunLog) -> dict:
         "anchor_seconds": round(anchor_s, 1),
         "onset_to_silence_ms": delays,
         "onset_to_line_ms": detected,
+        "onset_to_hold_ms": held_after,
     }
 
 

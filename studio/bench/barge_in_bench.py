@@ -249,7 +249,7 @@ def _report(runs: list[dict], onsets: int) -> dict:
     }
     if without:
         report["cases_without_aec"] = [case_figures(r["leakage_db"], r["delay_ms"], r) for r in without]
-    lists = ("onset_to_silence_ms", "onset_to_line_ms")
+    lists = ("onset_to_silence_ms", "onset_to_line_ms", "onset_to_hold_ms")
     report["details"] = [
         {
             **{k: v for k, v in r.items() if k not in lists},

@@ -102,6 +102,12 @@ class SettingsDialog(QDialog):
         self.persona.setMaximumHeight(90)
         self.vad = _spin(0.05, 0.95, settings.vad_threshold, 0.05)
         self.vad.setToolTip("Speech probability above which the mic counts as the host talking")
+        self.hold = QCheckBox("Pause the anchor at the first sound of my voice")
+        self.hold.setChecked(settings.barge_in_hold)
+        self.hold.setToolTip(
+            "The anchor fades out the moment you start talking over it and stops if you go on; "
+            "a cough only pauses it briefly"
+        )
         self.completion = _spin(0.05, 0.95, settings.turn_completion_threshold, 0.05)
         self.completion.setToolTip("Lower: the anchor answers sooner; higher: waits for clearer turn ends")
         self.min_silence = _ms(50, 5000, settings.turn_min_silence_ms)
@@ -116,6 +122,7 @@ class SettingsDialog(QDialog):
         self._add_keys_and_language(form, settings)
         form.addRow("Persona prompt", self.persona)
         form.addRow("Voice detection threshold", self.vad)
+        form.addRow("Talking over the anchor", self.hold)
         form.addRow("Turn-end confidence", self.completion)
         form.addRow("Shortest pause before answering", self.min_silence)
         form.addRow("Longest pause before answering", self.max_silence)
@@ -213,6 +220,7 @@ class SettingsDialog(QDialog):
             "stt_language": self.stt_language.currentText().strip().lower() or "auto",
             "persona_prompt": self.persona.toPlainText().strip(),
             "vad_threshold": round(self.vad.value(), 3),
+            "barge_in_hold": self.hold.isChecked(),
             "turn_completion_threshold": round(self.completion.value(), 3),
             "turn_min_silence_ms": self.min_silence.value(),
             "turn_max_silence_ms": self.max_silence.value(),

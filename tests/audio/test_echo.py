@@ -28,3 +28,8 @@ def test_leaked_program_audio_causes_no_barge_in_but_the_host_still_does(
     assert result["false_barge_ins_per_10min_without_gate"] > 0  # the leak is audible to the VAD
     assert result["false_barge_ins_per_10min"] == 0, result
     assert result["true_barge_in_recall"] >= min_recall, result
+    # The default path (canceller, then the gate): no barge-in and no pause of the anchor from its
+    # own voice, and the host still gets through.
+    assert result["with_canceller"]["false_barge_ins_per_10min"] == 0, result
+    assert result["with_canceller"]["false_holds_per_10min"] <= 10, result
+    assert result["with_canceller"]["true_barge_in_recall"] >= min_recall * 0.5, result

@@ -114,3 +114,26 @@ def test_echo_and_a_quiet_anchor_never_hold():
 def test_the_hold_threshold_never_exceeds_the_vad_threshold():
     assert BargeInHold(load_settings(vad_threshold=0.2, barge_in_hold_threshold=0.6), FRAME).threshold == 0.2
     assert np.isclose(BargeInHold(load_settings(), FRAME).threshold, 0.3)
+
+
+def test_turning_the_hold_off_mid_show_lets_a_held_anchor_go_on():
+    output = ClockedOutput(24_000)
+
+    async def scenario():
+        engine, _chat, _tts, events = make_engine(output=output, per_token=0.02)
+        await anchor_on_air(engine, output)
+        engine.process_frame(tone(0.032))  # one voiced frame: held
+        assert output._held
+        engine.apply_settings(engine.settings.model_copy(update={"barge_in_hold": False}))
+        held_after = output._held
+        await engine.wait_anchor_idle()
+        await engine.aclose()
+        return events, held_after, engine
+
+    events, held_after, engine = asyncio.run(scenario())
+    assert not held_after
+    assert [(e.held, e.reason) for e in events if isinstance(e, AnchorHeld)][-1] == (
+        False,
+        "barge-in settings changed",
+    )
+    assert not engine.completed[-1].interrupted

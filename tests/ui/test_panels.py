@@ -150,3 +150,15 @@ def test_a_waveform_is_painted_again_only_when_its_envelope_changed(qtbot):
     trace.refresh()
     assert trace.frames_drawn == 3 and painted == [0, 2]
     assert trace.curve.boundingRect().width() >= COLUMNS  # the whole plot, whatever the data
+
+
+def test_settings_dialog_turns_the_barge_in_hold_off(qtbot):
+    from studio.config import load_settings
+
+    dialog = SettingsDialog(load_settings())
+    qtbot.addWidget(dialog)
+    assert dialog.hold.isChecked(), "on by default"
+    dialog.hold.setChecked(False)
+    dialog.save()
+    assert dialog.saved is not None and dialog.saved.barge_in_hold is False
+    assert tomllib.loads(settings_file().read_text()) == {"barge_in_hold": False}
