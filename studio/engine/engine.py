@@ -113,6 +113,7 @@ class StudioEngine(AnchorSide):
         if mode != self.mode:
             self.mode = mode
             self._drop_line("turn mode switched during the line")
+            self._set_hold(self._hold.release("turn mode switched"))  # push-to-talk never holds
 
     def push_to_talk(self, pressed: bool) -> None:
         """Host pressed or released the talk key. Pressing while the anchor talks is a barge-in."""

@@ -137,3 +137,21 @@ def test_turning_the_hold_off_mid_show_lets_a_held_anchor_go_on():
         "barge-in settings changed",
     )
     assert not engine.completed[-1].interrupted
+
+
+def test_switching_to_push_to_talk_while_held_lets_the_anchor_go_on():
+    output = ClockedOutput(24_000)
+
+    async def scenario():
+        engine, _chat, _tts, events = make_engine(output=output, per_token=0.02)
+        await anchor_on_air(engine, output)
+        engine.process_frame(tone(0.032))
+        held = output._held
+        engine.set_mode("push_to_talk")
+        await engine.wait_anchor_idle()
+        await engine.aclose()
+        return held, output._held, engine
+
+    held, still_held, engine = asyncio.run(scenario())
+    assert held and not still_held
+    assert not engine.completed[-1].interrupted
