@@ -143,7 +143,7 @@ def test_switching_to_push_to_talk_while_held_lets_the_anchor_go_on():
     output = ClockedOutput(24_000)
 
     async def scenario():
-        engine, _chat, _tts, events = make_engine(output=output, per_token=0.02)
+        engine, _chat, _tts, _events = make_engine(output=output, per_token=0.02)
         await anchor_on_air(engine, output)
         engine.process_frame(tone(0.032))
         held = output._held
