@@ -196,6 +196,7 @@ class StudioEngine(AnchorSide):
         """Consume mic frames until they end, then let the last turn finish."""
         async for frame in frames:
             self.process_frame(frame)
+        self._set_hold(self._hold.release("the mic input ended"))  # no frame will end it now
         if self._utterance is not None and self.mode == "auto":
             self._decide_turn("input ended", speech_end=None)
         await self.wait_anchor_idle()

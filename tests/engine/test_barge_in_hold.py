@@ -155,3 +155,20 @@ def test_switching_to_push_to_talk_while_held_lets_the_anchor_go_on():
     held, still_held, engine = asyncio.run(scenario())
     assert held and not still_held
     assert not engine.completed[-1].interrupted
+
+
+def test_input_that_ends_while_held_lets_the_anchor_finish():
+    output = ClockedOutput(24_000)
+
+    async def scenario():
+        engine, _chat, _tts, _events = make_engine(output=output, per_token=0.02)
+        await anchor_on_air(engine, output)
+
+        async def one_voiced_frame():
+            yield tone(0.032)
+
+        await asyncio.wait_for(engine.run(one_voiced_frame()), timeout=30)
+        await engine.aclose()
+        return engine
+
+    assert not asyncio.run(scenario()).completed[-1].interrupted
