@@ -84,6 +84,8 @@ class DelayedOutput:
         self._timers: list[asyncio.TimerHandle] = []
         self._pump: asyncio.Task[None] | None = None
         self._held = False
+        self._held_since = 0.0
+        self._inner_held = False  # the inner output was held too (it had live audio)
 
     # ----- what the studio reads --------------------------------------------------------------
     @property
@@ -170,16 +172,42 @@ class DelayedOutput:
     def hold(self, on: bool) -> None:
         """A possible barge-in: the live timeline (and the host's monitor) pauses where it is.
 
-        What has been handed on to air keeps its schedule: the program runs `delay_s` behind, and a
-        barge-in's flush cuts it where the host stopped hearing it."""
+        What waits to air moves back by as long as the hold lasted, so the pause airs where the
+        host heard it; audio already handed on that is live now (a delay rebuilding from zero after
+        a DUMP) is held on the inner output too. A barge-in's flush cuts where live stopped."""
         if on == self._held:
             return
         now = self._clock()
         self._anchor_position = self._playhead(now)
         self._anchor_time = now
         self._held = on
+        if on:
+            self._held_since = now
+            if self._handed_until() > self._anchor_position:
+                self._inner_held = True
+                self.inner.hold(True)
+        else:
+            self._delay_waiting(self._anchor_position, now - self._held_since)
+            if self._inner_held:
+                self._inner_held = False
+                self.inner.hold(False)
         if self.live is not None:
             self.live.hold(on)
+
+    def _delay_waiting(self, cut: int, seconds: float) -> None:
+        """Air everything from live position `cut` on `seconds` later (a block across it is split)."""
+        kept: deque[_Block] = deque()
+        for block in self._blocks:
+            inside = cut - block.position
+            if 0 < inside < len(block.samples):
+                kept.append(_Block(block.position, block.samples[:inside], block.air_at))
+                later = block.air_at + inside / self.sample_rate + seconds
+                kept.append(_Block(cut, block.samples[inside:], later))
+            else:
+                kept.append(
+                    block if inside > 0 else _Block(block.position, block.samples, block.air_at + seconds)
+                )
+        self._blocks = kept
 
     async def wait_played(self, position: int) -> None:
         """Until `position` has played live (or been flushed away)."""

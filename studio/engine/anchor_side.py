@@ -75,6 +75,7 @@ class AnchorSide:
     _anchor_idle: asyncio.Event
     _next_turn_id: int
     _hold: BargeInHold
+    _held_turn: int = 0  # the answer a hold paused (its release names the same turn)
 
     # ----- voice and persona (engine loop) -----------------------------------------------------
     @property
@@ -112,9 +113,10 @@ class AnchorSide:
         """Pause (True) or resume (False) the output for a possible barge-in; None leaves it."""
         if change is None:
             return
+        if change:
+            self._held_turn = self._answer.turn_id if self._answer is not None else 0
         self.output.hold(change)
-        turn_id = self._answer.turn_id if self._answer is not None else 0
-        self.bus.publish(AnchorHeld(turn_id, change, self._hold.reason))
+        self.bus.publish(AnchorHeld(self._held_turn, change, self._hold.reason))
 
     @property
     def anchor_busy(self) -> bool:
@@ -130,8 +132,11 @@ class AnchorSide:
         return answer.line
 
     def _anchor_audible(self) -> bool:
-        """The anchor's answer has aired: a new host line is a barge-in (and echo may reach the mic)."""
-        return self.anchor_busy and self._resumable_line() is None
+        """The anchor's answer has aired and is not being cut: a new host line is a barge-in."""
+        task = self._reply_task
+        if task is None or task.done() or task.cancelling():
+            return False
+        return self._resumable_line() is None
 
     def _drop_answer_for_resume(self) -> None:
         """The host went on: cancel the unaired answer; its line continues under the same turn id."""

@@ -189,6 +189,7 @@ class StudioEngine(AnchorSide):
         """A new program device mid-show: the reply on air is cut (its audio went to the old one)."""
         self.interrupt("the audio devices changed")
         await self.wait_anchor_idle()
+        self._set_hold(self._hold.release("the audio devices changed"))  # on the output it held
         self.output = output
 
     # ----- the input side ---------------------------------------------------------------------

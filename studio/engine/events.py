@@ -138,6 +138,7 @@ EngineEvent = (
     | ReplyClauseStarted
     | AnchorLineQueued
     | ReplyCaptioned
+    | AnchorHeld
     | AnchorInterrupted
     | TurnCompleted
 )

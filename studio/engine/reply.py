@@ -28,6 +28,9 @@ from studio.engine.screening import ClauseScreen, Review
 from studio.engine.trace import LatencyTrace, now
 from studio.voices.profile import VoiceProfile
 
+DUE_SLACK_DIVISOR = 100  # a clause counts as started when within 10 ms of its first sample playing
+HELD_RECHECK_S = 0.01  # a clause held back by a barge-in hold is looked at again this often
+
 
 @dataclass(slots=True)
 class SpokenSpan:
@@ -278,5 +281,14 @@ class ReplySpeaker:
             else:
                 delay = max(0.0, play_at - now())
                 loop = asyncio.get_running_loop()
-                self._timers.append(loop.call_later(delay, self._on_clause_started, clause))
+                self._timers.append(loop.call_later(delay, self._clause_due, clause, start))
         return start, position + len(samples)
+
+    def _clause_due(self, clause: str, start: int) -> None:
+        """A clause's first sample is due: announce it once it has played (a barge-in hold pauses it)."""
+        behind = start - self._output.played_samples() - self._output.sample_rate // DUE_SLACK_DIVISOR
+        if behind > 0 and not self._silenced:
+            wait = max(HELD_RECHECK_S, behind / self._output.sample_rate)
+            self._timers.append(asyncio.get_running_loop().call_later(wait, self._clause_due, clause, start))
+            return
+        self._on_clause_started(clause)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import numpy as np
 
@@ -172,3 +173,29 @@ def test_input_that_ends_while_held_lets_the_anchor_finish():
         return engine
 
     assert not asyncio.run(scenario()).completed[-1].interrupted
+
+
+def test_no_clause_is_announced_as_started_while_the_anchor_is_held():
+    output = ClockedOutput(24_000)
+
+    async def scenario():
+        engine, _chat, _tts, events = make_engine(output=output, per_token=0.001)
+        started = asyncio.Event()
+        engine.bus.subscribe(lambda e: started.set() if isinstance(e, ReplyClauseStarted) else None)
+        await anchor_on_air(engine, output)
+        before = sum(isinstance(e, ReplyClauseStarted) for e in events)
+        engine.process_frame(tone(0.032))  # held; no frame comes to end it for a while
+        started.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(started.wait(), timeout=1.5)  # clauses fall due in this time
+        during = sum(isinstance(e, ReplyClauseStarted) for e in events) - before
+        for _ in range(3):
+            engine.process_frame(quiet(0.032))  # the voice stopped: it goes on
+        await engine.wait_anchor_idle()
+        await engine.aclose()
+        clauses = sum(isinstance(e, ReplyClauseStarted) for e in events)
+        return before, during, clauses
+
+    before, during, clauses = asyncio.run(scenario())
+    assert during == 0, "a held clause is not on air: no caption, no aired record"
+    assert clauses > before + 1, "every clause was announced once it played"
