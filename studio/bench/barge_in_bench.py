@@ -152,7 +152,9 @@ async def _keep_anchor_talking(show: Show, listener: _Listener) -> None:
             idle_since = None
 
 
-async def _start_mixer(case: BargeInCase, clips: Path, recording: Path, onsets: int, seed: int) -> Any:
+async def _start_mixer(
+    case: BargeInCase, clips: Path, recording: Path, onsets: int, seed: int, max_s: float | None = None
+) -> Any:
     config = {
         "program_source": f"{ANCHOR_SINK}.monitor",
         "mic_sink": MIC_SINK,
@@ -161,7 +163,7 @@ async def _start_mixer(case: BargeInCase, clips: Path, recording: Path, onsets: 
         "onsets": onsets,
         "leakage_db": case.leakage_db,
         "delay_ms": case.delay_ms,
-        "max_s": 30.0 * onsets + 60.0,
+        "max_s": max_s or 30.0 * onsets + 60.0,
         "seed": seed,
     }
     path = recording.with_suffix(".json")
@@ -182,14 +184,23 @@ async def _read_mixer(mixer: Any, onsets: list, clock: list, attached: asyncio.E
 
 
 async def _run_case(
-    settings: Settings, stack: BackendStack, case: BargeInCase, aec: bool, onsets: int, folder: Path
+    settings: Settings,
+    stack: BackendStack,
+    case: BargeInCase,
+    aec: bool,
+    onsets: int,
+    folder: Path,
+    quiet_s: float = 0.0,
 ) -> dict:
-    """One case, one canceller setting: a show against the mixer until every onset was played."""
+    """One case, one canceller setting: a show against the mixer until every onset was played
+    (or, with no onsets, for `quiet_s` of the anchor talking uninterrupted)."""
     from studio.audio.io import AudioIO
 
     tuned = settings.model_copy(update={"echo_cancellation": aec, "turn_mode": "auto"})
-    recording = folder / f"monitor-{case.leakage_db}-{case.delay_ms}-{aec}.raw"
-    mixer = await _start_mixer(case, folder / "host.npy", recording, onsets, seed=int(case.delay_ms) + 1)
+    recording = folder / f"monitor-{case.leakage_db}-{case.delay_ms}-{aec}-{onsets}.raw"
+    mixer = await _start_mixer(
+        case, folder / "host.npy", recording, onsets, seed=int(case.delay_ms) + 1, max_s=quiet_s or None
+    )
     onset_log: list[tuple[int, float, float]] = []
     clock: list[tuple[int, float]] = []
     attached = asyncio.Event()
@@ -224,7 +235,9 @@ async def _run_case(
     return {"leakage_db": case.leakage_db, "delay_ms": case.delay_ms, "aec": aec, **analyse(log)}
 
 
-async def _measure(settings: Settings, onsets: int, cases: tuple[BargeInCase, ...], compare: bool) -> dict:
+async def _measure(
+    settings: Settings, onsets: int, cases: tuple[BargeInCase, ...], compare: bool, quiet_s: float
+) -> dict:
     stack = await _stack(settings)
     folder = Path(tempfile.mkdtemp(prefix="barge-in-"))
     try:
@@ -235,6 +248,10 @@ async def _measure(settings: Settings, onsets: int, cases: tuple[BargeInCase, ..
         for case in cases:
             for aec in (True, False) if compare else (True,):
                 runs.append(await _run_case(settings, stack, case, aec, onsets, folder))
+            if quiet_s:  # nobody interrupts: every line started and every hold is false
+                runs.append(
+                    {**await _run_case(settings, stack, case, True, 0, folder, quiet_s), "quiet": True}
+                )
     finally:
         await stack.aclose()
         shutil.rmtree(folder, ignore_errors=True)
@@ -242,10 +259,11 @@ async def _measure(settings: Settings, onsets: int, cases: tuple[BargeInCase, ..
 
 
 def _report(runs: list[dict], onsets: int) -> dict:
-    with_aec = [r for r in runs if r["aec"]]
+    with_aec = [r for r in runs if r["aec"] and not r.get("quiet")]
     without = [r for r in runs if not r["aec"]]
+    quiet = {(r["leakage_db"], r["delay_ms"]): r for r in runs if r.get("quiet")}
     report: dict[str, Any] = {
-        "cases": [case_figures(r["leakage_db"], r["delay_ms"], r) for r in with_aec],
+        "cases": [_with_quiet(r, quiet.get((r["leakage_db"], r["delay_ms"]))) for r in with_aec],
     }
     if without:
         report["cases_without_aec"] = [case_figures(r["leakage_db"], r["delay_ms"], r) for r in without]
@@ -269,12 +287,38 @@ def _report(runs: list[dict], onsets: int) -> dict:
     return report
 
 
+def _with_quiet(run: dict, quiet: dict | None) -> dict:
+    """The case's figures; its false rates over the onset run and the quiet run together."""
+    figures = case_figures(run["leakage_db"], run["delay_ms"], run)
+    if quiet is None:
+        return figures
+    seconds = max(1.0, run["anchor_seconds"] + quiet["anchor_seconds"])
+    lines, holds = (
+        run["false_barge_ins"] + quiet["false_barge_ins"],
+        run["false_holds"] + quiet["false_holds"],
+    )
+    return {
+        **figures,
+        "false_per_10min": round(lines * 600.0 / seconds, 2),
+        "false_holds_per_10min": round(holds * 600.0 / seconds, 2),
+        "anchor_seconds": round(seconds, 1),
+    }
+
+
 def measure(
-    settings: Settings, onsets: int = 8, cases: tuple[BargeInCase, ...] = CASES, compare: bool = True
+    settings: Settings,
+    onsets: int = 8,
+    cases: tuple[BargeInCase, ...] = CASES,
+    compare: bool = True,
+    quiet_minutes: float = 0.0,
 ) -> dict:
-    """Per case (with and, if `compare`, without the echo canceller): recall, false rate, onset → silence."""
+    """Per case (with and, if `compare`, without the echo canceller): recall, false rate, onset → silence.
+
+    `quiet_minutes`: per case, that long again with nobody interrupting (canceller on), so the
+    false rates are counted over minutes of the anchor's speech, not only the seconds between
+    interruptions."""
     if shutil.which("pacat") is None:
         raise AudioBenchError("`bench --barge-in` needs pacat (Debian: apt-get install pulseaudio-utils)")
     with private_pulse_server() as control:
         control.create_anchor_sink(MIC_SINK, "Bench_Mic")
-        return asyncio.run(_measure(settings, max(1, onsets), cases, compare))
+        return asyncio.run(_measure(settings, max(1, onsets), cases, compare, 60.0 * quiet_minutes))

@@ -108,6 +108,16 @@ OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
         },
     ),
     (
+        ("--barge-in-quiet",),
+        {
+            "type": float,
+            "default": 0.0,
+            "metavar": "MINUTES",
+            "help": "with --barge-in: per case, also MINUTES of the anchor talking with nobody "
+            "interrupting (canceller on): false barge-ins and false holds over that much speech",
+        },
+    ),
+    (
         ("--obs",),
         {
             "action": "store_true",
@@ -243,12 +253,14 @@ def _barge_in(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.barge_in < 1:
         return fail("--barge-in needs at least one onset per case", EXIT_BAD_INPUT)
+    if not 0 <= args.barge_in_quiet <= 60:
+        return fail("--barge-in-quiet: 0 to 60 minutes", EXIT_BAD_INPUT)
     try:
         cases = parse_cases(args.barge_in_cases) if args.barge_in_cases else CASES
     except ValueError as exc:
         return fail(f"--barge-in-cases: {exc}", EXIT_BAD_INPUT)
     try:
-        result = measure(settings, args.barge_in, cases)
+        result = measure(settings, args.barge_in, cases, quiet_minutes=args.barge_in_quiet)
     except (AudioBenchError, AudioDeviceError) as exc:
         return fail(str(exc), EXIT_FAILED)
     print(json.dumps(result, indent=None if args.json else 2))

@@ -84,3 +84,27 @@ def test_a_hold_is_when_the_show_reacted_and_a_hold_outside_every_clip_is_false(
 
     late_hold = analyse(RunLog(monitor, onsets, clock, [102.3], holds=[102.2]))
     assert late_hold["onset_to_silence_ms"] == [200.0], "no silence counted before the hold was asked for"
+
+
+def test_a_quiet_run_counts_its_false_lines_and_holds_over_both_runs_speech() -> None:
+    from studio.bench.barge_in_bench import _with_quiet
+
+    run = {
+        "leakage_db": -20.0,
+        "delay_ms": 120.0,
+        "onsets": 8,
+        "hits": 8,
+        "false_barge_ins": 1,
+        "false_holds": 0,
+        "anchor_seconds": 20.0,
+        "onset_to_silence_ms": [150.0],
+    }
+    quiet = {**run, "onsets": 0, "hits": 0, "false_barge_ins": 0, "false_holds": 2, "anchor_seconds": 580.0}
+    case = _with_quiet(run, quiet)
+    assert case["false_per_10min"] == 1.0 and case["false_holds_per_10min"] == 2.0
+    assert case["recall"] == 1.0 and case["anchor_seconds"] == 600.0
+
+
+def test_barge_in_quiet_minutes_out_of_range_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--barge-in", "2", "--barge-in-quiet", "90"]) != 0
+    assert "--barge-in-quiet: 0 to 60 minutes" in capsys.readouterr().err
