@@ -179,10 +179,15 @@ class PulseControl:
         target = self.device_index(device, direction)
         if target is None or stream not in self.own_streams(direction):
             return False
-        if direction == "sink":
-            self._call(lambda pulse: pulse.sink_input_move(stream, target))
-        else:
-            self._call(lambda pulse: pulse.source_output_move(stream, target))
+        import pulsectl
+
+        try:
+            if direction == "sink":
+                self._call(lambda pulse: pulse.sink_input_move(stream, target))
+            else:
+                self._call(lambda pulse: pulse.source_output_move(stream, target))
+        except pulsectl.PulseOperationFailed:  # gone meanwhile (ALSA recovery re-creates streams)
+            return False
         return True
 
     def open_routed(
