@@ -23,13 +23,17 @@ callback; a 10 ms block costs ~0.25 ms of C with the GIL released.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import soxr
 
+from studio.audio.echo_path import EchoPathMeter
 from studio.audio.formats import INPUT_SAMPLE_RATE
 from studio.audio.scope import SampleScope
 
 BLOCK = INPUT_SAMPLE_RATE // 100  # AEC3 works on 10 ms blocks
+log = logging.getLogger(__name__)
 MAX_LEAD_S = 0.25  # reference queued ahead of the mic; more means the mic lost samples: realign
 MAX_WAIT_S = 0.25  # mic waiting for its reference; more means the program stopped: pad with silence
 
@@ -80,6 +84,9 @@ class EchoCanceller:
         self._mic = np.zeros(0, np.float32)
         self.reference_dropped = 0  # samples dropped because the mic lost some (realigned)
         self.reference_missing = 0  # samples of silence used because the program device stopped
+        # No echo path (headphones): the raw mic goes on, AEC3's cautious suppression would only
+        # dull the host (studio.audio.echo_path); the canceller keeps running beside it.
+        self.meter = EchoPathMeter(INPUT_SAMPLE_RATE)
 
     def push_reference(self, samples: np.ndarray) -> None:
         """What the program device was handed since the last call, at 16 kHz."""
@@ -104,10 +111,20 @@ class EchoCanceller:
             return np.zeros(0, np.float32)
         near, self._mic = self._mic[:usable], self._mic[usable:]
         far, self._reference = self._reference[:usable], self._reference[usable:]
-        return self._processor.process(np.ascontiguousarray(near), np.ascontiguousarray(far))
+        cancelled = self._processor.process(np.ascontiguousarray(near), np.ascontiguousarray(far))
+        was = self.meter.echo_path
+        if self.meter.push(near, far) is not was:
+            log.info(
+                "echo path %s",
+                "heard in the mic: the canceller's output goes on"
+                if self.meter.echo_path
+                else "absent (headphones): the mic goes on as it is",
+            )
+        return near if self.meter.echo_path is False else cancelled
 
     def reset(self) -> None:
         """Start again (the mic came back): drop queued audio and the learned echo path."""
         self._reference = np.zeros(0, np.float32)
         self._mic = np.zeros(0, np.float32)
         self._processor.reset()
+        self.meter.reset()

@@ -219,6 +219,9 @@ class AudioIO:
             # reference the canceller had to drop (mic too far behind) or fill with silence (ahead)
             "echo_reference_dropped": self.canceller.reference_dropped if self.canceller else 0,
             "echo_reference_missing": self.canceller.reference_missing if self.canceller else 0,
+            # whether the program is heard in the mic (None: not known yet; False: headphones, the
+            # raw mic goes on)
+            "echo_path": self.canceller.meter.echo_path if self.canceller else None,
             "last_event": self.events[-1].message() if self.events else None,
             **self.program.stats(),
         }
