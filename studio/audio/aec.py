@@ -15,6 +15,8 @@ the device test (tests/audio/test_aec_devices.py) saw 5-15 dB taken off instead 
 block waits for its reference (block jitter: about one program block, ~34 ms; at most MAX_WAIT_S,
 longer means the program device stopped: silence stands in, as it played), and a reference more
 than MAX_LEAD_S ahead (the mic lost samples) is dropped back to the mic's point, not kept ahead.
+With no echo path at all (headphones) the raw mic goes on instead, after one blended block:
+AEC3 hunting for an echo that never comes only suppresses the host (studio.audio.echo_path).
 Library: pywebrtc-audio (Apache-2.0 binding around WebRTC's audio processing module, BSD-3); the
 README's "Echo cancellation" section compares it with livekit's AudioProcessingModule.
 Threading: the engine loop, inside `AudioIO.frames` (the input path's loop), never the PortAudio
@@ -35,6 +37,7 @@ from studio.audio.scope import SampleScope
 BLOCK = INPUT_SAMPLE_RATE // 100  # AEC3 works on 10 ms blocks
 log = logging.getLogger(__name__)
 MAX_LEAD_S = 0.25  # reference queued ahead of the mic; more means the mic lost samples: realign
+_RAMP = np.linspace(0.0, 1.0, BLOCK, dtype=np.float32)
 MAX_WAIT_S = 0.25  # mic waiting for its reference; more means the program stopped: pad with silence
 
 
@@ -72,7 +75,8 @@ class ReferenceTap:
 
 
 class EchoCanceller:
-    """Mic in, mic without the program's echo out, in whole 10 ms blocks (the rest waits)."""
+    """Mic in, mic without the program's echo out, in whole 10 ms blocks (the rest waits); the mic
+    as it is when there is no echo path to cancel (headphones: studio.audio.echo_path)."""
 
     def __init__(self) -> None:
         from pywebrtc_audio import AudioProcessor
@@ -87,6 +91,7 @@ class EchoCanceller:
         # No echo path (headphones): the raw mic goes on, AEC3's cautious suppression would only
         # dull the host (studio.audio.echo_path); the canceller keeps running beside it.
         self.meter = EchoPathMeter(INPUT_SAMPLE_RATE)
+        self._raw = False  # handing out the raw mic (no echo path), not the canceller's output
 
     def push_reference(self, samples: np.ndarray) -> None:
         """What the program device was handed since the last call, at 16 kHz."""
@@ -120,7 +125,14 @@ class EchoCanceller:
                 if self.meter.echo_path
                 else "absent (headphones): the mic goes on as it is",
             )
-        return near if self.meter.echo_path is False else cancelled
+        raw = self.meter.echo_path is False
+        out = near if raw else cancelled
+        if raw != self._raw:  # one block's crossfade: no step where the two signals meet
+            before = cancelled if raw else near
+            out = out.copy()
+            out[:BLOCK] = before[:BLOCK] * (1.0 - _RAMP) + out[:BLOCK] * _RAMP
+            self._raw = raw
+        return out
 
     def reset(self) -> None:
         """Start again (the mic came back): drop queued audio and the learned echo path."""
@@ -128,3 +140,4 @@ class EchoCanceller:
         self._mic = np.zeros(0, np.float32)
         self._processor.reset()
         self.meter.reset()
+        self._raw = False

@@ -16,11 +16,17 @@ the correlation at -40..-10 dB leaks under -65 and -50 dBFS rooms; 6-18x for an 
 the noise); with none, noise alone stays <= 5x. The host's own voice can peak it too, for the few
 windows its words overlap (seen in the barge-in bench: up to 54x, at lags that wander), so the
 verdict has hysteresis: "echo path" takes ECHO_PEAKS peaks at one lag among the last RECENT
-analyses, "no echo path" QUIET_RUN analyses in a row under QUIET_RATIO, and anything between
-leaves it as it was; before either, it does not know. The input path hands the raw mic to VAD/STT
-only on "no echo path" (studio.audio.aec), and the canceller's output otherwise.
+analyses; "no echo path" takes QUIET_RUN analyses in a row under QUIET_RATIO, each alone and their
+whitened spectra summed (an echo too weak to peak in one window adds up across five), and, once an
+echo path was heard, LEAVE_ECHO_RUN of them (a quieter speaker or music weakens its peaks for a
+while); anything between leaves the verdict as it was; before either, it does not know. Lags
+from -EARLY_S count too: an echo ahead of its reference is a pairing fault, still an echo path.
+The input path hands the raw mic to VAD/STT only on "no echo path" (studio.audio.aec), and the
+canceller's output otherwise. Limits: the first verdict needs ~1.3-1.6 s of the anchor audible
+(0.4 s of reference plus 0.5 s for its echo, then the run), and headphones taken off mid-show
+leave the raw mic with the echo in it for ~1 s of the anchor talking, behind the echo gate only.
 Threading: the engine loop, inside `EchoCanceller.process` (the input path's loop); one analysis
-(three 32k-point FFTs, ~1.5 ms) per HOP_S of audio.
+(three 16k-point FFTs, well under a millisecond) per HOP_S of audio.
 """
 
 from __future__ import annotations
@@ -34,12 +40,17 @@ log = logging.getLogger(__name__)
 
 WINDOW_S = 0.4  # reference per analysis
 MAX_DELAY_S = 0.5  # mic-to-reference lag looked for (device latencies + the room, as paired)
+# The echo ahead of its reference (a pairing fault, studio.audio.aec): still an echo path.
+EARLY_S = 0.1
 HOP_S = 0.1
 RECENT = 20  # analyses (~2 s of the anchor audible) an echo path must show itself in
 ECHO_PEAKS = 6  # peaks at one lag among the RECENT analyses that make an echo path
 PEAK_RATIO = 12.0  # correlation peak over its noise (robust sigma) that counts as a peak
 QUIET_RATIO = 6.0  # below this an analysis found nothing (noise alone: <= 5x)
-QUIET_RUN = 5  # analyses in a row that found nothing before "no echo path"
+QUIET_RUN = 5  # analyses in a row that found nothing (each, and all summed) before "no echo path"
+# Once an echo path was heard, ~5 s of the anchor audible with nothing found before "none": a
+# quieter speaker, music or a moving host weaken its peaks for a while, they do not remove it.
+LEAVE_ECHO_RUN = 50
 AUDIBLE_DBFS = -45.0  # a reference 10 ms block this loud would leak audibly through a speaker
 MIN_AUDIBLE = 0.3  # share of the window's blocks that must be audible to analyse it
 LAG_TOLERANCE_S = 0.002  # peaks this close are one echo path
@@ -54,8 +65,11 @@ class EchoPathMeter:
         self._window = round(WINDOW_S * sample_rate)
         self._lags = round(MAX_DELAY_S * sample_rate)
         self._hop = round(HOP_S * sample_rate)
+        self._early = round(EARLY_S * sample_rate)
         self._keep = self._window + self._lags
-        self._fft = 1 << int(np.ceil(np.log2(self._window + self._keep)))
+        # Circular correlation is the linear one for lags -early..lags with no wrap-around from
+        # either end: n > max(lags + window - 1, keep - 1 + early).
+        self._fft = 1 << int(np.ceil(np.log2(max(self._lags + self._window, self._keep + self._early))))
         freqs = np.fft.rfftfreq(self._fft, 1 / sample_rate)
         self._band = (freqs >= BAND_HZ[0]) & (freqs <= BAND_HZ[1])
         self._mic = np.zeros(0, np.float32)
@@ -63,6 +77,7 @@ class EchoPathMeter:
         self._since = 0
         self._peaks: deque[int | None] = deque(maxlen=RECENT)  # per analysis: the peak's lag, if any
         self._quiet_run = 0
+        self._recent_spectra: deque[np.ndarray] = deque(maxlen=QUIET_RUN)  # whitened, per analysis
         self.echo_path: bool | None = None  # None: not known yet (the canceller's output is used)
 
     def push(self, mic: np.ndarray, reference: np.ndarray) -> bool | None:
@@ -75,6 +90,9 @@ class EchoPathMeter:
             reference_window = self._reference[: self._window]  # its echo has had time to arrive
             if self._audible_share(reference_window) >= MIN_AUDIBLE:
                 self._judge(*self.correlate(self._mic, reference_window))
+                summed = self._peak(sum(self._recent_spectra))[0]
+                if self._quiet_run >= QUIET_RUN and summed < QUIET_RATIO and self._quiet_enough():
+                    self.echo_path = False
         return self.echo_path
 
     def _audible_share(self, samples: np.ndarray) -> float:
@@ -83,19 +101,25 @@ class EchoPathMeter:
         return float(np.mean(10 * np.log10(power + 1e-12) >= AUDIBLE_DBFS))
 
     def correlate(self, mic: np.ndarray, reference: np.ndarray) -> tuple[float, int]:
-        """How far the GCC-PHAT of `mic` against `reference` (lags 0..MAX_DELAY_S) peaks over its
-        noise, and at which lag (samples)."""
+        """How far the GCC-PHAT of `mic` against `reference` (lags -EARLY_S..MAX_DELAY_S) peaks over
+        its noise, and at which lag (samples; negative: the echo came before its reference)."""
         cross = np.fft.rfft(mic, self._fft) * np.conj(np.fft.rfft(reference, self._fft))
         cross[~self._band] = 0
         cross /= np.abs(cross) + 1e-12
-        correlation = np.abs(np.fft.irfft(cross, self._fft)[: self._lags])
-        sigma = 1.4826 * float(np.median(correlation)) + 1e-12
-        lag = int(np.argmax(correlation))
-        return float(correlation[lag]) / sigma, lag
+        self._recent_spectra.append(cross)
+        return self._peak(cross)
+
+    def _peak(self, cross: np.ndarray) -> tuple[float, int]:
+        correlation = np.fft.irfft(cross, self._fft)
+        lags = np.abs(np.concatenate([correlation[-self._early :], correlation[: self._lags]]))
+        sigma = 1.4826 * float(np.median(lags)) + 1e-12
+        index = int(np.argmax(lags))
+        return float(lags[index]) / sigma, index - self._early
 
     def _judge(self, score: float, lag: int) -> None:
-        """Hysteresis: an echo path is a run of peaks at one lag; none is a run of nothing at all.
-        Anything between (a few peaks, as the host's voice can make) leaves the verdict as it was."""
+        """Hysteresis: an echo path is a run of peaks at one lag (it wins at once); "none" is decided
+        in `push` from runs of nothing; anything between (a few peaks, as the host's voice can
+        make) leaves the verdict as it was."""
         self._peaks.append(lag if score >= PEAK_RATIO else None)
         if score >= PEAK_RATIO:
             log.debug("echo-path peak %.1fx at %.0f ms", score, lag * 1000 / self._rate)
@@ -107,8 +131,10 @@ class EchoPathMeter:
             and max(int(np.sum(np.abs(lags - lag) <= tolerance)) for lag in lags) >= ECHO_PEAKS
         ):
             self.echo_path = True
-        elif self._quiet_run >= QUIET_RUN:
-            self.echo_path = False
+
+    def _quiet_enough(self) -> bool:
+        """A run of nothing long enough to say "none": longer once an echo path was heard."""
+        return self.echo_path is not True or self._quiet_run >= LEAVE_ECHO_RUN
 
     def reset(self) -> None:
         """Forget everything (the mic restarted: it may be another device)."""
@@ -116,5 +142,6 @@ class EchoPathMeter:
         self._reference = np.zeros(0, np.float32)
         self._since = 0
         self._peaks.clear()
+        self._recent_spectra.clear()
         self._quiet_run = 0
         self.echo_path = None
