@@ -31,7 +31,7 @@ COUPLING_QUANTILE = 75.0  # robust to the host talking over up to ~1/4 of those 
 COUPLING_RANGE_DB = (-45.0, 0.0)
 
 
-def _hop_db(samples: np.ndarray, hops: int = HOPS_PER_FRAME) -> np.ndarray:
+def hop_db(samples: np.ndarray, hops: int = HOPS_PER_FRAME) -> np.ndarray:
     """Mean-square level in dB of `hops` equal parts of `samples` (silence if empty)."""
     if len(samples) < hops:
         return np.full(hops, FLOOR_DB)
@@ -68,12 +68,12 @@ class EchoGate:
 
     def push_reference(self, samples: np.ndarray) -> None:
         """The program audio that left the output while the next mic frame was captured."""
-        self._references.append(_hop_db(np.asarray(samples, dtype=np.float32)))
+        self._references.append(hop_db(np.asarray(samples, dtype=np.float32)))
 
     def is_echo(self, frame: np.ndarray) -> bool:
         """True when the frame is explained by the anchor's own voice (call once per frame)."""
         reference = self._references.popleft() if self._references else np.full(HOPS_PER_FRAME, FLOOR_DB)
-        mic = _hop_db(np.asarray(frame, dtype=np.float32))
+        mic = hop_db(np.asarray(frame, dtype=np.float32))
         self._mic = np.roll(self._mic, -HOPS_PER_FRAME)
         self._ref = np.roll(self._ref, -HOPS_PER_FRAME)
         self._mic[-HOPS_PER_FRAME:] = mic

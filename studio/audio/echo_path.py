@@ -36,6 +36,8 @@ from collections import deque
 
 import numpy as np
 
+from studio.audio.echo import hop_db
+
 log = logging.getLogger(__name__)
 
 WINDOW_S = 0.4  # reference per analysis
@@ -90,15 +92,17 @@ class EchoPathMeter:
             reference_window = self._reference[: self._window]  # its echo has had time to arrive
             if self._audible_share(reference_window) >= MIN_AUDIBLE:
                 self._judge(*self.correlate(self._mic, reference_window))
-                summed = self._peak(sum(self._recent_spectra))[0]
-                if self._quiet_run >= QUIET_RUN and summed < QUIET_RATIO and self._quiet_enough():
+                if (  # the summed spectra only once each window alone found nothing
+                    self._quiet_run >= QUIET_RUN
+                    and self._quiet_enough()
+                    and self._peak(sum(self._recent_spectra))[0] < QUIET_RATIO
+                ):
                     self.echo_path = False
         return self.echo_path
 
     def _audible_share(self, samples: np.ndarray) -> float:
-        block = self._rate // 100
-        power = np.mean(np.square(samples.reshape(-1, block), dtype=np.float64), axis=1)
-        return float(np.mean(10 * np.log10(power + 1e-12) >= AUDIBLE_DBFS))
+        blocks = len(samples) // (self._rate // 100)
+        return float(np.mean(hop_db(samples, blocks) >= AUDIBLE_DBFS))
 
     def correlate(self, mic: np.ndarray, reference: np.ndarray) -> tuple[float, int]:
         """How far the GCC-PHAT of `mic` against `reference` (lags -EARLY_S..MAX_DELAY_S) peaks over

@@ -14,6 +14,7 @@ from studio.audio.echo_path import EchoPathMeter
 from studio.backends.silero_vad import SileroVoiceActivity
 from studio.bench.barge_in_bench import BARGE_IN_LINES
 from studio.bench.echo_bench import ANCHOR_LINES, EchoScenario, _at_level, leak, program_track
+from tests.audio.test_aec import _cancel
 from tests.speech import RATE, espeak_speech, piper_speech
 
 CHUNK = 512  # the input path's mic frames
@@ -155,15 +156,6 @@ def test_reset_forgets_the_verdict(program: np.ndarray) -> None:
     assert meter.echo_path is False
     meter.reset()
     assert meter.echo_path is None
-
-
-def _cancel(mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    canceller = EchoCanceller()
-    out = []
-    for start in range(0, len(mic), CHUNK):
-        canceller.push_reference(reference[start : start + CHUNK])
-        out.append(canceller.process(mic[start : start + CHUNK]))
-    return np.concatenate(out)
 
 
 def _heard_after_ms(signal: np.ndarray, onset: int) -> float | None:
