@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.backends.contracts import BackendInfo, ChatMessage, ChatOptions
+from studio.backends.prefix_cache import PromptPrefixCache, cache_keyword
 from studio.backends.priority import FOREGROUND
 from studio.backends.workers import BackendWorker
 from studio.config import Settings, cache_dir
@@ -130,6 +131,7 @@ class SmolLMChat:
         self.load_seconds = time.perf_counter() - started
         self.loaded_from_cache = cached
         self._worker = BackendWorker("chat-smollm2")
+        self.prompt_cache = PromptPrefixCache()
         self.info = BackendInfo(
             name="SmolLM2-135M-Instruct (demo model)",
             detail="toy quality; run Ollama for real replies",
@@ -140,7 +142,7 @@ class SmolLMChat:
         self, messages: Sequence[ChatMessage], options: ChatOptions, stop: threading.Event
     ) -> Iterator[str]:
         import torch
-        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+        from transformers import DynamicCache, StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         class StopWhenAsked(StoppingCriteria):
             def __call__(self, input_ids: torch.Tensor, scores: Any, **kwargs: Any) -> torch.Tensor:
@@ -158,22 +160,27 @@ class SmolLMChat:
         if options.temperature > 0:
             sampling = {"do_sample": True, "temperature": options.temperature, "top_p": 0.9}
         failures: list[BaseException] = []
+        # The previous request's KV cache, cropped to the prefix this prompt shares with it.
+        cache = self.prompt_cache.take(inputs["input_ids"]) or DynamicCache(config=self._model.config)
 
         def generate() -> None:
             try:
                 if options.seed is not None:
                     torch.manual_seed(options.seed)
                 with torch.inference_mode():
-                    self._model.generate(
+                    sequence = self._model.generate(
                         **inputs,
                         **sampling,
+                        **{cache_keyword(): cache},
                         streamer=streamer,
                         max_new_tokens=options.max_tokens,
                         repetition_penalty=1.1,
                         stopping_criteria=StoppingCriteriaList([StopWhenAsked()]),
                         pad_token_id=self._tokenizer.eos_token_id,
                     )
+                self.prompt_cache.keep(sequence, cache)
             except BaseException as exc:  # handed to the reader below
+                self.prompt_cache.drop()
                 failures.append(exc)
                 streamer.end()  # wake the reader, which would otherwise wait forever
 

@@ -113,3 +113,57 @@ def test_closing_the_stream_stops_generation(smollm, monkeypatch) -> None:
     # (however slow the machine, a closed reply never runs on to its end).
     assert len(new_tokens) < options.max_tokens
     assert new_tokens[-1] != smollm._tokenizer.eos_token_id
+
+
+def _prompt_tokens(smollm, messages: list[ChatMessage], generation: bool = True) -> int:
+    rendered = smollm._tokenizer.apply_chat_template(
+        [{"role": m.role, "content": m.content} for m in messages],
+        add_generation_prompt=generation,
+        return_dict=True,
+    )
+    return len(rendered["input_ids"])
+
+
+def _reply(smollm, messages: list[ChatMessage], max_tokens: int = 16) -> str:
+    async def scenario() -> str:
+        options = ChatOptions(max_tokens=max_tokens, temperature=0.0)
+        async with contextlib.aclosing(smollm.stream_reply(messages, options)) as pieces:
+            return "".join([piece async for piece in pieces])
+
+    return asyncio.run(scenario())
+
+
+def test_the_next_turn_prefills_only_what_changed(smollm) -> None:
+    smollm.prompt_cache.drop()
+    first = _reply(smollm, MESSAGES)
+    next_turn = [*MESSAGES, ChatMessage("assistant", first.strip()), ChatMessage("user", "And of Italy?")]
+    warm = _reply(smollm, next_turn)
+    # The persona, the first line and the reply as generated were not prefilled again.
+    assert smollm.prompt_cache.reused_tokens > _prompt_tokens(smollm, MESSAGES)
+    smollm.prompt_cache.drop()
+    cold = _reply(smollm, next_turn)
+    assert smollm.prompt_cache.reused_tokens == 0
+    assert warm == cold  # the same tokens, greedy, with or without the cache
+
+
+def test_a_different_persona_shares_nothing_and_a_repeated_prompt_leaves_its_last_token(smollm) -> None:
+    _reply(smollm, MESSAGES, max_tokens=4)
+    _reply(smollm, MESSAGES, max_tokens=4)
+    # All but the last token, which yields the first logits.
+    assert smollm.prompt_cache.reused_tokens == _prompt_tokens(smollm, MESSAGES) - 1
+    _reply(smollm, [ChatMessage("system", "Zebras only."), ChatMessage("user", "Hello.")], max_tokens=4)
+    assert smollm.prompt_cache.reused_tokens <= 3  # the template's "<|im_start|>system\n" at most
+
+
+def test_a_failed_generation_forgets_the_cache(smollm, monkeypatch) -> None:
+    _reply(smollm, MESSAGES, max_tokens=4)
+
+    def broken_generate(**kwargs):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(smollm._model, "generate", broken_generate)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        _reply(smollm, MESSAGES, max_tokens=4)
+    monkeypatch.undo()
+    _reply(smollm, MESSAGES, max_tokens=4)
+    assert smollm.prompt_cache.reused_tokens == 0  # nothing half-written was reused
