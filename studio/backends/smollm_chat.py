@@ -161,7 +161,9 @@ class SmolLMChat:
             sampling = {"do_sample": True, "temperature": options.temperature, "top_p": 0.9}
         failures: list[BaseException] = []
         # The previous request's KV cache, cropped to the prefix this prompt shares with it.
-        cache = self.prompt_cache.take(inputs["input_ids"]) or DynamicCache(config=self._model.config)
+        cache = self.prompt_cache.take(inputs["input_ids"])
+        if cache is None:
+            cache = DynamicCache()
 
         def generate() -> None:
             try:
