@@ -211,7 +211,8 @@ class StudioEngine(AnchorSide):
         if self.mode == "push_to_talk":
             if self._ptt_held and self._utterance is not None:
                 self._utterance.append(frame, voiced, at)
-                self._utterance.maybe_start_partial(self._partial_interval, self._publish_partial)
+                if not self._utterance.fading:
+                    self._utterance.maybe_start_partial(self._partial_interval, self._publish_partial)
             return
         anchor_audible = self._anchor_audible()
         self._set_hold(self._hold.on_frame(probability, echo, anchor_audible and not self._policy.in_line))
@@ -229,7 +230,8 @@ class StudioEngine(AnchorSide):
         if voiced:
             self._cancel_evaluation()
             self._drop_speculation()  # the host goes on: what was prepared answers too little
-            line.maybe_start_partial(self._partial_interval, self._publish_partial)
+            if not line.fading:  # a partial begun as the host stops would hold up the final
+                line.maybe_start_partial(self._partial_interval, self._publish_partial)
         if verdict.speculate:
             line.maybe_start_partial(0, self._publish_partial)  # likely the final text
             self._speculate(line)

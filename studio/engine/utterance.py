@@ -15,6 +15,20 @@ import numpy as np
 from studio.backends.contracts import INPUT_SAMPLE_RATE, SpeechToText, Transcript, TranscriptionSession
 
 MAX_TURN_AUDIO_SECONDS = 8.0  # what the end-of-turn model looks at
+# A voiced frame this far under the line's speech level is the fading end of a word (Silero still
+# calls ~100 ms of it speech) or a closure inside one: no partial recognition starts there, since
+# one started as the host stops would hold up the final by up to its whole length (~300 ms).
+# Nothing is dropped: the frame is in the line; a due partial just waits for the next loud frame.
+FADE_DB = 18.0
+LEVEL_FRAMES = 64  # the line's speech level: the 90th percentile of its last ~2 s of voiced frames
+SPEECH_LEVEL_PERCENTILE = 90.0  # its loud frames: the quiet frames before the onset barely move it
+MIN_LEVEL_FRAMES = 8  # before this many, no frame counts as fading
+
+
+def frame_db(frame: np.ndarray) -> float:
+    """Mean-square level of a frame in dB (full scale = 0)."""
+    power = float(np.mean(np.square(frame, dtype=np.float64))) if len(frame) else 0.0
+    return 10.0 * float(np.log10(power + 1e-12))
 
 
 class Utterance:
@@ -35,6 +49,8 @@ class Utterance:
         self._partial_task: asyncio.Task[Transcript] | None = None
         self._partial_at_samples = 0
         self._rerun_when_free = False
+        self._voiced_levels: deque[float] = deque(maxlen=LEVEL_FRAMES)
+        self.fading = False  # the last frame was voiced but far under the line's speech level
 
     @classmethod
     def continuing(cls, previous: Utterance, stt: SpeechToText) -> Utterance:
@@ -49,6 +65,7 @@ class Utterance:
         line.voiced_samples = previous.voiced_samples
         line.last_voiced_at = previous.last_voiced_at
         line.latest_text = previous.latest_text
+        line._voiced_levels.extend(previous._voiced_levels)
         return line
 
     def append(self, frame: np.ndarray, voiced: bool, at: float) -> None:
@@ -58,9 +75,16 @@ class Utterance:
         self._frames.append(frame)
         self._kept_samples += len(frame)
         self.samples += len(frame)
+        self.fading = False
         if voiced:
             self.voiced_samples += len(frame)
             self.last_voiced_at = at
+            level = frame_db(frame)
+            if len(self._voiced_levels) >= MIN_LEVEL_FRAMES:
+                speech_level = float(np.percentile(self._voiced_levels, SPEECH_LEVEL_PERCENTILE))
+                self.fading = level < speech_level - FADE_DB
+            if not self.fading:
+                self._voiced_levels.append(level)
         while self._frames and self._kept_samples - len(self._frames[0]) >= self._max_kept_samples:
             self._kept_samples -= len(self._frames.popleft())
 
