@@ -7,7 +7,8 @@ Threading: loading runs in the registry's loader thread; each reply runs in the 
 thread, which reads a TextIteratorStreamer fed by a `generate` thread of its own. A stop flag
 checked before every token ends `generate` as soon as the reply is closed; the worker joins it.
 Between tokens `generate` steps aside while the engine voices a reply's first clause
-(studio.backends.priority).
+(studio.backends.priority). Each request starts from the KV cache the last one left, cut to the
+prefix the two prompts share (studio.backends.prefix_cache), as Ollama's runner does.
 """
 
 from __future__ import annotations
