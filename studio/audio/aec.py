@@ -32,6 +32,7 @@ import soxr
 
 from studio.audio.echo_path import EchoPathMeter
 from studio.audio.formats import INPUT_SAMPLE_RATE
+from studio.audio.residual_echo import ResidualEchoWatch
 from studio.audio.scope import SampleScope
 
 BLOCK = INPUT_SAMPLE_RATE // 100  # AEC3 works on 10 ms blocks
@@ -92,6 +93,9 @@ class EchoCanceller:
         # dull the host (studio.audio.echo_path); the canceller keeps running beside it.
         self.meter = EchoPathMeter(INPUT_SAMPLE_RATE)
         self._raw = False  # handing out the raw mic (no echo path), not the canceller's output
+        # The program's voice still in what is handed out (a delay jump, headphones taken off): its
+        # level, for the echo gate to guard at (studio.audio.residual_echo); None while it holds.
+        self.residual = ResidualEchoWatch(INPUT_SAMPLE_RATE)
 
     def push_reference(self, samples: np.ndarray) -> None:
         """What the program device was handed since the last call, at 16 kHz."""
@@ -132,6 +136,7 @@ class EchoCanceller:
             out = out.copy()
             out[:BLOCK] = before[:BLOCK] * (1.0 - _RAMP) + out[:BLOCK] * _RAMP
             self._raw = raw
+        self.residual.push(out, far)
         return out
 
     def reset(self) -> None:
@@ -140,4 +145,5 @@ class EchoCanceller:
         self._mic = np.zeros(0, np.float32)
         self._processor.reset()
         self.meter.reset()
+        self.residual.reset()
         self._raw = False

@@ -55,6 +55,9 @@ class EchoGate:
         self.tail_hops = int(80 / hop_ms)  # room reverberation after the direct echo
         self.margin_db = margin_db
         self.coupling_db = default_coupling_db  # until learned: assume a loud leak (Geigel-like)
+        # Set while the echo canceller in front lets the program through (its measured level):
+        # the gate then predicts at least that much echo, along every delay it may have now.
+        self.coupling_floor_db: float | None = None
         self.delay_hops: int | None = None
         self._candidate_hops: int | None = None
         self._candidate_wins = 0
@@ -84,10 +87,12 @@ class EchoGate:
             return False  # nothing played lately: whatever the mic hears is the room or the host
         if self._frames % 4 == 0:
             self._learn()
-        raw = self._raw_prediction(self.delay_hops)[-HOPS_PER_FRAME:]
+        floor = self.coupling_floor_db
+        # A leaking canceller: its delay may have jumped, so every delay in range is predicted.
+        raw = self._raw_prediction(None if floor is not None else self.delay_hops)[-HOPS_PER_FRAME:]
         if self._candidate_hops is not None and self._candidate_wins > 1:
             raw = np.maximum(raw, self._raw_prediction(self._candidate_hops)[-HOPS_PER_FRAME:])
-        predicted = raw + self.coupling_db
+        predicted = raw + (self.coupling_db if floor is None else max(self.coupling_db, floor))
         host_hops = int(np.sum((mic > predicted + self.margin_db) & (mic > ACTIVE_DB)))
         echo = host_hops < HOPS_PER_FRAME // 2
         self.suppressed_frames += echo

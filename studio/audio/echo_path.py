@@ -59,21 +59,51 @@ LAG_TOLERANCE_S = 0.002  # peaks this close are one echo path
 BAND_HZ = (200.0, 4000.0)  # speech band: room rumble and hiss do not make peaks
 
 
+class GccPhat:
+    """Whitened cross-correlation of a mic stretch against the reference window it may echo."""
+
+    def __init__(self, sample_rate: int) -> None:
+        self.rate = sample_rate
+        self.window = round(WINDOW_S * sample_rate)
+        self.lags = round(MAX_DELAY_S * sample_rate)
+        self.early = round(EARLY_S * sample_rate)
+        self.keep = self.window + self.lags  # mic samples an analysis needs (and reference kept)
+        # Circular correlation is the linear one for lags -early..lags with no wrap-around from
+        # either end: n > max(lags + window - 1, keep - 1 + early).
+        self._fft = 1 << int(np.ceil(np.log2(max(self.lags + self.window, self.keep + self.early))))
+        freqs = np.fft.rfftfreq(self._fft, 1 / sample_rate)
+        self._band = (freqs >= BAND_HZ[0]) & (freqs <= BAND_HZ[1])
+
+    def audible_share(self, samples: np.ndarray) -> float:
+        """Share of the 10 ms blocks of `samples` loud enough to leak audibly."""
+        blocks = len(samples) // (self.rate // 100)
+        return float(np.mean(hop_db(samples, blocks) >= AUDIBLE_DBFS))
+
+    def spectrum(self, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        """The whitened cross-spectrum of `mic` against `reference`, speech band only."""
+        cross = np.fft.rfft(mic, self._fft) * np.conj(np.fft.rfft(reference, self._fft))
+        cross[~self._band] = 0
+        cross /= np.abs(cross) + 1e-12
+        return cross
+
+    def peak(self, cross: np.ndarray) -> tuple[float, int]:
+        """How far the correlation of a cross-spectrum peaks over its noise (robust sigma), and at
+        which lag (samples; negative: the echo came before its reference)."""
+        correlation = np.fft.irfft(cross, self._fft)
+        lags = np.abs(np.concatenate([correlation[-self.early :], correlation[: self.lags]]))
+        sigma = 1.4826 * float(np.median(lags)) + 1e-12
+        index = int(np.argmax(lags))
+        return float(lags[index]) / sigma, index - self.early
+
+
 class EchoPathMeter:
     """Tells from the raw mic and its paired reference whether the program leaks into the mic."""
 
     def __init__(self, sample_rate: int) -> None:
         self._rate = sample_rate
-        self._window = round(WINDOW_S * sample_rate)
-        self._lags = round(MAX_DELAY_S * sample_rate)
+        self._gcc = GccPhat(sample_rate)
         self._hop = round(HOP_S * sample_rate)
-        self._early = round(EARLY_S * sample_rate)
-        self._keep = self._window + self._lags
-        # Circular correlation is the linear one for lags -early..lags with no wrap-around from
-        # either end: n > max(lags + window - 1, keep - 1 + early).
-        self._fft = 1 << int(np.ceil(np.log2(max(self._lags + self._window, self._keep + self._early))))
-        freqs = np.fft.rfftfreq(self._fft, 1 / sample_rate)
-        self._band = (freqs >= BAND_HZ[0]) & (freqs <= BAND_HZ[1])
+        self._window, self._keep = self._gcc.window, self._gcc.keep
         self._mic = np.zeros(0, np.float32)
         self._reference = np.zeros(0, np.float32)
         self._since = 0
@@ -90,35 +120,22 @@ class EchoPathMeter:
         if self._since >= self._hop and len(self._mic) == self._keep:
             self._since = 0
             reference_window = self._reference[: self._window]  # its echo has had time to arrive
-            if self._audible_share(reference_window) >= MIN_AUDIBLE:
+            if self._gcc.audible_share(reference_window) >= MIN_AUDIBLE:
                 self._judge(*self.correlate(self._mic, reference_window))
                 if (  # the summed spectra only once each window alone found nothing
                     self._quiet_run >= QUIET_RUN
                     and self._quiet_enough()
-                    and self._peak(sum(self._recent_spectra))[0] < QUIET_RATIO
+                    and self._gcc.peak(sum(self._recent_spectra))[0] < QUIET_RATIO
                 ):
                     self.echo_path = False
         return self.echo_path
 
-    def _audible_share(self, samples: np.ndarray) -> float:
-        blocks = len(samples) // (self._rate // 100)
-        return float(np.mean(hop_db(samples, blocks) >= AUDIBLE_DBFS))
-
     def correlate(self, mic: np.ndarray, reference: np.ndarray) -> tuple[float, int]:
         """How far the GCC-PHAT of `mic` against `reference` (lags -EARLY_S..MAX_DELAY_S) peaks over
         its noise, and at which lag (samples; negative: the echo came before its reference)."""
-        cross = np.fft.rfft(mic, self._fft) * np.conj(np.fft.rfft(reference, self._fft))
-        cross[~self._band] = 0
-        cross /= np.abs(cross) + 1e-12
+        cross = self._gcc.spectrum(mic, reference)
         self._recent_spectra.append(cross)
-        return self._peak(cross)
-
-    def _peak(self, cross: np.ndarray) -> tuple[float, int]:
-        correlation = np.fft.irfft(cross, self._fft)
-        lags = np.abs(np.concatenate([correlation[-self._early :], correlation[: self._lags]]))
-        sigma = 1.4826 * float(np.median(lags)) + 1e-12
-        index = int(np.argmax(lags))
-        return float(lags[index]) / sigma, index - self._early
+        return self._gcc.peak(cross)
 
     def _judge(self, score: float, lag: int) -> None:
         """Hysteresis: an echo path is a run of peaks at one lag (it wins at once); "none" is decided

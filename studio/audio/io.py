@@ -173,7 +173,10 @@ class AudioIO:
             self._reference.skip(back=len(taken))  # with what the program got while they were heard
             self._aligned = True
         self.canceller.push_reference(self._reference.take())
-        return self.canceller.process(taken)
+        cleaned = self.canceller.process(taken)
+        if self.echo_gate is not None:  # the canceller lets the program through: guard at its level
+            self.echo_gate.coupling_floor_db = self.canceller.residual.coupling_db
+        return cleaned
 
     def go_live(self) -> None:
         """Outputs to their on-air buffer (blocking: reopens the streams); idempotent."""
@@ -222,6 +225,8 @@ class AudioIO:
             # whether the program is heard in the mic (None: not known yet; False: headphones, the
             # raw mic goes on)
             "echo_path": self.canceller.meter.echo_path if self.canceller else None,
+            # the program's level still in the canceller's output (dB), None while it holds the echo
+            "echo_leaking_db": self.canceller.residual.coupling_db if self.canceller else None,
             "last_event": self.events[-1].message() if self.events else None,
             **self.program.stats(),
         }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,11 +143,13 @@ def barge_ins(
     program: np.ndarray,
     frame_samples: int,
     holds: list[int] | None = None,
+    floors: Sequence[float | None] | None = None,
 ) -> list[int]:
     """Frame indices at which the engine's path (echo gate, auto-turn policy) decides a barge-in.
 
     `holds` gets the frames where the anchor would pause for a possible barge-in (studio.engine.
-    hold). Open loop: here the anchor goes on talking, where a real hold would stop its echo."""
+    hold). `floors`: per frame, the canceller's leak level the gate guards at (`cancelled`). Open
+    loop: here the anchor goes on talking, where a real hold would stop its echo."""
     policy = AutoTurnPolicy(settings, frame_samples)
     hold = BargeInHold(settings, frame_samples)
     refractory = int(REFRACTORY_S * INPUT_SAMPLE_RATE / frame_samples)  # one barge-in per episode
@@ -156,6 +159,8 @@ def barge_ins(
         echo = False
         if gate is not None:
             gate.push_reference(program[span])
+            if floors is not None:
+                gate.coupling_floor_db = floors[min(index, len(floors) - 1)]
             echo = gate.is_echo(mic[span])
         if hold.on_frame(float(probability), echo, not policy.in_line) and holds is not None:
             holds.append(index)
@@ -167,15 +172,18 @@ def barge_ins(
     return hits
 
 
-def cancelled(program: np.ndarray, mic: np.ndarray) -> np.ndarray:
-    """The mic after WebRTC AEC3 with the program as reference (paired sample for sample, as live)."""
+def cancelled(
+    program: np.ndarray, mic: np.ndarray, frame_samples: int = 512
+) -> tuple[np.ndarray, list[float | None]]:
+    """The mic after WebRTC AEC3 with the program as reference (paired sample for sample, as live),
+    and per frame the level at which the canceller lets the program through (None: it holds it)."""
     canceller = EchoCanceller()
-    out = []
-    step = INPUT_SAMPLE_RATE // 10
-    for start in range(0, len(mic), step):
-        canceller.push_reference(program[start : start + step])
-        out.append(canceller.process(mic[start : start + step]))
-    return np.concatenate(out)
+    out, floors = [], []
+    for start in range(0, len(mic), frame_samples):
+        canceller.push_reference(program[start : start + frame_samples])
+        out.append(canceller.process(mic[start : start + frame_samples]))
+        floors.append(canceller.residual.coupling_db)
+    return np.concatenate(out), floors
 
 
 def _gate_behind_canceller() -> EchoGate:
@@ -227,7 +235,7 @@ def measure_rendition(
     )
     stray = sum(1 for h in hits if not any(0 <= h - o < 3.0 for o in onsets))
     # The default input path: the canceller first, the gate (starting at the residual's level) after.
-    quiet_mic = cancelled(program, mic)
+    quiet_mic, quiet_floors = cancelled(program, mic, size)
     aec_holds: list[int] = []
     aec_false = barge_ins(
         settings,
@@ -237,10 +245,17 @@ def measure_rendition(
         program,
         size,
         aec_holds,
+        quiet_floors,
     )
-    host_mic = cancelled(program, with_host)
+    host_mic, host_floors = cancelled(program, with_host, size)
     aec_hits = barge_ins(
-        settings, speech_probabilities(vad, host_mic), _gate_behind_canceller(), host_mic, program, size
+        settings,
+        speech_probabilities(vad, host_mic),
+        _gate_behind_canceller(),
+        host_mic,
+        program,
+        size,
+        floors=host_floors,
     )
     return {
         "false_barge_ins_with_canceller": len(aec_false),

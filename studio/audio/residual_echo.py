@@ -1,0 +1,106 @@
+"""Is the canceller letting the program through? Then the echo gate must guard at the level that leaks.
+
+AEC3 loses the echo for a while whenever its delay jumps: a device underrun, a dropout, a stream
+restart (measured offline: a 100 ms jump left 4-13 dB of cancellation for ~1.4 s, then back to
+~42 dB). Behind a working canceller the echo gate has learned a coupling near its floor, and it
+re-learns over ~16 s, so the program's voice then passes as the host's: one live 10-minute run
+at -10 dB (bench --barge-in-quiet) saw seven false barge-ins in six seconds. Headphones taken off
+mid-show do the same to the raw mic the input path hands on (studio.audio.echo_path).
+This watch runs the echo-path meter's GCC-PHAT on the canceller's *output*: a converged canceller
+leaves no trace of the reference's waveform there, a leaking one leaves a sharp peak at the echo's
+lag, and the host's voice, not being the program, peaks only now and then at lags that wander.
+LEAK_PEAKS peaks at one lag among the last LEAK_RECENT analyses, with the echo's level in the
+output (least squares on the reference at that lag, plus REFLECTIONS_ALLOWANCE_DB for the room's
+reflections) at LEAK_MIN_DB or more, say "leaking"; that level is handed to the echo gate as a floor
+for its coupling (studio.audio.echo.EchoGate.coupling_floor_db). RELEASE_RUN analyses without a
+peak end it. Limit: the analysis sees the echo of a reference 0.5-0.9 s old, so the first false line
+of an episode can still start (~0.4 s in); the watch stops the ones after it.
+Threading: the engine loop, inside `EchoCanceller.process`; one analysis per HOP_S of audio.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+
+import numpy as np
+
+from studio.audio.echo_path import HOP_S, LAG_TOLERANCE_S, MIN_AUDIBLE, PEAK_RATIO, GccPhat
+
+log = logging.getLogger(__name__)
+
+LEAK_RECENT = 3  # analyses (~0.3 s of the anchor audible)
+LEAK_PEAKS = 2  # peaks at one lag among them that say the output carries the program
+RELEASE_RUN = 8  # analyses in a row without a peak (~0.8 s of the anchor audible) that end it
+LEAK_MIN_DB = -35.0  # a residual under this is a canceller at work (it takes ~42 dB off), not a leak
+REFLECTIONS_ALLOWANCE_DB = 3.0  # the direct path's gain leaves out the room's early reflections
+COUPLING_RANGE_DB = (-45.0, 0.0)
+
+
+class ResidualEchoWatch:
+    """Watches the canceller's output against the reference for the program's waveform."""
+
+    def __init__(self, sample_rate: int) -> None:
+        self._gcc = GccPhat(sample_rate)
+        self._hop = round(HOP_S * sample_rate)
+        self._tolerance = LAG_TOLERANCE_S * sample_rate
+        self._output = np.zeros(0, np.float32)
+        self._reference = np.zeros(0, np.float32)
+        self._since = 0
+        self._peaks: deque[int | None] = deque(maxlen=LEAK_RECENT)
+        self._quiet_run = 0
+        self.coupling_db: float | None = None  # the echo's level in the output while it leaks
+
+    def push(self, output: np.ndarray, reference: np.ndarray) -> float | None:
+        """The canceller's output and its paired reference (same length); returns `coupling_db`."""
+        keep = self._gcc.keep
+        self._output = np.concatenate([self._output, output])[-keep:]
+        self._reference = np.concatenate([self._reference, reference])[-keep:]
+        self._since += len(output)
+        if self._since >= self._hop and len(self._output) == keep:
+            self._since = 0
+            window = self._reference[: self._gcc.window]
+            if self._gcc.audible_share(window) >= MIN_AUDIBLE:
+                self._judge(window)
+        return self.coupling_db
+
+    def _judge(self, window: np.ndarray) -> None:
+        score, lag = self._gcc.peak(self._gcc.spectrum(self._output, window))
+        peaked = score >= PEAK_RATIO
+        self._peaks.append(lag if peaked else None)
+        self._quiet_run = 0 if peaked else self._quiet_run + 1
+        lags = [value for value in self._peaks if value is not None]
+        level = self._level_db(window, lag) if peaked else COUPLING_RANGE_DB[0]
+        if level >= LEAK_MIN_DB and sum(abs(value - lag) <= self._tolerance for value in lags) >= LEAK_PEAKS:
+            if self.coupling_db is None:
+                log.info(
+                    "the canceller lets the program through (%.0f dB at %.0f ms): the echo gate guards",
+                    level,
+                    lag * 1000 / self._gcc.rate,
+                )
+            self.coupling_db = level if self.coupling_db is None else max(level, self.coupling_db - 1.0)
+        elif self.coupling_db is not None and self._quiet_run >= RELEASE_RUN:
+            log.info("the canceller holds the echo again")
+            self.coupling_db = None
+
+    def _level_db(self, window: np.ndarray, lag: int) -> float:
+        """The echo's gain in the output at `lag` (least squares), in dB, with the reflections' allowance.
+
+        A negative lag (the echo ahead of its reference, a pairing fault) is measured over the part
+        of the window whose echo the output holds."""
+        low, high = COUPLING_RANGE_DB
+        ahead = max(0, -lag)
+        reference = window[ahead:]
+        segment = self._output[max(0, lag) : max(0, lag) + len(reference)]
+        gain = float(np.dot(segment, reference)) / (float(np.dot(reference, reference)) + 1e-12)
+        level = 20.0 * np.log10(abs(gain) + 1e-9) + REFLECTIONS_ALLOWANCE_DB
+        return float(min(high, max(low, level)))
+
+    def reset(self) -> None:
+        """Forget everything (the mic restarted)."""
+        self._output = np.zeros(0, np.float32)
+        self._reference = np.zeros(0, np.float32)
+        self._since = 0
+        self._peaks.clear()
+        self._quiet_run = 0
+        self.coupling_db = None
