@@ -24,7 +24,8 @@ from -EARLY_S count too: an echo ahead of its reference is a pairing fault, stil
 The input path hands the raw mic to VAD/STT only on "no echo path" (studio.audio.aec), and the
 canceller's output otherwise. Limits: the first verdict needs ~1.3-1.6 s of the anchor audible
 (0.4 s of reference plus 0.5 s for its echo, then the run), and headphones taken off mid-show
-leave the raw mic with the echo in it for ~1 s of the anchor talking, behind the echo gate only.
+leave the raw mic with the echo in it for ~1 s of the anchor talking, behind the echo gate (which
+studio.audio.residual_echo raises to the echo's level meanwhile).
 Threading: the engine loop, inside `EchoCanceller.process` (the input path's loop); one analysis
 (three 16k-point FFTs, well under a millisecond) per HOP_S of audio.
 """
