@@ -93,7 +93,7 @@ class EchoCanceller:
         # dull the host (studio.audio.echo_path); the canceller keeps running beside it.
         self.meter = EchoPathMeter(INPUT_SAMPLE_RATE)
         self._raw = False  # handing out the raw mic (no echo path), not the canceller's output
-        # The program's voice still in what is handed out (a delay jump, headphones taken off): its
+        # The program's voice still in the canceller's output (its delay jumped): its
         # level, for the echo gate to guard at (studio.audio.residual_echo); None while it holds.
         self.residual = ResidualEchoWatch(INPUT_SAMPLE_RATE)
 
@@ -136,7 +136,8 @@ class EchoCanceller:
             out = out.copy()
             out[:BLOCK] = before[:BLOCK] * (1.0 - _RAMP) + out[:BLOCK] * _RAMP
             self._raw = raw
-        self.residual.push(out, far)
+        if not raw:  # headphones: nothing to leak (the meter brings the canceller back if one comes)
+            self.residual.push(out, far)
         return out
 
     def reset(self) -> None:

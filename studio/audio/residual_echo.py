@@ -4,17 +4,18 @@ AEC3 loses the echo for a while whenever its delay jumps: a device underrun, a d
 restart (measured offline: a 100 ms jump left 4-13 dB of cancellation for ~1.4 s, then back to
 ~42 dB). Behind a working canceller the echo gate has learned a coupling near its floor, and it
 re-learns over ~16 s, so the program's voice then passes as the host's: one live 10-minute run
-at -10 dB (bench --barge-in-quiet) saw seven false barge-ins in six seconds. Headphones taken off
-mid-show do the same to the raw mic the input path hands on (studio.audio.echo_path).
+at -10 dB (bench --barge-in-quiet) saw seven false barge-ins in six seconds.
 This watch runs the echo-path meter's GCC-PHAT on the canceller's *output*: a converged canceller
 leaves no trace of the reference's waveform there, a leaking one leaves a sharp peak at the echo's
 lag, and the host's voice, not being the program, peaks only now and then at lags that wander.
-LEAK_PEAKS peaks at one lag among the last LEAK_RECENT analyses, with the echo's level in the
-output (least squares on the reference at that lag, plus REFLECTIONS_ALLOWANCE_DB for the room's
+A peak at one lag in two analyses of disjoint windows among the last LEAK_RECENT, with the echo's
+level in the output (least squares on the reference at that lag, plus REFLECTIONS_ALLOWANCE_DB for the room's
 reflections) at LEAK_MIN_DB or more, say "leaking"; that level is handed to the echo gate as a floor
 for its coupling (studio.audio.echo.EchoGate.coupling_floor_db). RELEASE_RUN analyses without a
-peak end it. Limit: the analysis sees the echo of a reference 0.5-0.9 s old, so the first false line
-of an episode can still start (~0.4 s in); the watch stops the ones after it.
+peak end it. Limit: the analysis sees the echo of a reference 0.5-0.9 s old and a leak must show in
+two disjoint windows, so it is caught ~1 s in and its first false line can still start; the watch
+stops the ones after it. With no echo path (headphones) it rests: the meter's own verdict brings
+the canceller back when one appears, as fast.
 Threading: the engine loop, inside `EchoCanceller.process`; one analysis per HOP_S of audio.
 """
 
@@ -29,8 +30,11 @@ from studio.audio.echo_path import HOP_S, LAG_TOLERANCE_S, MIN_AUDIBLE, PEAK_RAT
 
 log = logging.getLogger(__name__)
 
-LEAK_RECENT = 3  # analyses (~0.3 s of the anchor audible)
-LEAK_PEAKS = 2  # peaks at one lag among them that say the output carries the program
+# Analyses overlap (0.4 s windows every 0.1 s), so a spurious peak, as the host's voice can make,
+# repeats for a few in a row: a leak is a peak at one lag in two analyses of disjoint windows,
+# INDEPENDENT_GAP to LEAK_RECENT - 1 analyses apart.
+LEAK_RECENT = 8
+INDEPENDENT_GAP = 2
 RELEASE_RUN = 8  # analyses in a row without a peak (~0.8 s of the anchor audible) that end it
 LEAK_MIN_DB = -35.0  # a residual under this is a canceller at work (it takes ~42 dB off), not a leak
 REFLECTIONS_ALLOWANCE_DB = 3.0  # the direct path's gain leaves out the room's early reflections
@@ -69,9 +73,12 @@ class ResidualEchoWatch:
         peaked = score >= PEAK_RATIO
         self._peaks.append(lag if peaked else None)
         self._quiet_run = 0 if peaked else self._quiet_run + 1
-        lags = [value for value in self._peaks if value is not None]
-        level = self._level_db(window, lag) if peaked else COUPLING_RANGE_DB[0]
-        if level >= LEAK_MIN_DB and sum(abs(value - lag) <= self._tolerance for value in lags) >= LEAK_PEAKS:
+        earlier = list(self._peaks)[:-INDEPENDENT_GAP]  # windows disjoint from this one
+        confirmed = peaked and any(
+            value is not None and abs(value - lag) <= self._tolerance for value in earlier
+        )
+        level = self._level_db(window, lag) if confirmed else COUPLING_RANGE_DB[0]
+        if level >= LEAK_MIN_DB:
             if self.coupling_db is None:
                 log.info(
                     "the canceller lets the program through (%.0f dB at %.0f ms): the echo gate guards",
