@@ -136,8 +136,8 @@ class EchoCanceller:
             out = out.copy()
             out[:BLOCK] = before[:BLOCK] * (1.0 - _RAMP) + out[:BLOCK] * _RAMP
             self._raw = raw
-        if not raw:  # headphones: nothing to leak (the meter brings the canceller back if one comes)
-            self.residual.push(out, far)
+        # Headphones: nothing to leak (the meter brings the canceller back if one comes).
+        self.residual.push(out, None if raw else self.meter.analysed)
         return out
 
     def reset(self) -> None:

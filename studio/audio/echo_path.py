@@ -80,9 +80,13 @@ class GccPhat:
         blocks = len(samples) // (self.rate // 100)
         return float(np.mean(hop_db(samples, blocks) >= AUDIBLE_DBFS))
 
-    def spectrum(self, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
-        """The whitened cross-spectrum of `mic` against `reference`, speech band only."""
-        cross = np.fft.rfft(mic, self._fft) * np.conj(np.fft.rfft(reference, self._fft))
+    def reference_transform(self, reference: np.ndarray) -> np.ndarray:
+        """The reference window's conjugate spectrum (one per analysis, for every mic stretch)."""
+        return np.conj(np.fft.rfft(reference, self._fft))
+
+    def spectrum(self, mic: np.ndarray, reference_transform: np.ndarray) -> np.ndarray:
+        """The whitened cross-spectrum of `mic` against a reference's transform, speech band only."""
+        cross = np.fft.rfft(mic, self._fft) * reference_transform
         cross[~self._band] = 0
         cross /= np.abs(cross) + 1e-12
         return cross
@@ -112,9 +116,13 @@ class EchoPathMeter:
         self._quiet_run = 0
         self._recent_spectra: deque[np.ndarray] = deque(maxlen=QUIET_RUN)  # whitened, per analysis
         self.echo_path: bool | None = None  # None: not known yet (the canceller's output is used)
+        # The reference window this push analysed and its transform (None: no analysis this time),
+        # for studio.audio.residual_echo to look for the same window in the canceller's output.
+        self.analysed: tuple[np.ndarray, np.ndarray] | None = None
 
     def push(self, mic: np.ndarray, reference: np.ndarray) -> bool | None:
         """Paired raw mic and reference samples (same length, same timeline); returns `echo_path`."""
+        self.analysed = None
         self._mic = np.concatenate([self._mic, mic])[-self._keep :]
         self._reference = np.concatenate([self._reference, reference])[-self._keep :]
         self._since += len(mic)
@@ -122,7 +130,8 @@ class EchoPathMeter:
             self._since = 0
             reference_window = self._reference[: self._window]  # its echo has had time to arrive
             if self._gcc.audible_share(reference_window) >= MIN_AUDIBLE:
-                self._judge(*self.correlate(self._mic, reference_window))
+                self.analysed = (reference_window, self._gcc.reference_transform(reference_window))
+                self._judge(*self._correlate(self._mic, self.analysed[1]))
                 if (  # the summed spectra only once each window alone found nothing
                     self._quiet_run >= QUIET_RUN
                     and self._quiet_enough()
@@ -131,10 +140,10 @@ class EchoPathMeter:
                     self.echo_path = False
         return self.echo_path
 
-    def correlate(self, mic: np.ndarray, reference: np.ndarray) -> tuple[float, int]:
-        """How far the GCC-PHAT of `mic` against `reference` (lags -EARLY_S..MAX_DELAY_S) peaks over
+    def _correlate(self, mic: np.ndarray, reference_transform: np.ndarray) -> tuple[float, int]:
+        """How far the GCC-PHAT of `mic` against the reference (lags -EARLY_S..MAX_DELAY_S) peaks over
         its noise, and at which lag (samples; negative: the echo came before its reference)."""
-        cross = self._gcc.spectrum(mic, reference)
+        cross = self._gcc.spectrum(mic, reference_transform)
         self._recent_spectra.append(cross)
         return self._gcc.peak(cross)
 
@@ -167,3 +176,4 @@ class EchoPathMeter:
         self._recent_spectra.clear()
         self._quiet_run = 0
         self.echo_path = None
+        self.analysed = None

@@ -5,18 +5,19 @@ restart (measured offline: a 100 ms jump left 4-13 dB of cancellation for ~1.4 s
 ~42 dB). Behind a working canceller the echo gate has learned a coupling near its floor, and it
 re-learns over ~16 s, so the program's voice then passes as the host's: one live 10-minute run
 at -10 dB (bench --barge-in-quiet) saw seven false barge-ins in six seconds.
-This watch runs the echo-path meter's GCC-PHAT on the canceller's *output*: a converged canceller
-leaves no trace of the reference's waveform there, a leaking one leaves a sharp peak at the echo's
-lag, and the host's voice, not being the program, peaks only now and then at lags that wander.
-A peak at one lag in two analyses of disjoint windows among the last LEAK_RECENT, with the echo's
-level in the output (least squares on the reference at that lag, plus REFLECTIONS_ALLOWANCE_DB for the room's
-reflections) at LEAK_MIN_DB or more, say "leaking"; that level is handed to the echo gate as a floor
-for its coupling (studio.audio.echo.EchoGate.coupling_floor_db). RELEASE_RUN analyses without a
-peak end it. Limit: the analysis sees the echo of a reference 0.5-0.9 s old and a leak must show in
-two disjoint windows, so it is caught ~1 s in and its first false line can still start; the watch
-stops the ones after it. With no echo path (headphones) it rests: the meter's own verdict brings
-the canceller back when one appears, as fast.
-Threading: the engine loop, inside `EchoCanceller.process`; one analysis per HOP_S of audio.
+This watch runs the echo-path meter's GCC-PHAT on the canceller's *output*, against the very
+reference window the meter has just analysed (its transform computed once, by the meter): a
+converged canceller leaves no trace of the reference's waveform there, a leaking one leaves a
+sharp peak at the echo's lag, and the host's voice, not being the program, peaks only now and then
+at lags that wander. A peak at one lag in two analyses of disjoint windows among the last
+LEAK_RECENT, with the echo's level in the output (least squares on the reference at that lag, plus
+REFLECTIONS_ALLOWANCE_DB for the room's reflections) at LEAK_MIN_DB or more, says "leaking"; that
+level is handed to the echo gate as a floor for its coupling (studio.audio.echo.EchoGate.
+coupling_floor_db). RELEASE_RUN analyses without a peak end it. Limit: the analysis sees the echo
+of a reference 0.5-0.9 s old and a leak must show in two disjoint windows, so it is caught ~1 s in
+and its first false line can still start; the watch stops the ones after it. With no echo path
+(headphones) it rests: the meter's own verdict brings the canceller back when one appears, as fast.
+Threading: the engine loop, inside `EchoCanceller.process`; one analysis per meter analysis.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from collections import deque
 
 import numpy as np
 
-from studio.audio.echo_path import HOP_S, LAG_TOLERANCE_S, MIN_AUDIBLE, PEAK_RATIO, GccPhat
+from studio.audio.echo_path import LAG_TOLERANCE_S, PEAK_RATIO, GccPhat
 
 log = logging.getLogger(__name__)
 
@@ -46,30 +47,23 @@ class ResidualEchoWatch:
 
     def __init__(self, sample_rate: int) -> None:
         self._gcc = GccPhat(sample_rate)
-        self._hop = round(HOP_S * sample_rate)
         self._tolerance = LAG_TOLERANCE_S * sample_rate
-        self._output = np.zeros(0, np.float32)
-        self._reference = np.zeros(0, np.float32)
-        self._since = 0
+        self._output = np.zeros(0, np.float32)  # paired with the meter's mic, sample for sample
         self._peaks: deque[int | None] = deque(maxlen=LEAK_RECENT)
         self._quiet_run = 0
         self.coupling_db: float | None = None  # the echo's level in the output while it leaks
 
-    def push(self, output: np.ndarray, reference: np.ndarray) -> float | None:
-        """The canceller's output and its paired reference (same length); returns `coupling_db`."""
-        keep = self._gcc.keep
-        self._output = np.concatenate([self._output, output])[-keep:]
-        self._reference = np.concatenate([self._reference, reference])[-keep:]
-        self._since += len(output)
-        if self._since >= self._hop and len(self._output) == keep:
-            self._since = 0
-            window = self._reference[: self._gcc.window]
-            if self._gcc.audible_share(window) >= MIN_AUDIBLE:
-                self._judge(window)
+    def push(self, output: np.ndarray, analysed: tuple[np.ndarray, np.ndarray] | None) -> float | None:
+        """The canceller's output (the same length as the meter's last push) and the reference window
+        the meter analysed with it, with its transform (None: none, or nothing to watch); returns
+        `coupling_db`."""
+        self._output = np.concatenate([self._output, output])[-self._gcc.keep :]
+        if analysed is not None and len(self._output) == self._gcc.keep:
+            self._judge(*analysed)
         return self.coupling_db
 
-    def _judge(self, window: np.ndarray) -> None:
-        score, lag = self._gcc.peak(self._gcc.spectrum(self._output, window))
+    def _judge(self, window: np.ndarray, transform: np.ndarray) -> None:
+        score, lag = self._gcc.peak(self._gcc.spectrum(self._output, transform))
         peaked = score >= PEAK_RATIO
         self._peaks.append(lag if peaked else None)
         self._quiet_run = 0 if peaked else self._quiet_run + 1
@@ -106,8 +100,6 @@ class ResidualEchoWatch:
     def reset(self) -> None:
         """Forget everything (the mic restarted)."""
         self._output = np.zeros(0, np.float32)
-        self._reference = np.zeros(0, np.float32)
-        self._since = 0
         self._peaks.clear()
         self._quiet_run = 0
         self.coupling_db = None

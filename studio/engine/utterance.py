@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from studio.audio.scope import level_dbfs
 from studio.backends.contracts import INPUT_SAMPLE_RATE, SpeechToText, Transcript, TranscriptionSession
 
 MAX_TURN_AUDIO_SECONDS = 8.0  # what the end-of-turn model looks at
@@ -23,12 +24,6 @@ FADE_DB = 18.0
 LEVEL_FRAMES = 64  # the line's speech level: the 90th percentile of its last ~2 s of voiced frames
 SPEECH_LEVEL_PERCENTILE = 90.0  # its loud frames: the quiet frames before the onset barely move it
 MIN_LEVEL_FRAMES = 8  # before this many, no frame counts as fading
-
-
-def frame_db(frame: np.ndarray) -> float:
-    """Mean-square level of a frame in dB (full scale = 0)."""
-    power = float(np.mean(np.square(frame, dtype=np.float64))) if len(frame) else 0.0
-    return 10.0 * float(np.log10(power + 1e-12))
 
 
 class Utterance:
@@ -79,7 +74,7 @@ class Utterance:
         if voiced:
             self.voiced_samples += len(frame)
             self.last_voiced_at = at
-            level = frame_db(frame)
+            level = level_dbfs(frame)[0]
             if len(self._voiced_levels) >= MIN_LEVEL_FRAMES:
                 speech_level = float(np.percentile(self._voiced_levels, SPEECH_LEVEL_PERCENTILE))
                 self.fading = level < speech_level - FADE_DB
