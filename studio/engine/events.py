@@ -2,11 +2,13 @@
 
 Threading: `EventBus.publish` runs subscribers synchronously on the engine loop; a subscriber that
 lives elsewhere (the Qt adapter) must hand the event over to its own thread and return at once.
+`subscribe`/`unsubscribe` may run on any thread (the subscribers are a tuple swapped under a lock).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -155,13 +157,27 @@ class EventBus:
     """
 
     def __init__(self) -> None:
-        self._subscribers: list[Subscriber] = []
+        self._lock = threading.Lock()
+        self._subscribers: tuple[Subscriber, ...] = ()
 
     def subscribe(self, subscriber: Subscriber) -> None:
-        self._subscribers.append(subscriber)
+        """Call `subscriber` with every event from now on."""
+        with self._lock:
+            self._subscribers = (*self._subscribers, subscriber)
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        """Stop calling `subscriber` (idempotent); a call already under way finishes."""
+        with self._lock:
+            self._subscribers = tuple(joined for joined in self._subscribers if joined != subscriber)
+
+    @property
+    def subscribers(self) -> int:
+        """How many subscribers are joined now."""
+        return len(self._subscribers)
 
     def publish(self, event: EngineEvent) -> None:
-        for subscriber in list(self._subscribers):
+        """Hand `event` to every subscriber, in the order they joined."""
+        for subscriber in self._subscribers:
             try:
                 subscriber(event)
             except Exception:  # a UI bug must not stop the broadcast

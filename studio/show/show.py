@@ -121,6 +121,10 @@ class Show(ShowCommands, RundownCommands, SafetyCommands):
         """Receive every event of the show, engine and show facts alike, in order, on the loop."""
         self.bus.subscribe(subscriber)
 
+    def unsubscribe(self, subscriber: Callable[[Any], None]) -> None:
+        """Stop handing `subscriber` events (a face that closed: a stopped web server, a surface)."""
+        self.bus.unsubscribe(subscriber)
+
     def note(self, kind: str, **fields: Any) -> bool:
         """A face's own record in the session log (the web layer's security events); any thread.
 

@@ -75,6 +75,9 @@ class ShowControls(Protocol):
     def subscribe(self, subscriber: Callable[[Any], None]) -> None:
         """Receive the show events (mute changes)."""
 
+    def unsubscribe(self, subscriber: Callable[[Any], None]) -> None:
+        """Stop receiving them (the surface closed)."""
+
 
 def perform(show: ShowControls, action: str, value: bool | None) -> None:
     """Do `action` on the show; `value`: pressed/on (True), released/off (False), None: a trigger."""

@@ -20,7 +20,6 @@ import mido
 
 from studio.show.events import MicMuteChanged
 from studio.surfaces.actions import ACTIONS, ShowControls, perform
-from studio.surfaces.show_events import ShowEvents
 
 log = logging.getLogger(__name__)
 VIRTUAL_PORT = "AI Anchor Studio"
@@ -70,21 +69,18 @@ class MidiSurface:
         show: ShowControls,
         mapping: Mapping[str, str],
         output: Any = None,
-        events: ShowEvents | None = None,
     ) -> None:
-        """`mapping`: action → spec (the `midi_map` setting); `output`: a mido output port, or None;
-        `events`: the show's events as Surfaces shares them across restarts (None: a subscription
-        of its own). close() leaves them."""
+        """`mapping`: action → spec (the `midi_map` setting); `output`: a mido output port, or None.
+        It hears the show's events (mute) until close()."""
         self._show, self.output = show, output  # output: where mute is lit (None: nowhere)
         self._lock = threading.Lock()
         self._controls = check_map(mapping)
         self._learning: tuple[str, Learned | None] | None = None
-        self._events = events if events is not None else ShowEvents(show)
-        self._events.add(self._on_event)
+        show.subscribe(self._on_event)
 
     def close(self) -> None:
         """Stop listening to the show and lighting mute (idempotent); the ports are the owner's."""
-        self._events.remove(self._on_event)
+        self._show.unsubscribe(self._on_event)
         self.output = None
 
     @property

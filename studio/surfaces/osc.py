@@ -22,7 +22,6 @@ from pythonosc.osc_server import BlockingOSCUDPServer
 
 from studio.show.events import MicMuteChanged
 from studio.surfaces.actions import ShowControls, perform
-from studio.surfaces.show_events import ShowEvents
 
 log = logging.getLogger(__name__)
 ADDRESSES = {
@@ -49,12 +48,10 @@ class OscSurface:
         host: str = "127.0.0.1",
         port: int = 9010,
         prefix: str = PREFIX,
-        events: ShowEvents | None = None,
     ):
         """Binds at once (OSError if the port is taken); `port` 0 picks a free one (tests).
 
-        `events`: the show's events as Surfaces shares them across restarts (None: a subscription
-        of its own); close() leaves them."""
+        It hears the show's events (mute) until close()."""
         self._show, self._prefix = show, prefix.rstrip("/")
         self._clients: list[tuple[str, int]] = []
         self._lock = threading.Lock()
@@ -65,8 +62,7 @@ class OscSurface:
         dispatcher.set_default_handler(self._on_unknown, needs_reply_address=True)
         self._server = BlockingOSCUDPServer((host, port), dispatcher)
         self._thread = threading.Thread(target=self._server.serve_forever, name="osc-surface", daemon=True)
-        self._events = events if events is not None else ShowEvents(show)
-        self._events.add(self._on_event)
+        show.subscribe(self._on_event)
 
     @property
     def address(self) -> tuple[str, int]:
@@ -82,7 +78,7 @@ class OscSurface:
 
     def close(self) -> None:
         """Stop listening to the show, stop serving and release the port (idempotent)."""
-        self._events.remove(self._on_event)
+        self._show.unsubscribe(self._on_event)
         if self._thread.is_alive():
             self._server.shutdown()
             self._thread.join()

@@ -1,9 +1,8 @@
 """Starts the control surfaces the settings ask for (OSC, MIDI) on a show, and stops them.
 
 A surface that cannot start (port taken, no MIDI system) is reported in `problems` and the show
-goes on without it: a missing controller must never stop a broadcast. The surfaces hear the show's
-events through one ShowEvents kept across restarts (the show has no unsubscribe): a closed surface
-leaves it, so restarting never piles subscribers onto the show.
+goes on without it: a missing controller must never stop a broadcast. Each surface subscribes to
+the show's events and unsubscribes when it closes, so restarting never piles subscribers onto it.
 Threading: `start_surfaces` and `close` run on the face's thread (window or `serve`); each surface
 then runs on its own thread (see studio.surfaces.osc / .midi).
 """
@@ -19,7 +18,6 @@ from studio.config import Settings
 from studio.surfaces.actions import ShowControls
 from studio.surfaces.midi import VIRTUAL_PORT, MidiMapError, MidiSurface
 from studio.surfaces.osc import OscSurface
-from studio.surfaces.show_events import ShowEvents
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +30,6 @@ class Surfaces:
     midi: MidiSurface | None = None
     problems: list[str] = field(default_factory=list)
     _ports: list[Any] = field(default_factory=list)
-    events: ShowEvents | None = None  # the one subscription to the show, kept across restarts
-
-    def events_of(self, show: ShowControls) -> ShowEvents:
-        """The show's events for a surface to join: subscribed once per show, then shared."""
-        if self.events is None or self.events.show is not show:
-            self.events = ShowEvents(show)
-        return self.events
 
     def close(self) -> None:
         """Stop every surface (each leaves the show's events) and close its ports (idempotent)."""
@@ -56,21 +47,16 @@ class Surfaces:
     def restart(self, show: ShowControls, settings: Settings) -> None:
         """Close, then start again as `settings` ask, in place (whoever holds this object closes them)."""
         self.close()
-        fresh = start_surfaces(show, settings, self.events)
+        fresh = start_surfaces(show, settings)
         self.osc, self.midi, self.problems, self._ports = fresh.osc, fresh.midi, fresh.problems, fresh._ports
-        self.events = fresh.events
 
 
-def start_surfaces(show: ShowControls, settings: Settings, events: ShowEvents | None = None) -> Surfaces:
-    """OSC and MIDI as the settings enable them; what failed is in `problems` (and logged).
-
-    `events`: the show's events from an earlier start (restart), so the show keeps one subscriber."""
-    surfaces = Surfaces(events=events)
+def start_surfaces(show: ShowControls, settings: Settings) -> Surfaces:
+    """OSC and MIDI as the settings enable them; what failed is in `problems` (and logged)."""
+    surfaces = Surfaces()
     if settings.osc_enabled:
         try:
-            surfaces.osc = OscSurface(
-                show, settings.osc_host, settings.osc_port, events=surfaces.events_of(show)
-            ).start()
+            surfaces.osc = OscSurface(show, settings.osc_host, settings.osc_port).start()
         except OSError as exc:
             surfaces.problems.append(
                 f"OSC off: cannot listen on udp://{settings.osc_host}:{settings.osc_port} ({exc})"
@@ -87,7 +73,7 @@ def _start_midi(show: ShowControls, settings: Settings, surfaces: Surfaces) -> N
     import mido
 
     try:  # a bad mapping is named before any port opens
-        surface = MidiSurface(show, settings.midi_map, events=surfaces.events_of(show))
+        surface = MidiSurface(show, settings.midi_map)
     except MidiMapError as exc:
         surfaces.problems.append(f"MIDI off: {exc}; fix midi_map in the settings")
         return

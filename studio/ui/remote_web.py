@@ -6,8 +6,8 @@ saves settings that change a web field (Settings… → Web layer, port), the sh
 Remote dialog shows the new URL (or why there is none) and the status bar says what happened. A
 taken port is the same message as at start-up, and the window runs on without remote control.
 A server started mid-show subscribes too late for the show's earlier events, so its /api/status is
-seeded from the window's own copy of them (stages, ready, turns), kept here. The show's bus has no
-unsubscribe: a stopped server's hub stays on it, inert (it drops every event once its loop is gone).
+seeded from the window's own copy of them (stages, ready, turns), kept here. A stopped server's hub
+leaves the show's events, so restarts never pile subscribers onto the show.
 Threading: Qt main thread. Stopping a server closes its connections (phones and OBS reconnect to the
 new URL) and joins its thread: at most uvicorn's graceful shutdown (3 s) while streams are open.
 """

@@ -41,6 +41,10 @@ class WebContext:
         for revoker in self.revokers:
             revoker(role, reason)
 
+    def close(self) -> None:
+        """Leave the show's events (the server stopped: a restarted one has its own hub)."""
+        self.show.unsubscribe(self.hub.on_show_event)
+
     def catalog(self) -> VoiceCatalog:
         """The voices the studio can use (read fresh: the host may add one while the show runs)."""
         folder: Path | None = self.options.voices_dir

@@ -108,7 +108,10 @@ class WebServer:
             raise OSError(f"the web server did not start: {self._failure or 'timed out'}")
 
     def stop(self) -> None:
-        """Close every connection and the socket; joins the thread (idempotent)."""
+        """Close every connection and the socket, leave the show's events; joins the thread (idempotent).
+
+        A stopped server cannot start again: build a new one (it subscribes afresh)."""
+        self.ctx.close()
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:

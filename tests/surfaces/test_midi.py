@@ -15,6 +15,7 @@ import mido
 import pytest
 
 from studio.config import load_settings
+from studio.engine.events import EventBus
 from studio.show.events import MicMuteChanged
 from studio.surfaces import MidiMapError, MidiSurface, Surfaces, start_surfaces
 from studio.surfaces.midi import VIRTUAL_PORT, parse_spec
@@ -26,7 +27,7 @@ class RecordingShow:
     def __init__(self) -> None:
         self.calls: list[tuple[str, Any]] = []
         self.mic_muted = False
-        self.subscribers: list = []
+        self.bus = EventBus()  # the show's own bus: subscribing and leaving are the real ones
         self.called = threading.Event()
 
     def _done(self, name: str, value: Any = None) -> concurrent.futures.Future[Any]:
@@ -61,11 +62,13 @@ class RecordingShow:
         changed, self.mic_muted = self.mic_muted != muted, muted
         self._done("mute", muted)
         if changed:
-            for subscriber in self.subscribers:
-                subscriber(MicMuteChanged(muted))
+            self.bus.publish(MicMuteChanged(muted))
 
     def subscribe(self, subscriber) -> None:
-        self.subscribers.append(subscriber)
+        self.bus.subscribe(subscriber)
+
+    def unsubscribe(self, subscriber) -> None:
+        self.bus.unsubscribe(subscriber)
 
 
 class FakePort:
@@ -224,24 +227,24 @@ def test_approval_and_the_delay_dump_are_mappable_and_fire_on_the_press():
     assert show.calls == [("approve", None), ("drop_reply", None), ("delay_dump", None)]
 
 
-def test_a_closed_surface_leaves_the_show_and_a_new_one_shares_its_one_subscription():
+def test_a_closed_surface_leaves_the_show():
     show, old_port, new_port = RecordingShow(), FakePort(), FakePort()
     surfaces = Surfaces()
-    old = MidiSurface(show, {"mute": "note:1:40"}, old_port, events=surfaces.events_of(show))
+    old = MidiSurface(show, {"mute": "note:1:40"}, old_port)
     surfaces.midi = old
     surfaces.close()
-    assert old.output is None and surfaces.events.listeners == 0
-    new = MidiSurface(show, {"mute": "note:1:40"}, new_port, events=surfaces.events_of(show))
+    assert old.output is None and show.bus.subscribers == 0
+    new = MidiSurface(show, {"mute": "note:1:40"}, new_port)
     show.set_mic_muted(True)
     assert old_port.sent == [] and [m.velocity for m in new_port.sent] == [127]
-    assert len(show.subscribers) == 1 and surfaces.events.listeners == 1
+    assert show.bus.subscribers == 1
     new.close()
     new.close()  # idempotent
     show.set_mic_muted(False)
-    assert [m.velocity for m in new_port.sent] == [127] and surfaces.events.listeners == 0
+    assert [m.velocity for m in new_port.sent] == [127] and show.bus.subscribers == 0
 
 
-def test_restarting_the_surfaces_leaves_one_subscriber_on_the_show():
+def test_restarting_the_surfaces_leaves_only_the_running_ones_on_the_show():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -251,8 +254,7 @@ def test_restarting_the_surfaces_leaves_one_subscriber_on_the_show():
     try:
         for _ in range(5):
             surfaces.restart(show, settings)
-        assert surfaces.osc is not None and len(show.subscribers) == 1
-        assert surfaces.events is not None and surfaces.events.listeners == 1 + (surfaces.midi is not None)
+        assert surfaces.osc is not None and show.bus.subscribers == 1 + (surfaces.midi is not None)
     finally:
         surfaces.close()
-    assert surfaces.events.listeners == 0 and len(show.subscribers) == 1
+    assert show.bus.subscribers == 0

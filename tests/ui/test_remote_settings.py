@@ -99,6 +99,8 @@ def test_a_new_port_restarts_the_server_there_and_the_old_one_refuses(qtbot, win
     assert old is not None
     old_url, token = old.url, old.tokens.control
     assert _get_status(old_url, token).status_code == 200
+    bus = window.engine.show.bus
+    subscribers = bus.subscribers
     port = _free_port()
     _save(qtbot, window, enabled=True, port=port)
     qtbot.waitUntil(lambda: window.remote_web.server is not old, timeout=WAIT_MS)
@@ -114,6 +116,7 @@ def test_a_new_port_restarts_the_server_there_and_the_old_one_refuses(qtbot, win
     assert new.url in dialog.state.text() and dialog.rotate_control_button.isEnabled()
     assert f"Remote control now at {new.url}" in window.statusBar().currentMessage()
     assert tomllib.loads(settings_file().read_text())["web_port"] == port
+    assert bus.subscribers == subscribers  # the old server's hub left the show's events
     assert window.engine.isRunning()
 
 
@@ -121,8 +124,11 @@ def test_turning_the_web_layer_off_stops_it_and_on_again_serves(qtbot, window) -
     old = window.remote_web.server
     assert old is not None
     url, token = old.url, old.tokens.control
+    bus = window.engine.show.bus
+    subscribers = bus.subscribers
     _save(qtbot, window, enabled=False)
     qtbot.waitUntil(lambda: window.remote_web.server is None, timeout=WAIT_MS)
+    assert bus.subscribers == subscribers - 1
     with pytest.raises(httpx.ConnectError):
         _get_status(url, token)
     dialog = window.remote_dialog
@@ -134,6 +140,7 @@ def test_turning_the_web_layer_off_stops_it_and_on_again_serves(qtbot, window) -
     qtbot.waitUntil(lambda: window.remote_web.server is not None, timeout=WAIT_MS)
     assert _get_status(f"http://127.0.0.1:{port}", token).status_code == 200
     assert str(port) in dialog.control_url.text() and dialog.copy_button.isEnabled()
+    assert bus.subscribers == subscribers
 
 
 def test_a_taken_port_in_the_settings_is_a_status_bar_message_and_the_show_runs_on(qtbot, window) -> None:
