@@ -4,8 +4,9 @@ transformers de-quantises the Q4 GGUF on every load (~16 s), so the first start 
 as bfloat16 safetensors in the user cache dir (built in a temp dir, then renamed into place, so a
 crash never leaves half a cache) and later starts load that in ~0.2 s. Toy quality: "demo model".
 Threading: loading runs in the registry's loader thread; each reply runs in the backend's worker
-thread, which reads a TextIteratorStreamer fed by a `generate` thread of its own. A stop flag
-checked before every token ends `generate` as soon as the reply is closed; the worker joins it.
+thread, which reads a streamer (studio.backends.punctuation_streamer) fed by a `generate` thread of
+its own. A stop flag checked before every token ends `generate` as soon as the reply is closed; the
+worker joins it.
 Between tokens `generate` steps aside while the engine voices a reply's first clause
 (studio.backends.priority). Each request starts from the KV cache the last one left, cut to the
 prefix the two prompts share (studio.backends.prefix_cache), as Ollama's runner does.
@@ -27,6 +28,7 @@ from typing import Any
 from studio.backends.contracts import BackendInfo, ChatMessage, ChatOptions
 from studio.backends.prefix_cache import PromptPrefixCache, cache_keyword
 from studio.backends.priority import FOREGROUND
+from studio.backends.punctuation_streamer import punctuation_streamer
 from studio.backends.workers import BackendWorker
 from studio.config import Settings, cache_dir
 
@@ -143,7 +145,7 @@ class SmolLMChat:
         self, messages: Sequence[ChatMessage], options: ChatOptions, stop: threading.Event
     ) -> Iterator[str]:
         import torch
-        from transformers import DynamicCache, StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+        from transformers import DynamicCache, StoppingCriteria, StoppingCriteriaList
 
         class StopWhenAsked(StoppingCriteria):
             def __call__(self, input_ids: torch.Tensor, scores: Any, **kwargs: Any) -> torch.Tensor:
@@ -156,7 +158,7 @@ class SmolLMChat:
             return_tensors="pt",
             return_dict=True,
         )
-        streamer = TextIteratorStreamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True)
+        streamer = punctuation_streamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True)
         sampling: dict[str, Any] = {"do_sample": False}
         if options.temperature > 0:
             sampling = {"do_sample": True, "temperature": options.temperature, "top_p": 0.9}
