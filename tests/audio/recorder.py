@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -64,10 +65,22 @@ class MonitorRecording:
             int(seconds * self.rate) * BYTES_PER_SAMPLE, timeout, "the recording stopped growing"
         )
 
+    def wait_for(self, holds: Callable[[np.ndarray], bool], timeout: float, failure: str) -> np.ndarray:
+        """Wait until `holds(what has been recorded)` is true; that recording."""
+        with self._grew:
+            arrived = self._grew.wait_for(lambda: holds(self._take()) or not self._reader.is_alive(), timeout)
+            take = self._take()
+        assert holds(take), failure if arrived else f"{failure} (timed out)"
+        return take
+
     def snapshot(self) -> np.ndarray:
         """What has been recorded so far (the recording goes on)."""
         with self._grew:
-            take = bytes(self._data[: len(self._data) - len(self._data) % BYTES_PER_SAMPLE])
+            return self._take()
+
+    def _take(self) -> np.ndarray:
+        """The samples recorded so far (the caller holds the condition)."""
+        take = bytes(self._data[: len(self._data) - len(self._data) % BYTES_PER_SAMPLE])
         return np.frombuffer(take, dtype="<f4").copy()
 
     def stop(self) -> np.ndarray:
