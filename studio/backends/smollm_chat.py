@@ -8,7 +8,8 @@ thread, which reads a streamer (studio.backends.punctuation_streamer) fed by a `
 its own. A stop flag checked before every token ends `generate` as soon as the reply is closed; the
 worker joins it.
 Between tokens `generate` steps aside while the engine voices a reply's first clause
-(studio.backends.priority). Each request starts from the KV cache the last one left, cut to the
+(studio.backends.priority), and runs on one thread while another model works beside it
+(studio.backends.thread_share). Each request starts from the KV cache the last one left, cut to the
 prefix the two prompts share (studio.backends.prefix_cache), as Ollama's runner does.
 """
 
@@ -29,6 +30,7 @@ from studio.backends.contracts import BackendInfo, ChatMessage, ChatOptions
 from studio.backends.prefix_cache import PromptPrefixCache, cache_keyword
 from studio.backends.priority import FOREGROUND
 from studio.backends.punctuation_streamer import punctuation_streamer
+from studio.backends.thread_share import ThreadShare
 from studio.backends.workers import BackendWorker
 from studio.config import Settings, cache_dir
 
@@ -134,6 +136,7 @@ class SmolLMChat:
         self.load_seconds = time.perf_counter() - started
         self.loaded_from_cache = cached
         self._worker = BackendWorker("chat-smollm2")
+        self.thread_share = ThreadShare(settings.stt_threads, self._worker.name)
         self.prompt_cache = PromptPrefixCache()
         self.info = BackendInfo(
             name="SmolLM2-135M-Instruct (demo model)",
@@ -147,9 +150,12 @@ class SmolLMChat:
         import torch
         from transformers import DynamicCache, StoppingCriteria, StoppingCriteriaList
 
+        share = self.thread_share
+
         class StopWhenAsked(StoppingCriteria):
             def __call__(self, input_ids: torch.Tensor, scores: Any, **kwargs: Any) -> torch.Tensor:
                 FOREGROUND.step_aside(stop)  # the reply's first clause is being voiced: wait for it
+                share.choose()  # one thread while another model works beside this one
                 return torch.full((input_ids.shape[0],), stop.is_set(), dtype=torch.bool)
 
         inputs = self._tokenizer.apply_chat_template(
@@ -170,6 +176,7 @@ class SmolLMChat:
 
         def generate() -> None:
             try:
+                share.choose()
                 if options.seed is not None:
                     torch.manual_seed(options.seed)
                 with torch.inference_mode():

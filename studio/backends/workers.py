@@ -33,6 +33,21 @@ class _Failure:
         self.error = error
 
 
+_RUNNING: dict[str, int] = {}  # worker name -> jobs running now, across the process
+_RUNNING_LOCK = threading.Lock()
+
+
+def _count_running(name: str, change: int) -> None:
+    with _RUNNING_LOCK:
+        _RUNNING[name] = _RUNNING.get(name, 0) + change
+
+
+def busy_besides(name: str) -> bool:
+    """Whether a model worker other than `name` is running a job at this moment (any thread)."""
+    with _RUNNING_LOCK:
+        return any(count > 0 for worker, count in _RUNNING.items() if worker != name)
+
+
 class BackendWorker:
     """A single-thread executor: one model is never entered from two threads at once."""
 
@@ -53,9 +68,11 @@ class BackendWorker:
             self._pending += 1
 
         def job() -> T:
+            _count_running(self.name, 1)
             try:
                 return fn(*args)
             finally:
+                _count_running(self.name, -1)
                 with self._lock:
                     self._pending -= 1
 
