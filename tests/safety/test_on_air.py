@@ -153,6 +153,8 @@ def test_a_blocked_word_is_never_heard_on_the_program_sink(
     captions = " ".join(e.clause for e in events.of(ReplyClauseStarted)).lower()
     print(f"\n{action}: heard {heard!r}; captions {captions!r}")
     if action == "none":  # the control: the word is there to be heard, and Whisper hears it
+        if WORD not in heard.replace("pine apple", WORD):
+            _skip_if_starved(program)  # seen: 3.6 s of the reply's ~6 s recorded, its start gone
         assert WORD in heard.replace("pine apple", WORD) and WORD in captions
         return
     assert WORD not in heard.replace(" ", "") and WORD not in captions and WORD not in done.heard.lower()
