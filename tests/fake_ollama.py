@@ -200,10 +200,10 @@ class FakeOllama:
                 self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
                 for line in fake._pull_lines(model):
+                    if line.get("status") == "success" and _tagged(model) not in map(_tagged, fake.models):
+                        fake.models.append(model)  # Ollama writes the manifest before "success"
                     data = json.dumps(line).encode() + b"\n"
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-                if model not in fake.pull_failures and _tagged(model) not in map(_tagged, fake.models):
-                    fake.models.append(model)
                 self.wfile.write(b"0\r\n\r\n")
                 self.wfile.flush()
 
