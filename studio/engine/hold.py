@@ -5,7 +5,8 @@ waiting that long with the anchor still talking is most of the time a host on he
 to be heard. So at the first frame whose speech probability reaches `barge_in_hold_threshold`
 (and that the echo gate lets through) while the anchor is on air, the output holds: it fades
 out within a few ms and keeps everything queued. If the barge-in comes, it flushes as before; if
-the voice stops (HOLD_RELEASE_FRAMES quiet frames) or no barge-in follows within
+the voice stops (HOLD_RELEASE_FRAMES frames under the threshold; the echo gate no longer counts,
+see `on_frame`) or no barge-in follows within
 `barge_in_ms` + HOLD_GRACE_MS, the anchor goes on where it paused. The cost of a false alarm is a
 short pause in the anchor's speech, never lost words.
 Threading: engine loop only (called once per mic frame by the engine).
@@ -44,7 +45,12 @@ class BargeInHold:
             return None
         if not anchor_on_air:
             return self.release("the anchor is no longer on air")
-        maybe_voice = probability >= self.threshold and not echo
+        voiced = probability >= self.threshold
+        # Held, the anchor is fading out: the echo gate's verdict then mostly meets the echo of what
+        # aired before the pause over a quiet gap between two of the host's words (seen: -55 dB
+        # frames Silero still heard as speech), and the anchor came back for a word. While it
+        # holds, only Silero's own verdict ends it.
+        maybe_voice = voiced if self.holding else voiced and not echo
         self._quiet = 0 if maybe_voice else self._quiet + 1
         if not self.holding:
             self._armed = self._armed or self._quiet >= HOLD_RELEASE_FRAMES

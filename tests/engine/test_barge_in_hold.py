@@ -112,6 +112,21 @@ def test_echo_and_a_quiet_anchor_never_hold():
     assert hold.on_frame(0.95, False, False) is False, "the answer ended: released"
 
 
+def test_a_held_anchor_waits_out_a_gap_between_words_that_the_echo_gate_calls_echo():
+    # Seen in `bench --barge-in` (-20 dB): two -55 dB frames between the host's words, the echo
+    # of what aired before the pause in flight, so the gate said echo while Silero still heard
+    # speech; the anchor came back for a word and the silence came 100 ms later.
+    hold = BargeInHold(load_settings(), FRAME)
+    assert hold.on_frame(0.95, False, True) is True
+    for _ in range(HOLD_RELEASE_FRAMES + 1):
+        assert hold.on_frame(0.98, True, True) is None, "Silero hears the host: still held"
+    assert hold.holding
+    for _ in range(HOLD_RELEASE_FRAMES - 1):
+        assert hold.on_frame(0.05, True, True) is None
+    assert hold.on_frame(0.05, False, True) is False, "the voice stopped: released"
+    assert hold.reason == "not a barge-in: the host's voice stopped"
+
+
 def test_the_hold_threshold_never_exceeds_the_vad_threshold():
     assert BargeInHold(load_settings(vad_threshold=0.2, barge_in_hold_threshold=0.6), FRAME).threshold == 0.2
     assert np.isclose(BargeInHold(load_settings(), FRAME).threshold, 0.3)
