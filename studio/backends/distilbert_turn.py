@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.backends.contracts import BackendInfo, EndOfTurnDetector
+from studio.backends.priority import PREFILL, PREFILL_WAIT_SECONDS
 from studio.backends.turn_model import NOT_PULLED, turn_model_dir
 from studio.backends.workers import BackendWorker
 from studio.config import Settings
@@ -74,7 +75,7 @@ class DistilBertTurnDetector:
         self._model = AutoModelForSequenceClassification.from_pretrained(path).eval()
         self._silence_s = settings.turn_min_silence_ms / 1000.0
         self._audio_fallback = audio_fallback
-        self._worker = BackendWorker("turn-distilbert")
+        self._worker = BackendWorker("turn-distilbert", yields_to=PREFILL, wait_limit=PREFILL_WAIT_SECONDS)
         self.info = BackendInfo(name="DistilBERT sentence completion + dynamic pause", detail=str(path))
 
     def complete_probability_blocking(self, text: str) -> float:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.backends.contracts import INPUT_SAMPLE_RATE, BackendInfo
+from studio.backends.priority import PREFILL, PREFILL_WAIT_SECONDS
 from studio.backends.workers import BackendWorker, single_thread_onnx_session
 from studio.config import Settings
 
@@ -64,7 +65,7 @@ class SmartTurnDetector:
             chunk_length=WINDOW_SECONDS,
             n_fft=400,
         )
-        self._worker = BackendWorker("turn-smart")
+        self._worker = BackendWorker("turn-smart", yields_to=PREFILL, wait_limit=PREFILL_WAIT_SECONDS)
         self.info = BackendInfo(name="Smart Turn v3.2 (onnx)", detail=str(path))
 
     def features(self, audio: np.ndarray) -> np.ndarray:

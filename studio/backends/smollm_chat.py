@@ -9,7 +9,8 @@ its own. A stop flag checked before every token ends `generate` as soon as the r
 worker joins it.
 Between tokens `generate` steps aside while the engine voices a reply's first clause
 (studio.backends.priority), and runs on one thread while another model works beside it
-(studio.backends.thread_share). Each request starts from the KV cache the last one left, cut to the
+(studio.backends.thread_share); while it reads the prompt it holds PREFILL, which the end-of-turn
+models wait out (studio.backends.priority). Each request starts from the KV cache the last one left, cut to the
 prefix the two prompts share (studio.backends.prefix_cache), as Ollama's runner does.
 """
 
@@ -28,7 +29,7 @@ from typing import Any
 
 from studio.backends.contracts import BackendInfo, ChatMessage, ChatOptions
 from studio.backends.prefix_cache import PromptPrefixCache, cache_keyword
-from studio.backends.priority import FOREGROUND
+from studio.backends.priority import FOREGROUND, PREFILL
 from studio.backends.punctuation_streamer import punctuation_streamer
 from studio.backends.thread_share import ThreadShare
 from studio.backends.workers import BackendWorker
@@ -151,9 +152,16 @@ class SmolLMChat:
         from transformers import DynamicCache, StoppingCriteria, StoppingCriteriaList
 
         share = self.thread_share
+        prefilling = threading.Event()  # set while PREFILL is held for this reply
+
+        def prefill_done() -> None:
+            if prefilling.is_set():
+                prefilling.clear()
+                PREFILL.release()
 
         class StopWhenAsked(StoppingCriteria):
             def __call__(self, input_ids: torch.Tensor, scores: Any, **kwargs: Any) -> torch.Tensor:
+                prefill_done()  # the first token is out: the end-of-turn models may run now
                 FOREGROUND.step_aside(stop)  # the reply's first clause is being voiced: wait for it
                 share.choose()  # one thread while another model works beside this one
                 return torch.full((input_ids.shape[0],), stop.is_set(), dtype=torch.bool)
@@ -177,6 +185,8 @@ class SmolLMChat:
         def generate() -> None:
             try:
                 share.choose()
+                prefilling.set()
+                PREFILL.hold()  # one step on all threads: Smart Turn waits it out (priority.py)
                 if options.seed is not None:
                     torch.manual_seed(options.seed)
                 with torch.inference_mode():
@@ -195,6 +205,8 @@ class SmolLMChat:
                 self.prompt_cache.drop()
                 failures.append(exc)
                 streamer.end()  # wake the reader, which would otherwise wait forever
+            finally:
+                prefill_done()
 
         thread = threading.Thread(target=generate, name="chat-smollm2-generate", daemon=True)
         thread.start()

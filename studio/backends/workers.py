@@ -16,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from studio.backends.priority import ForegroundGate
+
 T = TypeVar("T")
 
 #: Makes the blocking generator; receives the stop flag so long steps can check it too.
@@ -51,8 +53,11 @@ def busy_besides(name: str) -> bool:
 class BackendWorker:
     """A single-thread executor: one model is never entered from two threads at once."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, yields_to: ForegroundGate | None = None, wait_limit: float = 0.0) -> None:
+        """`yields_to`: each job first waits while that gate is held (at most `wait_limit` s),
+        not yet counted as running, so the model it yields to keeps all its threads."""
         self.name = name
+        self._yields_to, self._wait_limit = yields_to, wait_limit
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         self._lock = threading.Lock()
         self._pending = 0
@@ -68,6 +73,8 @@ class BackendWorker:
             self._pending += 1
 
         def job() -> T:
+            if self._yields_to is not None:
+                self._yields_to.step_aside(limit=self._wait_limit)
             _count_running(self.name, 1)
             try:
                 return fn(*args)
