@@ -10,8 +10,9 @@ worker joins it.
 Between tokens `generate` steps aside while the engine voices a reply's first clause
 (studio.backends.priority), and runs on one thread while another model works beside it
 (studio.backends.thread_share); while it reads the prompt it holds PREFILL, which the end-of-turn
-models wait out (studio.backends.priority). Each request starts from the KV cache the last one left, cut to the
-prefix the two prompts share (studio.backends.prefix_cache), as Ollama's runner does.
+models wait out (studio.backends.priority). Each request starts from the KV cache the last one
+left, cut to the prefix the two prompts share (studio.backends.prefix_cache), as Ollama's runner
+does.
 """
 
 from __future__ import annotations
