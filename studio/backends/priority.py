@@ -30,12 +30,19 @@ class ForegroundGate:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._holders = 0
+        self._waiting = 0  # steps waiting in `step_aside` now
         self._free = threading.Event()
         self._free.set()
 
     @property
     def held(self) -> bool:
         return not self._free.is_set()
+
+    @property
+    def waiting(self) -> int:
+        """Steps waiting for the gate now: work about to start once it is released."""
+        with self._lock:
+            return self._waiting
 
     def hold(self) -> None:
         with self._lock:
@@ -50,10 +57,18 @@ class ForegroundGate:
 
     def step_aside(self, stop: threading.Event | None = None, limit: float = MAX_PAUSE_SECONDS) -> None:
         """Wait while the gate is held (until `stop` is set, or `limit` seconds at most)."""
-        waited = 0.0
-        while not self._free.is_set() and waited < limit and not (stop is not None and stop.is_set()):
-            self._free.wait(POLL_SECONDS)
-            waited += POLL_SECONDS
+        if self._free.is_set():
+            return
+        with self._lock:
+            self._waiting += 1
+        try:
+            waited = 0.0
+            while not self._free.is_set() and waited < limit and not (stop is not None and stop.is_set()):
+                self._free.wait(POLL_SECONDS)
+                waited += POLL_SECONDS
+        finally:
+            with self._lock:
+                self._waiting -= 1
 
 
 FOREGROUND = ForegroundGate()

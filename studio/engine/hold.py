@@ -6,9 +6,10 @@ to be heard. So at the first frame whose speech probability reaches `barge_in_ho
 (and that the echo gate lets through) while the anchor is on air, the output holds: it fades
 out within a few ms and keeps everything queued. If the barge-in comes, it flushes as before; if
 the voice stops (HOLD_RELEASE_FRAMES frames under the threshold; the echo gate no longer counts,
-see `on_frame`) or no barge-in follows within
-`barge_in_ms` + HOLD_GRACE_MS, the anchor goes on where it paused. The cost of a false alarm is a
-short pause in the anchor's speech, never lost words.
+see `on_frame`) or no barge-in follows within `barge_in_ms` + HOLD_GRACE_MS of the hold or of
+the last frame the gate called echo (which restarts the barge-in's run; twice that at most), the
+anchor goes on where it paused. The cost of a false alarm is a short pause in the anchor's
+speech, never lost words.
 Threading: engine loop only (called once per mic frame by the engine).
 """
 
@@ -33,7 +34,8 @@ class BargeInHold:
         self.max_frames = max(1, round((settings.barge_in_ms + HOLD_GRACE_MS) / frame_ms))
         self.holding = False
         self.reason = ""  # why the last change happened
-        self._frames = 0  # frames since the hold began
+        self._frames = 0  # frames the barge-in has had to form (since the hold or its last echo frame)
+        self._held = 0  # frames since the hold began (at most twice max_frames)
         self._quiet = 0  # quiet frames in a row
         self._armed = True  # False after a hold ran out: no new one until the host has paused
 
@@ -55,13 +57,17 @@ class BargeInHold:
         if not self.holding:
             self._armed = self._armed or self._quiet >= HOLD_RELEASE_FRAMES
             if maybe_voice and self._armed:
-                self.holding, self._frames, self.reason = True, 0, "the host may be cutting in"
+                self.holding, self._frames, self._held = True, 0, 0
+                self.reason = "the host may be cutting in"
                 return True
             return None
         self._frames += 1
+        self._held += 1
+        if voiced and echo:  # the barge-in's run of voiced frames starts again after this one:
+            self._frames = 0  # so does its time (echo flags stop once the pause's echo is over)
         if self._quiet >= HOLD_RELEASE_FRAMES:
             return self.release("not a barge-in: the host's voice stopped")
-        if self._frames >= self.max_frames:
+        if self._frames >= self.max_frames or self._held >= 2 * self.max_frames:
             self._armed = False
             return self.release("not a barge-in: no line started in time")
         return None

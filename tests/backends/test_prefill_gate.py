@@ -11,10 +11,13 @@ import contextlib
 import threading
 
 import pytest
+import torch
 
+from studio.backends import thread_share
 from studio.backends.contracts import ChatMessage, ChatOptions
 from studio.backends.priority import PREFILL, ForegroundGate
-from studio.backends.workers import BackendWorker, busy_besides
+from studio.backends.thread_share import ThreadShare
+from studio.backends.workers import _RUNNING, BackendWorker
 
 
 class _WatchedGate(ForegroundGate):
@@ -38,8 +41,8 @@ def test_a_yielding_job_waits_while_the_gate_is_held_and_is_not_counted_as_runni
         gate.hold()
         job = asyncio.ensure_future(worker.run(ran.set))
         entered = await asyncio.to_thread(gate.entered.wait, 30)
-        waiting = not ran.is_set()
-        counted = busy_besides("chat-anyone")
+        waiting = not ran.is_set() and gate.waiting == 1
+        counted = _RUNNING.get("turn-yielding", 0) > 0
         gate.release()
         await job
         return entered, waiting, counted, ran.is_set()
@@ -54,12 +57,39 @@ def test_a_yielding_job_waits_while_the_gate_is_held_and_is_not_counted_as_runni
 
 def test_a_yielding_job_waits_at_most_its_limit() -> None:
     gate = ForegroundGate()
-    gate.hold()  # never released: the job must still run
+    gate.hold()  # never released: the job must still run, after its own limit (not the gate's 2 s)
     worker = BackendWorker("turn-bounded", yields_to=gate, wait_limit=0.05)
     try:
-        assert asyncio.run(worker.run(lambda: "ran")) == "ran"
+        assert asyncio.run(asyncio.wait_for(worker.run(lambda: "ran"), 1.5)) == "ran"
     finally:
         worker.shutdown()
+
+
+def test_the_chat_model_narrows_for_a_job_about_to_start_after_its_prefill(monkeypatch) -> None:
+    gate = _WatchedGate()
+    monkeypatch.setattr(thread_share, "PREFILL", gate)
+    share = ThreadShare(2, "chat-test")
+    worker = BackendWorker("turn-waiting", yields_to=gate, wait_limit=30.0)
+    before = torch.get_num_threads()
+
+    async def scenario() -> tuple[int, int]:
+        leave = threading.Event()
+        gate.hold()
+        job = asyncio.ensure_future(worker.run(leave.wait, 30))
+        await asyncio.to_thread(gate.entered.wait, 30)
+        gate.release()  # the first token is out: the job is still waiting, or has just started
+        narrowed = share.choose()
+        leave.set()
+        await job
+        return narrowed, share.choose()
+
+    try:
+        narrowed, after = asyncio.run(scenario())
+    finally:
+        worker.shutdown()
+        torch.set_num_threads(before)
+    assert narrowed == 1, "the step right after the prefill already shares the cores"
+    assert after == 2
 
 
 def test_smollm_holds_the_gate_for_its_prefill_only(smollm, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -127,6 +127,23 @@ def test_a_held_anchor_waits_out_a_gap_between_words_that_the_echo_gate_calls_ec
     assert hold.reason == "not a barge-in: the host's voice stopped"
 
 
+def test_an_echo_gap_late_in_a_hold_gives_the_barge_in_its_time_again_twice_the_limit_at_most():
+    # The barge-in's run of voiced frames restarts after a frame the gate calls echo; a hold that
+    # kept its first deadline would run out just before that barge-in could form.
+    hold = BargeInHold(load_settings(), FRAME)
+    assert hold.on_frame(0.95, False, True) is True
+    for _ in range(hold.max_frames - 2):
+        assert hold.on_frame(0.95, False, True) is None
+    assert hold.on_frame(0.98, True, True) is None  # a gap between two words, echo in flight
+    for _ in range(hold.max_frames - 1):
+        assert hold.on_frame(0.95, False, True) is None, "the barge-in still has its time"
+    assert hold.holding
+    # Echo flags stop once the echo of what aired before the pause is over; if they never did,
+    # the hold still ends at twice the limit.
+    changes = [hold.on_frame(0.98, True, True) for _ in range(hold.max_frames)]
+    assert False in changes and hold.reason == "not a barge-in: no line started in time"
+
+
 def test_the_hold_threshold_never_exceeds_the_vad_threshold():
     assert BargeInHold(load_settings(vad_threshold=0.2, barge_in_hold_threshold=0.6), FRAME).threshold == 0.2
     assert np.isclose(BargeInHold(load_settings(), FRAME).threshold, 0.3)
