@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     turn_mode: Literal["auto", "push_to_talk"] = "auto"
     vad_threshold: float = Field(0.5, gt=0, lt=1)
     stt_speculate_ms: int = Field(32, ge=32, le=5000)  # the first quiet frame: the reply starts sooner
+    # Also speculate where the host's voice drops far under their level while Silero still hears
+    # speech (its lag is ~110 ms): the reply starts sooner when the recogniser is free then.
+    speculate_on_fade: bool = True
     turn_min_silence_ms: int = Field(200, ge=50, le=5000)
     turn_max_silence_ms: int = Field(1200, ge=100, le=10000)
     turn_completion_threshold: float = Field(0.5, gt=0, lt=1)

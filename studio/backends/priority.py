@@ -8,9 +8,9 @@ steps (SmolLM2 before each token) waits, at most MAX_PAUSE_SECONDS per step.
 `PREFILL` is held while the embedded chat model reads its prompt: one step on all its threads
 that cannot narrow when another model starts beside it (measured: the first token 148-200 ms
 after the request alone, 375-414 ms when Smart Turn started during the prefill). The end-of-turn
-models' jobs wait it out before they start (`BackendWorker(yields_to=PREFILL)`), at most
-PREFILL_WAIT_SECONDS: their verdict confirms a reply already being prepared, it is not what the
-audience waits for.
+models' jobs and Whisper's recognitions wait it out before they start
+(`BackendWorker(yields_to=PREFILL)`), at most PREFILL_WAIT_SECONDS: the verdict, or the line's
+newest text, checks a reply already being prepared; it is not what the audience waits for.
 Threading: `hold`/`release` are called on the engine loop (FOREGROUND) or the chat model's
 generate thread (PREFILL); `step_aside` from model threads.
 """

@@ -9,7 +9,8 @@ recognition that loops, fills that allowance or doubts (no-speech probability ov
 0.6) is run again in the full window, whose answer it then is. The short window decodes once, at
 temperature 0: faster-whisper's retries at higher temperatures would loop there too.
 Threading: sessions are created and fed on the engine loop; recognition runs in the backend's
-own worker thread (CTranslate2 releases the GIL), one recognition at a time.
+own worker thread (CTranslate2 releases the GIL), one recognition at a time, each after the chat
+model's prefill if one is running (studio.backends.priority.PREFILL).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from studio.backends.contracts import INPUT_SAMPLE_RATE, BackendInfo, Transcript
+from studio.backends.priority import PREFILL, PREFILL_WAIT_SECONDS
 from studio.backends.workers import BackendWorker
 from studio.config import Settings
 
@@ -131,7 +133,7 @@ class WhisperSpeechToText:
         self._model = windowed_model(str(model_dir), settings.stt_threads)
         self._min_window_s = settings.stt_window_s
         self.full_window_reruns = 0  # recognitions a short window was in doubt about
-        self._worker = BackendWorker("stt-whisper")
+        self._worker = BackendWorker("stt-whisper", yields_to=PREFILL, wait_limit=PREFILL_WAIT_SECONDS)
         self.info = BackendInfo(name="faster-whisper tiny.en (int8)", detail=f"English only; {model_dir}")
 
     def _recognise_blocking(self, audio: np.ndarray) -> str:

@@ -229,9 +229,13 @@ class StudioEngine(AnchorSide):
             line.append(frame, voiced, at)
         if voiced:
             self._cancel_evaluation()
-            self._drop_speculation()  # the host goes on: what was prepared answers too little
-            if not line.fading:  # a partial begun as the host stops would hold up the final
+            if not line.fading:
+                self._drop_speculation()  # the host goes on: what was prepared answers too little
                 line.maybe_start_partial(self._partial_interval, self._publish_partial)
+            elif line.fade_began and not line.recognising and self.settings.speculate_on_fade:
+                # The voice dropped far under the line's level: maybe its end, ~110 ms before Silero
+                # says so. A free recogniser reads the line now; a busy one would hold up the final.
+                self._speculate(line, early=True)
         if verdict.speculate:
             line.maybe_start_partial(0, self._publish_partial)  # likely the final text
             self._speculate(line)
@@ -332,20 +336,36 @@ class StudioEngine(AnchorSide):
         self._answer_line(line, trace, reason, speculation=speculation)
 
     # ----- speculation (engine loop) -----------------------------------------------------------
-    def _speculate(self, line: Utterance) -> None:
-        """The host paused: once the speculative final is in, start preparing the reply to it."""
+    def _speculate(self, line: Utterance, early: bool = False) -> None:
+        """The host paused: once the speculative final is in, start preparing the reply to it.
+
+        `early`: where the voice faded; the reply starts on the recognition begun there, and the
+        line's newest text then checks it (soft words after the fade make it start again)."""
         if not self.settings.speculative_reply or self.mode != "auto":
             return
-        self._drop_speculation()
-        self._speculating = asyncio.get_running_loop().create_task(self._prepare_reply(line))
+        if early:
+            line.maybe_start_partial(0, self._publish_partial)  # the line's final, if it ends here
+        if self._speculating is not None and not self._speculating.done():
+            return  # a preparation under way checks the newest text before it ends
+        self._speculating = asyncio.get_running_loop().create_task(self._prepare_reply(line, early))
 
-    async def _prepare_reply(self, line: Utterance) -> None:
-        text = (await line.settled_text()).strip()
+    async def _prepare_reply(self, line: Utterance, early: bool) -> None:
+        if early:
+            self._start_speculation(line, await line.current_text())
+        self._start_speculation(line, (await line.settled_text()).strip())
+
+    def _start_speculation(self, line: Utterance, text: str) -> None:
+        """Start the reply to `text`, unless the one already begun asks the same."""
         if not text or line is not self._utterance:
             return
         voice = self._voice
         options = self._chat_options(voice, line.language)
-        speculation = SpeculativeReply(line.turn_id, self.conversation.messages_for(text), options, voice)
+        messages = self.conversation.messages_for(text)
+        if self._speculation is not None:
+            if self._speculation.matches(messages, options, voice):
+                return  # begun where the voice faded, on the same words: it stays ahead
+            self._speculation.discard()  # it heard less than the line holds
+        speculation = SpeculativeReply(line.turn_id, messages, options, voice)
         speculation.start(self._speaker(line.turn_id, voice, options, speculation.trace, speculation))
         self._speculation = speculation
 

@@ -20,6 +20,8 @@ MAX_TURN_AUDIO_SECONDS = 8.0  # what the end-of-turn model looks at
 # calls ~100 ms of it speech) or a closure inside one: no partial recognition starts there, since
 # one started as the host stops would hold up the final by up to its whole length (~300 ms).
 # Nothing is dropped: the frame is in the line; a due partial just waits for the next loud frame.
+# The first such frame may end the line, though: there the engine starts the final early, when
+# the recogniser is free (studio.engine.speculation).
 FADE_DB = 18.0
 LEVEL_FRAMES = 64  # the line's speech level: the 90th percentile of its last ~2 s of voiced frames
 SPEECH_LEVEL_PERCENTILE = 90.0  # its loud frames: the quiet frames before the onset barely move it
@@ -46,6 +48,7 @@ class Utterance:
         self._rerun_when_free = False
         self._voiced_levels: deque[float] = deque(maxlen=LEVEL_FRAMES)
         self.fading = False  # the last frame was voiced but far under the line's speech level
+        self.fade_began = False  # ... and the frame before it was not: the line may be ending here
 
     @classmethod
     def continuing(cls, previous: Utterance, stt: SpeechToText) -> Utterance:
@@ -70,7 +73,7 @@ class Utterance:
         self._frames.append(frame)
         self._kept_samples += len(frame)
         self.samples += len(frame)
-        self.fading = False
+        was_fading, self.fading = self.fading, False
         if voiced:
             self.voiced_samples += len(frame)
             self.last_voiced_at = at
@@ -80,12 +83,18 @@ class Utterance:
                 self.fading = level < speech_level - FADE_DB
             if not self.fading:
                 self._voiced_levels.append(level)
+        self.fade_began = self.fading and not was_fading
         while self._frames and self._kept_samples - len(self._frames[0]) >= self._max_kept_samples:
             self._kept_samples -= len(self._frames.popleft())
 
     def recent_audio(self) -> np.ndarray:
         """The last few seconds of the line, for the end-of-turn model."""
         return np.concatenate(self._frames) if self._frames else np.zeros(0, np.float32)
+
+    @property
+    def recognising(self) -> bool:
+        """Whether a recognition of this line is running now."""
+        return self._partial_task is not None and not self._partial_task.done()
 
     def maybe_start_partial(self, interval_samples: int, on_text: Callable[[str], None]) -> None:
         """Start a partial recognition if enough new audio arrived and none is running.
@@ -117,6 +126,15 @@ class Utterance:
                 self.maybe_start_partial(0, on_text)
 
         self._partial_task.add_done_callback(deliver)
+
+    async def current_text(self) -> str:
+        """The text of the recognition running now, once it is in (the latest text if none runs)."""
+        task = self._partial_task
+        if task is not None:
+            await asyncio.wait([task])  # its failure is its own; a cancel of this waiter propagates
+            if not task.cancelled() and task.exception() is None:
+                return task.result().text.strip()
+        return self.latest_text
 
     async def settled_text(self) -> str:
         """The latest text once no recognition is running (the speculative final, usually)."""

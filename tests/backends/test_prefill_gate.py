@@ -1,4 +1,4 @@
-"""The end-of-turn models wait out the chat model's prefill, uncounted, so it keeps all its threads.
+"""The end-of-turn models and Whisper wait out the chat model's prefill, uncounted, so it keeps its threads.
 
 Real BackendWorkers and the real SmolLM2; the gate is the process-wide PREFILL of
 studio.backends.priority. Waits are on events and futures, never on the clock.
@@ -114,3 +114,32 @@ def test_smollm_holds_the_gate_for_its_prefill_only(smollm, monkeypatch: pytest.
     assert held_at_forward[0] is True, "the prompt is read while PREFILL is held"
     assert not any(held_at_forward[1:]), f"released after the first token: {held_at_forward}"
     assert not PREFILL.held
+
+
+def test_whisper_waits_out_a_prefill_then_recognises(whisper, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The line's check after a reply begun where the voice faded runs after that reply's prefill."""
+    from tests.speech import piper_speech
+
+    entered = threading.Event()
+    step_aside = PREFILL.step_aside
+
+    def watched(stop=None, limit=2.0) -> None:
+        entered.set()
+        step_aside(stop, limit)
+
+    monkeypatch.setattr(PREFILL, "step_aside", watched)
+    clip = piper_speech("Good evening and welcome to the late show.")
+
+    async def scenario() -> tuple[bool, str]:
+        PREFILL.hold()
+        try:
+            job = asyncio.ensure_future(whisper.recognise(clip))
+            await asyncio.to_thread(entered.wait, 30)
+            waited = not job.done() and PREFILL.waiting == 1
+        finally:
+            PREFILL.release()
+        return waited, await job
+
+    waited, text = asyncio.run(scenario())
+    assert waited
+    assert "late show" in text.lower()
