@@ -37,17 +37,11 @@ from studio.engine.policies import POLICY_SETTINGS, AutoTurnPolicy
 from studio.engine.speculation import SpeculativeReply
 from studio.engine.supervisor_stack import StackSupervisor
 from studio.engine.trace import LatencyTrace, now
-from studio.engine.utterance import Utterance
+from studio.engine.utterance import Utterance, ends_sentence
 from studio.voices.profile import VoiceProfile
 
 log = logging.getLogger(__name__)
 TurnMode = Literal["auto", "push_to_talk"]
-
-
-def _ends_sentence(text: str) -> bool:
-    """A transcript that ends like a finished sentence (not a trailing-off '...')."""
-    text = text.rstrip(" \"')")
-    return text.endswith((".", "?", "!")) and not text.endswith("..")
 
 
 class StudioEngine(AnchorSide):
@@ -94,6 +88,7 @@ class StudioEngine(AnchorSide):
         self._partial_interval = int(settings.partial_interval_ms * INPUT_SAMPLE_RATE / 1000)
         self._utterance: Utterance | None = None
         self._evaluation: asyncio.Task[None] | None = None
+        self._turn_end_due = ""  # a "complete" verdict that came before the pause was long enough
         # The reply prepared on the speculative final while the end of turn is decided (and the
         # task waiting for that text).
         self._speculation: SpeculativeReply | None = None
@@ -241,6 +236,8 @@ class StudioEngine(AnchorSide):
             self._speculate(line)
         if verdict.evaluate:
             self._evaluation = asyncio.get_running_loop().create_task(self._evaluate(line))
+        if self._turn_end_due and self._policy.silence_continues:
+            self._decide_turn(self._turn_end_due, speech_end=line.last_voiced_at)
         if verdict.end_turn:
             self._decide_turn(verdict.end_turn, speech_end=line.last_voiced_at)
 
@@ -296,25 +293,27 @@ class StudioEngine(AnchorSide):
         """Ask the end-of-turn model; end the turn if it says complete and the host is still quiet."""
         probability = await self.stack.turn.completion_probability(line.recent_audio(), line.latest_text)
         if probability >= self.settings.turn_completion_threshold:
-            if self._still_quiet(line):
-                self._decide_turn(f"end-of-turn model p={probability:.2f}", speech_end=line.last_voiced_at)
+            self._end_turn_when_quiet(line, f"end-of-turn model p={probability:.2f}")
             return
         if probability < self.settings.turn_punctuation_min_probability:
             return
         # A second opinion from the words: Whisper's punctuation on the speculative final text.
-        text = await line.settled_text()
-        if self._still_quiet(line) and _ends_sentence(text):
-            self._decide_turn(
-                f"sentence end + end-of-turn model p={probability:.2f}", speech_end=line.last_voiced_at
-            )
+        if ends_sentence(await line.settled_text()):
+            self._end_turn_when_quiet(line, f"sentence end + end-of-turn model p={probability:.2f}")
 
-    def _still_quiet(self, line: Utterance) -> bool:
-        return line is self._utterance and self._policy.silence_continues
+    def _end_turn_when_quiet(self, line: Utterance, reason: str) -> None:
+        """End the turn now if the pause is long enough, else at the frame that makes it so."""
+        if line is not self._utterance:
+            return
+        if self._policy.silence_continues:
+            self._decide_turn(reason, speech_end=line.last_voiced_at)
+        else:
+            self._turn_end_due = reason  # a voiced frame first cancels it (`_cancel_evaluation`)
 
     def _cancel_evaluation(self) -> None:
         if self._evaluation is not None and not self._evaluation.done():
             self._evaluation.cancel()
-        self._evaluation = None
+        self._evaluation, self._turn_end_due = None, ""
 
     def _decide_turn(self, reason: str, speech_end: float | None) -> None:
         line = self._utterance

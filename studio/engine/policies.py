@@ -19,6 +19,10 @@ from studio.config import Settings
 
 ONSET_FRAMES = 2  # consecutive voiced frames that make a line start (~64 ms)
 PREROLL_FRAMES = 10  # audio kept from before the onset (~320 ms) so first syllables survive
+# The end-of-turn model is asked this many frames before it may act: its answer is in when the
+# pause reaches `turn_min_silence_ms`, not a model's time after. It hears the same audio either
+# way (the line takes no frame after its first quiet one).
+TURN_MODEL_LEAD_FRAMES = 2
 #: The settings a policy is built from: a change mid-show rebuilds the policy.
 POLICY_SETTINGS = ("turn_min_silence_ms", "turn_max_silence_ms", "stt_speculate_ms", "barge_in_ms")
 
@@ -44,6 +48,7 @@ class AutoTurnPolicy:
         self.speculate_frames = max(
             1, min(self.min_silence_frames, round(settings.stt_speculate_ms / frame_ms))
         )
+        self.evaluate_frames = max(1, self.min_silence_frames - TURN_MODEL_LEAD_FRAMES)
         self.max_silence_frames = max(
             self.min_silence_frames + 1, round(settings.turn_max_silence_ms / frame_ms)
         )
@@ -78,7 +83,7 @@ class AutoTurnPolicy:
         self._silence_run += 1
         verdict.append = self._silence_run <= self.speculate_frames
         verdict.speculate = self._silence_run == self.speculate_frames
-        if self._silence_run == self.min_silence_frames:
+        if self._silence_run == self.evaluate_frames:
             verdict.evaluate = True
         if self._silence_run >= self.max_silence_frames:
             verdict.end_turn = "silence timeout"

@@ -28,6 +28,12 @@ SPEECH_LEVEL_PERCENTILE = 90.0  # its loud frames: the quiet frames before the o
 MIN_LEVEL_FRAMES = 8  # before this many, no frame counts as fading
 
 
+def ends_sentence(text: str) -> bool:
+    """A transcript that ends like a finished sentence (not a trailing-off '...')."""
+    text = text.rstrip(" \"')")
+    return text.endswith((".", "?", "!")) and not text.endswith("..")
+
+
 class Utterance:
     """Audio and transcription state of the host's current line."""
 
