@@ -36,6 +36,9 @@ class Delays:
     tts_chunk_seconds: float = 0.5
 
 
+SPEECH_FLOOR = 0.02  # |sample| above this (-34 dBFS) is speech (as the peer bench finds a question's end)
+
+
 class EnergyVoiceActivity:
     """Speech = frame RMS above a threshold; exact on clean synthetic or studio audio."""
 
@@ -56,17 +59,21 @@ class _FixedSession:
     def __init__(self, owner: FixedDelaySpeechToText) -> None:
         self._owner = owner
         self.samples = 0
+        self.speech_samples = 0
 
     def append(self, audio: np.ndarray) -> None:
         self.samples += len(audio)
+        self.speech_samples += self._owner.speech_in(audio)
 
     async def partial(self) -> Transcript:
         await asyncio.sleep(self._owner.delay)
-        return Transcript(self._owner.text, False, "en", self.samples / INPUT_SAMPLE_RATE)
+        text = self._owner.text_for(self.speech_samples)
+        return Transcript(text, False, "en", self.samples / INPUT_SAMPLE_RATE)
 
     async def finalize(self) -> Transcript:
         await asyncio.sleep(self._owner.delay)
-        return Transcript(self._owner.text, True, "en", self.samples / INPUT_SAMPLE_RATE)
+        text = self._owner.text_for(self.speech_samples)
+        return Transcript(text, True, "en", self.samples / INPUT_SAMPLE_RATE)
 
     async def aclose(self) -> None:
         return None
@@ -98,21 +105,35 @@ class _KeepingSession(_FixedSession):
 
 class FixedDelaySpeechToText:
     """Returns `text` after `delay` seconds for any audio (`keeps_final`: sessions that behave like
-    the Voxtral client's, for the GPU simulation)."""
+    the Voxtral client's, for the GPU simulation). `counts_speech`: the text also says how many
+    samples of speech (|x| > SPEECH_FLOOR) it heard, so a recognition begun before the host's last
+    word reads differently from the whole line's, as a model's would."""
 
     info = BackendInfo(name="fixed-delay STT (instrumented)")
 
     def __init__(
-        self, text: str = "What is the weather like tonight?", delay: float = 0.1, keeps_final: bool = False
+        self,
+        text: str = "What is the weather like tonight?",
+        delay: float = 0.1,
+        keeps_final: bool = False,
+        counts_speech: bool = False,
     ) -> None:
         self.text, self.delay, self.keeps_final = text, delay, keeps_final
+        self.counts_speech = counts_speech
+
+    def speech_in(self, audio: np.ndarray) -> int:
+        return int(np.count_nonzero(np.abs(audio) > SPEECH_FLOOR)) if self.counts_speech else 0
+
+    def text_for(self, speech_samples: int) -> str:
+        return f"{self.text} [{speech_samples} samples of speech]" if self.counts_speech else self.text
 
     def start_session(self, language: str | None = None) -> _FixedSession:
         return _KeepingSession(self) if self.keeps_final else _FixedSession(self)
 
     async def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript:
         await asyncio.sleep(self.delay)
-        return Transcript(self.text, True, language, len(audio) / INPUT_SAMPLE_RATE)
+        text = self.text_for(self.speech_in(audio))
+        return Transcript(text, True, language, len(audio) / INPUT_SAMPLE_RATE)
 
 
 class FixedDelayTurnDetector:

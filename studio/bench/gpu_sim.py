@@ -66,7 +66,8 @@ def gpu_sim_stack(vad: object, delays: Delays = GPU_PUBLISHED) -> BackendStack:
     """The real VAD, every model stage a fixed-delay backend at `delays`."""
     return BackendStack(
         preset="gpu-sim",
-        stt=FixedDelaySpeechToText(delay=delays.stt, keeps_final=True),  # as the Voxtral client does
+        # Keeps its final and reads the speech it heard, as the Voxtral client does.
+        stt=FixedDelaySpeechToText(delay=delays.stt, keeps_final=True, counts_speech=True),
         vad=vad,  # type: ignore[arg-type]
         turn=FixedDelayTurnDetector(delay=delays.turn),
         chat=PromptCachedChat(FIXED_REPLY, GPU_PREFILL, per_token=delays.llm_token),

@@ -26,12 +26,12 @@ import numpy as np
 from studio.audio.outputs import InstantOutput
 from studio.backends.contracts import INPUT_SAMPLE_RATE
 from studio.backends.registry import BackendStack
+from studio.bench.fixed_delay import SPEECH_FLOOR  # where a question ends: its last sample above it
 from studio.config import Settings
 from studio.engine.events import TurnCompleted
 from studio.show import Show
 from studio.voices.profile import VoiceProfile
 
-SPEECH_FLOOR = 0.02  # |sample| above this (-34 dBFS) is speech when locating where a question ends
 LEAD_SECONDS = 0.3  # silence before each question
 ANSWER_WAIT_SECONDS = 60.0  # silence heard after a question before giving up on an answer
 REPLY_WAIT_SECONDS = 180.0  # the longest an answer that has begun may take to finish

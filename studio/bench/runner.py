@@ -113,11 +113,12 @@ def summarize(turns: list[TurnCompleted]) -> dict[str, object]:
 def fixed_delay_stack(real: BackendStack, delays: Delays) -> BackendStack:
     """The real VAD with every model replaced by a backend of known delay.
 
-    Its STT keeps a final over unchanged audio, as the embedded Whisper session does (and Voxtral's).
+    Its STT keeps a final over unchanged audio, as the embedded Whisper session does (and Voxtral's),
+    and its text changes with the speech it heard, as theirs does.
     """
     return BackendStack(
         preset="fixed-delay",
-        stt=FixedDelaySpeechToText(delay=delays.stt, keeps_final=True),
+        stt=FixedDelaySpeechToText(delay=delays.stt, keeps_final=True, counts_speech=True),
         vad=real.vad,
         turn=FixedDelayTurnDetector(delay=delays.turn),
         chat=FixedDelayChat(FIXED_REPLY, first=delays.llm_first_token, per_token=delays.llm_token),

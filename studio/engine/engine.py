@@ -227,9 +227,10 @@ class StudioEngine(AnchorSide):
             if not line.fading:
                 self._drop_speculation()  # the host goes on: what was prepared answers too little
                 line.maybe_start_partial(self._partial_interval, self._publish_partial)
-            elif line.fade_began and not line.recognising and self.settings.speculate_on_fade:
-                # The voice dropped far under the line's level: maybe its end, ~110 ms before Silero
-                # says so. A free recogniser reads the line now; a busy one would hold up the final.
+            elif line.faded and not line.recognising and self.settings.speculate_on_fade:
+                # The voice stayed far under the line's level for two frames: maybe its end, ~80 ms
+                # before Silero says so. A free recogniser reads the line now (a busy one would hold
+                # up the final).
                 self._speculate(line, early=True)
         if verdict.speculate:
             line.maybe_start_partial(0, self._publish_partial)  # likely the final text

@@ -20,12 +20,13 @@ MAX_TURN_AUDIO_SECONDS = 8.0  # what the end-of-turn model looks at
 # calls ~100 ms of it speech) or a closure inside one: no partial recognition starts there, since
 # one started as the host stops would hold up the final by up to its whole length (~300 ms).
 # Nothing is dropped: the frame is in the line; a due partial just waits for the next loud frame.
-# The first such frame may end the line, though: there the engine starts the final early, when
-# the recogniser is free (studio.engine.speculation).
+# Two such frames in a row may end the line, though: there the engine starts the final early,
+# when the recogniser is free (studio.engine.speculation).
 FADE_DB = 18.0
 LEVEL_FRAMES = 64  # the line's speech level: the 90th percentile of its last ~2 s of voiced frames
 SPEECH_LEVEL_PERCENTILE = 90.0  # its loud frames: the quiet frames before the onset barely move it
 MIN_LEVEL_FRAMES = 8  # before this many, no frame counts as fading
+FADED_FRAMES = 2  # fading frames in a row after which the line may be over (the first often ends a word)
 
 
 def ends_sentence(text: str) -> bool:
@@ -54,7 +55,7 @@ class Utterance:
         self._rerun_when_free = False
         self._voiced_levels: deque[float] = deque(maxlen=LEVEL_FRAMES)
         self.fading = False  # the last frame was voiced but far under the line's speech level
-        self.fade_began = False  # ... and the frame before it was not: the line may be ending here
+        self.fading_frames = 0  # voiced frames in a row that were fading
 
     @classmethod
     def continuing(cls, previous: Utterance, stt: SpeechToText) -> Utterance:
@@ -79,7 +80,7 @@ class Utterance:
         self._frames.append(frame)
         self._kept_samples += len(frame)
         self.samples += len(frame)
-        was_fading, self.fading = self.fading, False
+        self.fading = False
         if voiced:
             self.voiced_samples += len(frame)
             self.last_voiced_at = at
@@ -89,13 +90,18 @@ class Utterance:
                 self.fading = level < speech_level - FADE_DB
             if not self.fading:
                 self._voiced_levels.append(level)
-        self.fade_began = self.fading and not was_fading
+        self.fading_frames = self.fading_frames + 1 if self.fading else 0
         while self._frames and self._kept_samples - len(self._frames[0]) >= self._max_kept_samples:
             self._kept_samples -= len(self._frames.popleft())
 
     def recent_audio(self) -> np.ndarray:
         """The last few seconds of the line, for the end-of-turn model."""
         return np.concatenate(self._frames) if self._frames else np.zeros(0, np.float32)
+
+    @property
+    def faded(self) -> bool:
+        """The voice has just stayed far under the line's level for FADED_FRAMES: maybe the end."""
+        return self.fading_frames == FADED_FRAMES
 
     @property
     def recognising(self) -> bool:
