@@ -98,8 +98,9 @@ class VoxtralSession:
         async with self._lock:
             if self._cached is not None and self._cached[0] == self._samples:
                 return self._cached[1]
+            covered = self._samples  # audio appended while it is recognised is not in this final
             final = await self._owner.transcribe(self._audio(), self._language)
-            self._cached = (self._samples, final)
+            self._cached = (covered, final)
             return final
 
     async def aclose(self) -> None:

@@ -66,14 +66,16 @@ class _FixedSession:
         self.speech_samples += self._owner.speech_in(audio)
 
     async def partial(self) -> Transcript:
-        await asyncio.sleep(self._owner.delay)
-        text = self._owner.text_for(self.speech_samples)
-        return Transcript(text, False, "en", self.samples / INPUT_SAMPLE_RATE)
+        return await self._recognise(False)
 
     async def finalize(self) -> Transcript:
+        return await self._recognise(True)
+
+    async def _recognise(self, final: bool) -> Transcript:
+        """The audio as it is now (what comes during the delay is not heard), after the delay."""
+        text, seconds = self._owner.text_for(self.speech_samples), self.samples / INPUT_SAMPLE_RATE
         await asyncio.sleep(self._owner.delay)
-        text = self._owner.text_for(self.speech_samples)
-        return Transcript(text, True, "en", self.samples / INPUT_SAMPLE_RATE)
+        return Transcript(text, final, "en", seconds)
 
     async def aclose(self) -> None:
         return None
@@ -98,8 +100,9 @@ class _KeepingSession(_FixedSession):
 
     async def finalize(self) -> Transcript:
         async with self._lock:
-            if self._kept is None or self._kept[0] != self.samples:
-                self._kept = (self.samples, await super().finalize())
+            covered = self.samples
+            if self._kept is None or self._kept[0] != covered:
+                self._kept = (covered, await super().finalize())
             return self._kept[1]
 
 

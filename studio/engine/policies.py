@@ -48,7 +48,7 @@ class AutoTurnPolicy:
         self.speculate_frames = max(
             1, min(self.min_silence_frames, round(settings.stt_speculate_ms / frame_ms))
         )
-        self.evaluate_frames = max(1, self.min_silence_frames - TURN_MODEL_LEAD_FRAMES)
+        self.evaluate_frames = max(self.speculate_frames, self.min_silence_frames - TURN_MODEL_LEAD_FRAMES)
         self.max_silence_frames = max(
             self.min_silence_frames + 1, round(settings.turn_max_silence_ms / frame_ms)
         )

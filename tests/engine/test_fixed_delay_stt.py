@@ -35,3 +35,21 @@ def test_the_text_changes_with_the_speech_heard_and_not_with_silence_after_it() 
 def test_without_counting_it_says_its_text_for_any_audio() -> None:
     stt = FixedDelaySpeechToText("Is it raining?", delay=0.0)
     assert read(stt, silence(0.2)) == read(stt, piper_speech("Hello there.")) == "Is it raining?"
+
+
+def test_speech_that_comes_during_a_recognition_is_not_in_it_but_in_the_next() -> None:
+    stt = FixedDelaySpeechToText("Is it raining?", delay=0.01, keeps_final=True, counts_speech=True)
+    clip = piper_speech("Is it raining in the city tonight?")
+
+    whole = read(stt, clip)
+
+    async def go() -> tuple[str, str]:
+        session = stt.start_session()
+        session.append(clip[: len(clip) // 2])
+        early = asyncio.ensure_future(session.finalize())
+        await asyncio.sleep(0)  # it has begun on the first half
+        session.append(clip[len(clip) // 2 :])
+        return (await early).text, (await session.finalize()).text
+
+    early, final = asyncio.run(go())
+    assert early != whole and final == whole

@@ -208,3 +208,27 @@ def test_the_speculative_final_is_kept_so_the_final_needs_no_second_upload(serve
     assert word_error_rate(LINE, final.text) < 0.2 and later.is_final
     formats = [r["response_format"] for r in server.transcription.requests]
     assert formats == ["verbose_json", "verbose_json"]  # speculation + the later final, not three
+
+
+def test_audio_that_arrives_during_the_speculative_final_is_in_the_final(server):
+    """The host's voice fades, the early final is uploaded, and their last words come meanwhile."""
+    first, rest = piper_speech(LINE), piper_speech("Tomorrow it will rain in London.")
+
+    async def go():
+        stt = _stt(server.url)
+        session = stt.start_session()
+        try:
+            session.append(first)
+            early = asyncio.ensure_future(session.speculate())
+            await asyncio.sleep(0)  # it has taken the audio so far and is uploading it
+            session.append(rest)
+            speculative = await early
+            return speculative, await session.finalize()
+        finally:
+            await session.aclose()
+            await stt.aclose()
+
+    speculative, final = asyncio.run(go())
+    assert "london" not in speculative.text.lower()
+    assert "london" in final.text.lower(), "the words said during the early final were kept"
+    assert len(server.transcription.requests) == 2
