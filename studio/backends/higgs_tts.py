@@ -23,7 +23,13 @@ import numpy as np
 
 from studio.backends.contracts import AudioChunk, BackendInfo
 from studio.backends.higgs_voices import HostVoices, unavailable_reason
-from studio.backends.openai_http import ServerError, bearer, client_timeout, raise_for_answer, unreachable
+from studio.backends.openai_http import (
+    ServerError,
+    bearer,
+    model_server_client,
+    raise_for_answer,
+    unreachable,
+)
 from studio.backends.readiness import VOICE_ACTION, NotReady, passes
 from studio.backends.served_models import ModelResolver, api_root
 from studio.config import Settings
@@ -53,9 +59,8 @@ class HiggsSynthesizer:
     def __init__(self, settings: Settings, timeout_s: float | None = None) -> None:
         self._url = api_root(settings.HIGGS_AUDIO_URL)
         self._model = settings.HIGGS_AUDIO_MODEL_PATH
-        timeout = client_timeout(timeout_s or settings.tts_timeout_s)
         headers = bearer(settings.HIGGS_AUDIO_API_KEY)
-        self._client = httpx.AsyncClient(base_url=self._url, timeout=timeout, headers=headers)
+        self._client = model_server_client(self._url, timeout_s or settings.tts_timeout_s, headers)
         self._served = ModelResolver(
             self._client, "higgs-audio", self._url, self._model, "HIGGS_AUDIO_MODEL_PATH", FIX
         )

@@ -18,7 +18,7 @@ from studio.backends.contracts import BackendInfo, ChatMessage, ChatOptions
 from studio.backends.openai_http import (
     ServerError,
     bearer,
-    client_timeout,
+    model_server_client,
     raise_for_answer,
     sse_events,
     unreachable,
@@ -37,9 +37,8 @@ class OpenAIChat:
         self._url = api_root(settings.OPENAI_CHAT_URL)
         self._model = settings.OPENAI_CHAT_MODEL
         self._context_tokens = settings.chat_context_tokens
-        timeout = client_timeout(timeout_s or settings.chat_timeout_s)
         headers = bearer(settings.OPENAI_CHAT_API_KEY)
-        self._client = httpx.AsyncClient(base_url=self._url, timeout=timeout, headers=headers)
+        self._client = model_server_client(self._url, timeout_s or settings.chat_timeout_s, headers)
         self._served = ModelResolver(
             self._client, "chat server", self._url, self._model, "OPENAI_CHAT_MODEL", FIX
         )

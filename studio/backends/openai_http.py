@@ -12,6 +12,11 @@ from typing import Any
 import httpx
 
 CONNECT_TIMEOUT_S = 3.0
+# vLLM's API server is uvicorn, which closes a connection idle for VLLM_HTTP_TIMEOUT_KEEP_ALIVE
+# (5 s by default). A client that keeps it as long (httpx's default) can send a request on it just
+# as the server closes it: "Server disconnected without sending a response", a lost STT final or
+# reply. Dropping idle connections well before the server does leaves no such moment.
+KEEPALIVE_EXPIRY_S = 2.0
 
 
 class ServerError(RuntimeError):
@@ -21,6 +26,14 @@ class ServerError(RuntimeError):
 def client_timeout(read_s: float) -> httpx.Timeout:
     """Connect quickly (a dead server must fail fast), read as long as one step may take."""
     return httpx.Timeout(read_s, connect=CONNECT_TIMEOUT_S)
+
+
+def model_server_client(url: str, read_s: float, headers: dict[str, str]) -> httpx.AsyncClient:
+    """The async client for one model server: fast connect, `read_s` reads, idle connections short-lived."""
+    limits = httpx.Limits(
+        max_connections=100, max_keepalive_connections=20, keepalive_expiry=KEEPALIVE_EXPIRY_S
+    )
+    return httpx.AsyncClient(base_url=url, timeout=client_timeout(read_s), headers=headers, limits=limits)
 
 
 def unreachable(what: str, url: str, exc: BaseException, fix: str) -> ConnectionError:

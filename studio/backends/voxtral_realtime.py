@@ -19,12 +19,11 @@ import json
 from typing import Any
 
 import aiohttp
-import httpx
 import numpy as np
 
 from studio.audio.wavwriter import pcm16
 from studio.backends.contracts import INPUT_SAMPLE_RATE, BackendInfo, Transcript
-from studio.backends.openai_http import ServerError, bearer, client_timeout
+from studio.backends.openai_http import ServerError, bearer, model_server_client
 from studio.backends.readiness import NotReady, passes
 from studio.backends.served_models import ModelResolver, api_root
 from studio.config import Settings
@@ -165,8 +164,7 @@ class VoxtralRealtimeSpeechToText:
         self.model = settings.VOXTRAL_REALTIME_MODEL_PATH
         self.timeout_s = timeout_s or settings.stt_timeout_s
         self.headers = bearer(settings.VOXTRAL_API_KEY)
-        timeout = client_timeout(self.timeout_s)
-        self._http = httpx.AsyncClient(base_url=self.url, timeout=timeout, headers=self.headers)
+        self._http = model_server_client(self.url, self.timeout_s, self.headers)
         self.served = ModelResolver(
             self._http, "realtime Voxtral", self.url, self.model, "VOXTRAL_REALTIME_MODEL_PATH", FIX
         )

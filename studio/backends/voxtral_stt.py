@@ -27,7 +27,7 @@ from studio.backends.contracts import INPUT_SAMPLE_RATE, BackendInfo, Transcript
 from studio.backends.openai_http import (
     ServerError,
     bearer,
-    client_timeout,
+    model_server_client,
     raise_for_answer,
     sse_events,
     unreachable,
@@ -114,9 +114,8 @@ class VoxtralSpeechToText:
         self._url = api_root(settings.VOXTRAL_URL)
         self._model = settings.VOXTRAL_MODEL_PATH
         self._language = None if settings.stt_language == "auto" else settings.stt_language
-        timeout = client_timeout(timeout_s or settings.stt_timeout_s)
         headers = bearer(settings.VOXTRAL_API_KEY)
-        self._client = httpx.AsyncClient(base_url=self._url, timeout=timeout, headers=headers)
+        self._client = model_server_client(self._url, timeout_s or settings.stt_timeout_s, headers)
         self._served = ModelResolver(
             self._client, "Voxtral", self._url, self._model, "VOXTRAL_MODEL_PATH", FIX
         )

@@ -30,6 +30,7 @@ CONTROL = "control-token-" + "c" * 32
 OVERLAY = "overlay-token-" + "o" * 32
 VOICE = VoiceProfile(name="Test", anchor_name="Tess")
 WAIT_S = 30.0
+CLIENT_KEEPALIVE_S = 1.0  # under the server's 5 s keep-alive: never send on a connection it is closing
 
 
 class Seen:
@@ -92,7 +93,8 @@ class Studio:
         """An httpx client, with the control token unless told otherwise."""
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        return httpx.Client(base_url=self.url, headers=headers, timeout=WAIT_S)
+        limits = httpx.Limits(keepalive_expiry=CLIENT_KEEPALIVE_S)
+        return httpx.Client(base_url=self.url, headers=headers, timeout=WAIT_S, limits=limits)
 
     def web_caught_up(self) -> None:
         """Return once the web loop has handled every show event seen so far (a FIFO barrier)."""

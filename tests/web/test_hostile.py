@@ -14,7 +14,7 @@ from websockets.exceptions import InvalidStatus
 
 from studio.engine.events import TurnCompleted
 from studio.session.export import read_session
-from tests.web.conftest import CONTROL, OVERLAY, WAIT_S, Studio, start_studio
+from tests.web.conftest import CLIENT_KEEPALIVE_S, CONTROL, OVERLAY, WAIT_S, Studio, start_studio
 from tests.web.wsclient import next_of, open_events
 
 COMMANDS = [
@@ -225,8 +225,12 @@ def test_static_paths_cannot_leave_the_static_folder(studio: Studio, path: str) 
 
 def test_a_flood_of_1000_commands_gets_429_and_the_show_still_answers(studio: Studio) -> None:
     async def flood() -> list[httpx.Response]:
-        """1,000 commands, 20 at a time."""
-        limits = httpx.Limits(max_connections=20)
+        """1,000 commands, 20 at a time.
+
+        httpx's pool can leave a connection idle for seconds mid-flood on a loaded machine; its
+        default keep-alive (5 s) equals the server's, so it could send on a connection the
+        server is closing just then. A client must drop idle connections before the server does."""
+        limits = httpx.Limits(max_connections=20, keepalive_expiry=CLIENT_KEEPALIVE_S)
         headers = {"Authorization": f"Bearer {CONTROL}"}
         async with httpx.AsyncClient(
             base_url=studio.url, headers=headers, limits=limits, timeout=WAIT_S
