@@ -30,6 +30,7 @@ import logging
 import numpy as np
 import soxr
 
+from studio.audio.echo_leak import EchoLeakCheck
 from studio.audio.echo_path import EchoPathMeter
 from studio.audio.formats import INPUT_SAMPLE_RATE
 from studio.audio.residual_echo import ResidualEchoWatch
@@ -96,6 +97,8 @@ class EchoCanceller:
         # The program's voice still in the canceller's output (its delay jumped): its
         # level, for the echo gate to guard at (studio.audio.residual_echo); None while it holds.
         self.residual = ResidualEchoWatch(INPUT_SAMPLE_RATE)
+        # The same, within a frame: is the output the program's echo right now (a sudden leak)?
+        self.leak = EchoLeakCheck(INPUT_SAMPLE_RATE)
 
     def push_reference(self, samples: np.ndarray) -> None:
         """What the program device was handed since the last call, at 16 kHz."""
@@ -138,7 +141,12 @@ class EchoCanceller:
             self._raw = raw
         # Headphones: nothing to leak (the meter brings the canceller back if one comes).
         self.residual.push(out, None if raw else self.meter.analysed)
+        self.leak.push(near, cancelled, far)
         return out
+
+    def leaking(self) -> bool:
+        """The output handed on holds the program's echo now (AEC3 lost it); never for the raw mic."""
+        return not self._raw and self.leak.leaking()
 
     def reset(self) -> None:
         """Start again (the mic came back): drop queued audio and the learned echo path."""
@@ -147,4 +155,5 @@ class EchoCanceller:
         self._processor.reset()
         self.meter.reset()
         self.residual.reset()
+        self.leak.reset()
         self._raw = False

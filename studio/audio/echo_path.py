@@ -63,11 +63,17 @@ BAND_HZ = (200.0, 4000.0)  # speech band: room rumble and hiss do not make peaks
 class GccPhat:
     """Whitened cross-correlation of a mic stretch against the reference window it may echo."""
 
-    def __init__(self, sample_rate: int) -> None:
+    def __init__(
+        self,
+        sample_rate: int,
+        window_s: float = WINDOW_S,
+        max_delay_s: float = MAX_DELAY_S,
+        early_s: float = EARLY_S,
+    ) -> None:
         self.rate = sample_rate
-        self.window = round(WINDOW_S * sample_rate)
-        self.lags = round(MAX_DELAY_S * sample_rate)
-        self.early = round(EARLY_S * sample_rate)
+        self.window = round(window_s * sample_rate)
+        self.lags = round(max_delay_s * sample_rate)
+        self.early = round(early_s * sample_rate)
         self.keep = self.window + self.lags  # mic samples an analysis needs (and reference kept)
         # Circular correlation is the linear one for lags -early..lags with no wrap-around from
         # either end: n > max(lags + window - 1, keep - 1 + early).
@@ -95,7 +101,7 @@ class GccPhat:
         """How far the correlation of a cross-spectrum peaks over its noise (robust sigma), and at
         which lag (samples; negative: the echo came before its reference)."""
         correlation = np.fft.irfft(cross, self._fft)
-        lags = np.abs(np.concatenate([correlation[-self.early :], correlation[: self.lags]]))
+        lags = np.abs(np.concatenate([correlation[self._fft - self.early :], correlation[: self.lags]]))
         sigma = 1.4826 * float(np.median(lags)) + 1e-12
         index = int(np.argmax(lags))
         return float(lags[index]) / sigma, index - self.early

@@ -144,12 +144,15 @@ def barge_ins(
     frame_samples: int,
     holds: list[int] | None = None,
     floors: Sequence[float | None] | None = None,
+    leaks: Sequence[bool] | None = None,
 ) -> list[int]:
     """Frame indices at which the engine's path (echo gate, auto-turn policy) decides a barge-in.
 
     `holds` gets the frames where the anchor would pause for a possible barge-in (studio.engine.
-    hold). `floors`: per frame, the canceller's leak level the gate guards at (`cancelled`). Open
-    loop: here the anchor goes on talking, where a real hold would stop its echo."""
+    hold). `floors`: per frame, the canceller's leak level the gate guards at (`cancelled`);
+    `leaks`: per frame, whether the canceller's output was the echo just then (a frame the gate
+    lets through is echo then, as in studio.show.audio). Open loop: here the anchor goes on
+    talking, where a real hold would stop its echo."""
     policy = AutoTurnPolicy(settings, frame_samples)
     hold = BargeInHold(settings, frame_samples)
     refractory = int(REFRACTORY_S * INPUT_SAMPLE_RATE / frame_samples)  # one barge-in per episode
@@ -162,6 +165,8 @@ def barge_ins(
             if floors is not None:
                 gate.coupling_floor_db = floors[min(index, len(floors) - 1)]
             echo = gate.is_echo(mic[span])
+            if not echo and leaks is not None:
+                echo = leaks[min(index, len(leaks) - 1)]
         if hold.on_frame(float(probability), echo, not policy.in_line) and holds is not None:
             holds.append(index)
         verdict = policy.on_frame(mic[span], bool(probability >= settings.vad_threshold) and not echo, True)
@@ -174,16 +179,18 @@ def barge_ins(
 
 def cancelled(
     program: np.ndarray, mic: np.ndarray, frame_samples: int = 512
-) -> tuple[np.ndarray, list[float | None]]:
-    """The mic after WebRTC AEC3 with the program as reference (paired sample for sample, as live),
-    and per frame the level at which the canceller lets the program through (None: it holds it)."""
+) -> tuple[np.ndarray, list[float | None], list[bool]]:
+    """The mic after WebRTC AEC3 with the program as reference (paired sample for sample, as live);
+    per frame, the level at which the canceller lets the program through (None: it holds it), and
+    whether its output was the program's echo just then (`EchoCanceller.leaking`)."""
     canceller = EchoCanceller()
-    out, floors = [], []
+    out, floors, leaks = [], [], []
     for start in range(0, len(mic), frame_samples):
         canceller.push_reference(program[start : start + frame_samples])
         out.append(canceller.process(mic[start : start + frame_samples]))
         floors.append(canceller.residual.coupling_db)
-    return np.concatenate(out), floors
+        leaks.append(canceller.leaking())
+    return np.concatenate(out), floors, leaks
 
 
 def _gate_behind_canceller() -> EchoGate:
@@ -235,7 +242,7 @@ def measure_rendition(
     )
     stray = sum(1 for h in hits if not any(0 <= h - o < 3.0 for o in onsets))
     # The default input path: the canceller first, the gate (starting at the residual's level) after.
-    quiet_mic, quiet_floors = cancelled(program, mic, size)
+    quiet_mic, quiet_floors, quiet_leaks = cancelled(program, mic, size)
     aec_holds: list[int] = []
     aec_false = barge_ins(
         settings,
@@ -246,8 +253,9 @@ def measure_rendition(
         size,
         aec_holds,
         quiet_floors,
+        quiet_leaks,
     )
-    host_mic, host_floors = cancelled(program, with_host, size)
+    host_mic, host_floors, host_leaks = cancelled(program, with_host, size)
     aec_hits = barge_ins(
         settings,
         speech_probabilities(vad, host_mic),
@@ -256,6 +264,7 @@ def measure_rendition(
         program,
         size,
         floors=host_floors,
+        leaks=host_leaks,
     )
     return {
         "false_barge_ins_with_canceller": len(aec_false),

@@ -66,7 +66,11 @@ class ShowAudio:
     def is_echo(self, frame: np.ndarray) -> bool:
         """True for a mic frame that holds only the anchor's own voice (the engine's echo filter)."""
         gate = getattr(self.current, "echo_gate", None)
-        return gate is not None and gate.is_echo(frame)
+        if gate is None or gate.is_echo(frame):
+            return gate is not None
+        # The gate let it through; a canceller that lost the echo a moment ago may be passing it on.
+        canceller = getattr(self.current, "canceller", None)
+        return canceller is not None and canceller.leaking()
 
     def stats(self) -> dict | None:
         """AudioIO.stats() of the devices in use, or None."""

@@ -103,3 +103,23 @@ def test_the_reference_can_start_where_the_mic_began() -> None:
     tap = ReferenceTap(sent)
     tap.skip(back=300)  # the mic just gave its first 300 samples: they pair with the last 300 sent
     assert np.array_equal(tap.take(), np.arange(700, 1000, dtype=np.float32))
+
+
+def test_aec3_hands_its_output_back_the_leak_checks_delay_behind_its_input() -> None:
+    """studio.audio.echo_leak pairs the output's echo with the mic's CANCELLER_DELAY later."""
+    from pywebrtc_audio import AudioProcessor
+
+    from studio.audio.echo_leak import CANCELLER_DELAY
+
+    processor = AudioProcessor(sample_rate=RATE, echo_cancellation=True, high_pass_filter=True)
+    mic = (np.random.default_rng(1).standard_normal(2 * RATE) * 0.1).astype(np.float32)
+    silent = np.zeros(BLOCK, np.float32)
+    out = np.concatenate(
+        [
+            processor.process(np.ascontiguousarray(mic[k : k + BLOCK]), silent)
+            for k in range(0, len(mic), BLOCK)
+        ]
+    )
+    part = slice(RATE // 2, 3 * RATE // 2)
+    lags = [float(np.dot(out[part], np.roll(mic, lag)[part])) for lag in range(400)]
+    assert int(np.argmax(lags)) == CANCELLER_DELAY

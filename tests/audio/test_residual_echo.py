@@ -74,20 +74,40 @@ def _leaking_seconds(floors: list[float | None]) -> list[float]:
     return [index * FRAME / RATE for index, floor in enumerate(floors) if floor is not None]
 
 
-def _lines(silero, program: np.ndarray, out: np.ndarray, floors: list[float | None] | None) -> list[float]:
+def _lines(
+    silero,
+    program: np.ndarray,
+    out: np.ndarray,
+    floors: list[float | None] | None,
+    leaks: list[bool] | None = None,
+) -> list[float]:
     """Seconds at which the engine's path starts a line over the anchor (one per second at most)."""
     settings = load_settings()
     gate = EchoGate(default_coupling_db=RESIDUAL_COUPLING_DB)
     voiced = speech_probabilities(silero, out)
-    return [i * FRAME / RATE for i in barge_ins(settings, voiced, gate, out, program, FRAME, floors=floors)]
+    hits = barge_ins(settings, voiced, gate, out, program, FRAME, floors=floors, leaks=leaks)
+    return [i * FRAME / RATE for i in hits]
 
 
 @pytest.mark.parametrize("leakage_db", [-10.0, -20.0])
 def test_a_converged_canceller_is_not_called_leaking_with_the_host_talking_over(
-    program: np.ndarray, host: np.ndarray, leakage_db: float
+    program: np.ndarray, host: np.ndarray, silero, leakage_db: float
 ) -> None:
-    _, floors = cancelled(program, _with_host(_room(program, leakage_db=leakage_db), host, HOST_ONSETS_S))
+    out, floors, leaks = cancelled(
+        program, _with_host(_room(program, leakage_db=leakage_db), host, HOST_ONSETS_S)
+    )
     assert _leaking_seconds(floors) == []
+
+    def prompt(lines: list[float]) -> list[bool]:
+        """Per host line: did it start a line over the anchor within 0.5 s?"""
+        return [any(onset <= line <= onset + 0.5 for line in lines) for onset in HOST_ONSETS_S]
+
+    # The leak check costs no host line its barge-in. (Open loop: here the anchor talks on over the
+    # host for all 2.7 s, and AEC3's double talk can let some echo through a second in, long
+    # after a live show has stopped the anchor; a line that forms only then can be lost.)
+    checked = prompt(_lines(silero, program, out, floors, leaks))
+    assert checked == prompt(_lines(silero, program, out, floors))
+    assert checked[0] and (leakage_db > -20.0 or all(checked))
 
 
 @pytest.mark.parametrize("jump_ms", [100.0, -20.0])
@@ -95,7 +115,7 @@ def test_a_delay_jump_is_caught_at_the_level_that_leaks_and_released_once_it_hol
     program: np.ndarray, jump_ms: float
 ) -> None:
     mic = _room(program, jump_ms)
-    _, floors = cancelled(program, mic)
+    _, floors, _ = cancelled(program, mic)
     leaking = _leaking_seconds(floors)
     assert leaking and JUMP_AT_S < leaking[0] <= JUMP_AT_S + 1.5  # caught within ~1 s
     assert leaking[-1] <= JUMP_AT_S + 4.0  # and let go once AEC3 has re-converged (~1.4 s)
@@ -106,16 +126,19 @@ def test_a_delay_jump_is_caught_at_the_level_that_leaks_and_released_once_it_hol
 
 def test_the_echo_gate_guards_while_the_canceller_leaks(program: np.ndarray, silero) -> None:
     """A stalling device: the echo comes 20 ms sooner six times in five seconds."""
-    out, floors = cancelled(program, _room(program, *[-20.0] * 6))
-    unguarded, guarded = _lines(silero, program, out, None), _lines(silero, program, out, floors)
+    out, floors, leaks = cancelled(program, _room(program, *[-20.0] * 6))
+    unguarded, watched = _lines(silero, program, out, None), _lines(silero, program, out, floors)
     assert len(unguarded) >= 2  # the anchor would have stopped for its own voice again and again
-    assert guarded == unguarded[:1]  # only the episode's first line (before the watch could see it)
+    assert watched == unguarded[:1]  # the watch alone: the episode's first line gets through
+    assert _lines(silero, program, out, floors, leaks) == []  # the leak check stops that one too
 
 
 def test_the_host_is_still_heard_over_a_leaking_canceller(
     program: np.ndarray, host: np.ndarray, silero
 ) -> None:
     onset = JUMP_AT_S + 1.0  # while it leaks (a -20 dB speaker: the host is clear of the leak)
-    out, floors = cancelled(program, _with_host(_room(program, 100.0, leakage_db=-20.0), host, (onset,)))
+    out, floors, leaks = cancelled(
+        program, _with_host(_room(program, 100.0, leakage_db=-20.0), host, (onset,))
+    )
     assert any(floor is not None for floor in floors[int(onset * RATE / FRAME) :][:32])
-    assert any(onset <= line <= onset + 1.0 for line in _lines(silero, program, out, floors))
+    assert any(onset <= line <= onset + 1.0 for line in _lines(silero, program, out, floors, leaks))
