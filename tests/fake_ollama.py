@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import select
 import socket
+import sys
 import threading
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +26,17 @@ def _tagged(name: str) -> str:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+class _QuietOnHangUps(ThreadingHTTPServer):
+    """A client that hangs up (a reset, a broken pipe) is normal for a server, not an error to print:
+    socketserver would print its traceback to this process's stderr, where tests read the studio's
+    own messages. Any other handler error is still printed."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class FakeOllama:
@@ -42,7 +54,7 @@ class FakeOllama:
         self.pull_failures: set[str] = set()  # models whose pull ends with an error line
         self.reply_finished = threading.Event()
         self._wake_reader, self._wake_writer = socket.socketpair()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _QuietOnHangUps(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever,
