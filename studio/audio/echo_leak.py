@@ -15,7 +15,7 @@ mic's echo is (offline, 3 delay jumps and 3 host onsets over a converged cancell
 and 250 ms: every leak frame Silero called speech matched, no host frame before the barge-in).
 Limit: a host talking during a leak is taken for the echo until the canceller holds it again.
 Threading: the engine loop (pushed from `EchoCanceller.process`, asked from the engine's frame
-handler); one check costs three 16k-point FFTs (~1 ms), and runs only for a frame the echo gate let
+handler); one check costs at most five 16k-point FFTs (~1 ms), and runs only for a frame the echo gate let
 through while the program was audible.
 """
 
@@ -55,16 +55,17 @@ class EchoLeakCheck:
             return False
         if self._gcc.audible_share(self._reference) == 0.0:
             return False  # nothing played that could leak
-        mic_score, mic_lag = self._echo_peak(self._mic)
+        stretch = self._gcc.transform(self._reference)  # shared by both correlations
+        mic_score, mic_lag = self._echo_peak(stretch, self._mic)
         if mic_score < PEAK_RATIO:
             return False  # no echo the mic hears clearly: nothing the output could leak
-        out_score, out_lag = self._echo_peak(self._output)
+        out_score, out_lag = self._echo_peak(stretch, self._output)
         # Lags here count back from the window's start: a later echo has a smaller one.
         return out_score >= PEAK_RATIO and abs(mic_lag - out_lag - CANCELLER_DELAY) <= LAG_TOLERANCE
 
-    def _echo_peak(self, recent: np.ndarray) -> tuple[float, int]:
-        """GCC-PHAT of the reference stretch against `recent`: (peak over noise, lag in samples)."""
-        return self._gcc.peak(self._gcc.spectrum(self._reference, self._gcc.reference_transform(recent)))
+    def _echo_peak(self, stretch: np.ndarray, recent: np.ndarray) -> tuple[float, int]:
+        """GCC-PHAT of the reference stretch (its transform) against `recent`: (peak over noise, lag)."""
+        return self._gcc.peak(self._gcc.whitened(stretch * self._gcc.reference_transform(recent)))
 
     def reset(self) -> None:
         """Forget everything (the mic restarted)."""

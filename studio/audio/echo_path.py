@@ -86,13 +86,20 @@ class GccPhat:
         blocks = len(samples) // (self.rate // 100)
         return float(np.mean(hop_db(samples, blocks) >= AUDIBLE_DBFS))
 
+    def transform(self, samples: np.ndarray) -> np.ndarray:
+        """The spectrum of `samples` at the correlation's FFT size (reusable across pairs)."""
+        return np.fft.rfft(samples, self._fft)
+
     def reference_transform(self, reference: np.ndarray) -> np.ndarray:
         """The reference window's conjugate spectrum (one per analysis, for every mic stretch)."""
-        return np.conj(np.fft.rfft(reference, self._fft))
+        return np.conj(self.transform(reference))
 
     def spectrum(self, mic: np.ndarray, reference_transform: np.ndarray) -> np.ndarray:
         """The whitened cross-spectrum of `mic` against a reference's transform, speech band only."""
-        cross = np.fft.rfft(mic, self._fft) * reference_transform
+        return self.whitened(self.transform(mic) * reference_transform)
+
+    def whitened(self, cross: np.ndarray) -> np.ndarray:
+        """A cross-spectrum (a new array, changed in place) kept to the speech band, phase only."""
         cross[~self._band] = 0
         cross /= np.abs(cross) + 1e-12
         return cross

@@ -27,6 +27,10 @@ LEVEL_FRAMES = 64  # the line's speech level: the 90th percentile of its last ~2
 SPEECH_LEVEL_PERCENTILE = 90.0  # its loud frames: the quiet frames before the onset barely move it
 MIN_LEVEL_FRAMES = 8  # before this many, no frame counts as fading
 FADED_FRAMES = 2  # fading frames in a row after which the line may be over (the first often ends a word)
+# A line often ends on a soft word (sentence-final lowering): the fade then starts inside that word,
+# before its end. Within a fading run, a frame this far under the run's loudest since the last
+# "maybe over" is one again: a soft last word's own end (the bench questions: 4 of 12 lines).
+REFADE_DB = 8.0
 
 
 def ends_sentence(text: str) -> bool:
@@ -56,6 +60,8 @@ class Utterance:
         self._voiced_levels: deque[float] = deque(maxlen=LEVEL_FRAMES)
         self.fading = False  # the last frame was voiced but far under the line's speech level
         self.fading_frames = 0  # voiced frames in a row that were fading
+        self.faded = False  # the last frame may have ended the line (see `_fade_deepens`)
+        self._fade_peak = -np.inf  # the loudest fading frame since the run began or last `faded`
 
     @classmethod
     def continuing(cls, previous: Utterance, stt: SpeechToText) -> Utterance:
@@ -80,7 +86,7 @@ class Utterance:
         self._frames.append(frame)
         self._kept_samples += len(frame)
         self.samples += len(frame)
-        self.fading = False
+        self.fading = self.faded = False
         if voiced:
             self.voiced_samples += len(frame)
             self.last_voiced_at = at
@@ -91,6 +97,10 @@ class Utterance:
             if not self.fading:
                 self._voiced_levels.append(level)
         self.fading_frames = self.fading_frames + 1 if self.fading else 0
+        if self.fading:
+            self.faded = self._fade_deepens(level)
+        else:
+            self._fade_peak = -np.inf
         while self._frames and self._kept_samples - len(self._frames[0]) >= self._max_kept_samples:
             self._kept_samples -= len(self._frames.popleft())
 
@@ -98,10 +108,16 @@ class Utterance:
         """The last few seconds of the line, for the end-of-turn model."""
         return np.concatenate(self._frames) if self._frames else np.zeros(0, np.float32)
 
-    @property
-    def faded(self) -> bool:
-        """The voice has just stayed far under the line's level for FADED_FRAMES: maybe the end."""
-        return self.fading_frames == FADED_FRAMES
+    def _fade_deepens(self, level: float) -> bool:
+        """Whether this fading frame may end the line: the FADED_FRAMES-th of its run, or one
+        REFADE_DB under the run's loudest since the last such frame (a soft last word ending)."""
+        self._fade_peak = max(self._fade_peak, level)
+        if self.fading_frames == FADED_FRAMES or (
+            self.fading_frames > FADED_FRAMES and level <= self._fade_peak - REFADE_DB
+        ):
+            self._fade_peak = level
+            return True
+        return False
 
     @property
     def recognising(self) -> bool:

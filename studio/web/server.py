@@ -31,8 +31,8 @@ START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 
 
-class _Server(uvicorn.Server):
-    """uvicorn's server that says when it listens (and never installs signal handlers)."""
+class ListeningServer(uvicorn.Server):
+    """uvicorn's server that says when it listens (tests serve documented APIs with it too)."""
 
     def __init__(self, config: uvicorn.Config) -> None:
         """uvicorn's server plus the event that says it listens."""
@@ -58,7 +58,7 @@ class WebServer:
         self.app = create_app(self.ctx)
         self._socket: socket.socket | None = None
         self._port: int | None = None
-        self._server: _Server | None = None
+        self._server: ListeningServer | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._failure: BaseException | None = None
@@ -100,7 +100,7 @@ class WebServer:
             ssl_keyfile=str(self.options.tls_key) if self.options.tls_key else None,
         )
         config.load()  # TLS files and the app, on this thread: their errors surface here
-        self._server = _Server(config)
+        self._server = ListeningServer(config)
         self._thread = threading.Thread(target=self._run, name="web", daemon=True)
         self._thread.start()
         if not self._server.listening.wait(START_TIMEOUT_S) or self._failure is not None:

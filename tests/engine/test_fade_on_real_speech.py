@@ -15,9 +15,15 @@ import pytest
 from studio.audio.outputs import InstantOutput
 from studio.backends.contracts import INPUT_SAMPLE_RATE, BackendInfo, Transcript
 from studio.backends.registry import BackendStack
-from studio.bench.fixed_delay import FixedDelayChat, FixedDelaySynthesizer, FixedDelayTurnDetector
+from studio.bench.fixed_delay import (
+    SPEECH_FLOOR,
+    FixedDelayChat,
+    FixedDelaySynthesizer,
+    FixedDelayTurnDetector,
+)
 from studio.bench.peer_bench import speech_end_seconds
 from studio.config import load_settings
+from studio.engine import utterance
 from studio.engine.engine import StudioEngine
 from studio.engine.events import TurnCompleted
 from studio.voices.profile import VoiceProfile
@@ -123,3 +129,40 @@ def test_the_early_final_starts_before_silero_calls_the_end(silero, clip) -> Non
 
     starts_off, _ = asyncio.run(early_finals_and_turns(silero, audio, fade=False))
     assert next(start for start in starts_off if start > spoken_end - FRAME) == quiet_end  # the control
+
+
+SOFT_GAIN = 10 ** (-22 / 20)  # the last word 22 dB under the line: sentence-final lowering, overdone
+
+
+def softened_end(clip: np.ndarray, seconds: float) -> np.ndarray:
+    """`clip` with its last `seconds` of speech spoken 22 dB softer (a 20 ms ramp into it)."""
+    end = int(speech_end_seconds(clip) * INPUT_SAMPLE_RATE)
+    start, ramp = end - int(seconds * INPUT_SAMPLE_RATE), int(0.02 * INPUT_SAMPLE_RATE)
+    gain = np.ones(len(clip), np.float32)
+    gain[start - ramp : start] = np.linspace(1.0, SOFT_GAIN, ramp)
+    gain[start:] = SOFT_GAIN
+    return clip * gain
+
+
+def test_a_soft_last_word_starts_the_early_final_again_where_it_ends(silero, monkeypatch) -> None:
+    """The fade begins inside the soft last word ("...in the city?"), too early: the recognition
+    begun there misses the word's end. Where the voice falls further after it, the line is read
+    again, frames before Silero's quiet. (espeak-ng's line gains nothing: Silero calls its soft end
+    quiet within two frames.)"""
+    clip = softened_end(LINES[0], 0.35)
+    lead = silence(0.5)
+    audio = np.concatenate([lead, clip, silence(1.5)])
+    audio = audio + noise(len(audio) / INPUT_SAMPLE_RATE + 0.1, level=0.001)[: len(audio)]
+    loud = np.flatnonzero(np.abs(clip) > SPEECH_FLOOR * SOFT_GAIN)  # the soft word's own floor
+    spoken_end = len(lead) + int(loud[-1]) + 1
+    quiet_end = first_quiet_frame_end(silero, audio, spoken_end)
+
+    starts, turns = asyncio.run(early_finals_and_turns(silero, audio, fade=True))
+    assert any(start < spoken_end - FRAME for start in starts), "the fade began inside the word"
+    at_end = [start for start in starts if start > spoken_end - FRAME]
+    assert at_end and at_end[0] <= quiet_end - FRAME, (at_end, quiet_end, spoken_end)
+    assert [t.transcript for t in turns] == ["what about the weather"]
+
+    monkeypatch.setattr(utterance, "REFADE_DB", float("inf"))  # the control: the first fade only
+    starts_once, _ = asyncio.run(early_finals_and_turns(silero, audio, fade=True))
+    assert next(start for start in starts_once if start > spoken_end - FRAME) == quiet_end

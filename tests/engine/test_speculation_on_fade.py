@@ -14,6 +14,7 @@ import asyncio
 import numpy as np
 
 from studio.backends.contracts import INPUT_SAMPLE_RATE, Transcript
+from studio.bench.fixed_delay import EnergyVoiceActivity
 from studio.engine.events import TurnCompleted
 from tests.engine.measuring_stt import MeasuringSpeechToText
 from tests.engine.test_speculation import make_engine, quiet, tone, until
@@ -161,3 +162,29 @@ def test_measuring_stt_counts_the_fading_tone_as_voice():
     session = MeasuringSpeechToText(gated=False).start_session()
     session.append(fading(0.5))
     assert asyncio.run(session.partial()).text == "speech 0.5 s"
+
+
+def test_a_soft_last_word_gets_its_reply_begun_where_it_ends():
+    """The fade began inside the last word (spoken 20 dB under the line): where the voice falls
+    further still, before the VAD calls anything quiet, the reply to the whole line begins."""
+
+    async def scenario():
+        engine, _stt, turn, chat, events = make_engine()
+        engine.stack.vad = EnergyVoiceActivity(threshold_rms=0.003)  # hears the breath after the word
+        soft_word = tone(8 * FRAME / INPUT_SAMPLE_RATE) * 0.1  # -37 dBFS: still speech to the STT
+        breath = tone(2 * FRAME / INPUT_SAMPLE_RATE) * 0.035  # -46 dBFS: voiced, not speech to the STT
+        await play(engine, tone(SPOKEN), soft_word, breath)
+        async with asyncio.timeout(30):
+            while engine._speculating is not None and not engine._speculating.done():
+                await asyncio.sleep(0)
+        begun_before_quiet = engine._speculation.messages[-1].content if engine._speculation else None
+        await play(engine, quiet(0.4))
+        async with asyncio.timeout(30):
+            await turn.asked.wait()
+        return begun_before_quiet, chat, await decided(engine, turn, events)
+
+    begun_before_quiet, chat, completed = asyncio.run(scenario())
+    assert begun_before_quiet == "speech 1.5 s", "the whole line's reply began in the breath, not later"
+    assert [r[-1].content for r in chat.requests] == ["speech 1.0 s", "speech 1.5 s"]
+    assert chat.cancelled == 1, "the reply begun inside the soft word was dropped unheard"
+    assert completed.transcript == "speech 1.5 s" and completed.reply

@@ -26,6 +26,7 @@ from studio.backends.openai_http import KEEPALIVE_EXPIRY_S
 from studio.backends.voxtral_realtime import VoxtralRealtimeSpeechToText
 from studio.backends.voxtral_stt import VoxtralSpeechToText
 from studio.config import Settings, load_settings
+from studio.web.server import ListeningServer
 
 VLLM_KEEP_ALIVE_S = 5  # vllm.envs.VLLM_HTTP_TIMEOUT_KEEP_ALIVE's default
 CHAT_MODEL = "mistralai/Mistral-Small-3.2-24B-Instruct-2506"
@@ -54,18 +55,6 @@ class ModelsApp:
         await send({"type": "http.response.body", "body": body})
 
 
-class _Server(uvicorn.Server):
-    """uvicorn that says when it listens."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.listening = threading.Event()
-
-    async def startup(self, sockets: Any = None) -> None:
-        await super().startup(sockets)
-        self.listening.set()
-
-
 @pytest.fixture
 def vllm_models() -> Iterator[tuple[str, ModelsApp]]:
     """A real uvicorn on 127.0.0.1 with vLLM's keep-alive, serving every model the stack asks for."""
@@ -86,7 +75,7 @@ def vllm_models() -> Iterator[tuple[str, ModelsApp]]:
         log_level="warning",
         timeout_keep_alive=VLLM_KEEP_ALIVE_S,
     )
-    server = _Server(config)
+    server = ListeningServer(config)
     thread = threading.Thread(target=server.run, name="test-vllm", daemon=True)
     thread.start()
     assert server.listening.wait(30), "uvicorn did not start"
