@@ -77,6 +77,8 @@ def match_pieces(recorded: np.ndarray, expected: np.ndarray, rate: int) -> tuple
     recorded = np.concatenate([np.zeros(piece, np.float32), recorded, np.zeros(piece, np.float32)])
     starts = range(0, len(expected) - piece, piece)
     voiced = [i for i in starts if np.abs(expected[i : i + piece]).max() > 0.05]
+    energy = np.concatenate([[0.0], np.cumsum(np.square(recorded, dtype=np.float64))])
+    local = np.sqrt(np.maximum(energy[piece:] - energy[:-piece], 0.0))  # each piece-long stretch's norm
     found, offsets = 0, []
     for start in voiced:
         wanted = expected[start : start + piece]
@@ -85,10 +87,8 @@ def match_pieces(recorded: np.ndarray, expected: np.ndarray, rate: int) -> tuple
         # Only where the recording is as loud as the piece (a copy is): a raw correlation's peak
         # favours loud stretches and can land on another, louder word than the piece's own.
         dots = scipy.signal.correlate(recorded, wanted, mode="valid", method="fft")
-        energy = np.concatenate([[0.0], np.cumsum(np.square(recorded, dtype=np.float64))])
-        local = np.sqrt(np.maximum(energy[piece:] - energy[:-piece], 0.0))[: len(dots)]
-        size = float(np.linalg.norm(wanted))
-        lag = int(np.argmax(np.where((local > size / 2) & (local < size * 2), dots, -np.inf)))
+        size, loudness = float(np.linalg.norm(wanted)), local[: len(dots)]
+        lag = int(np.argmax(np.where((loudness > size / 2) & (loudness < size * 2), dots, -np.inf)))
         segment = recorded[lag : lag + piece]
         norm = float(np.linalg.norm(segment) * np.linalg.norm(wanted)) + 1e-9
         if float(np.dot(segment, wanted)) / norm > 0.98:  # a digital copy: sample-exact

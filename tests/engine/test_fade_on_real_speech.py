@@ -114,12 +114,19 @@ async def early_finals_and_turns(silero, audio: np.ndarray, fade: bool) -> tuple
     return stt.starts, [e for e in events if isinstance(e, TurnCompleted)]
 
 
+LEAD = silence(0.5)
+
+
+def in_a_room(clip: np.ndarray) -> np.ndarray:
+    """`clip` after LEAD and before 1.5 s of silence, over a quiet room's noise."""
+    audio = np.concatenate([LEAD, clip, silence(1.5)])
+    return audio + noise(len(audio) / INPUT_SAMPLE_RATE + 0.1, level=0.001)[: len(audio)]
+
+
 @pytest.mark.parametrize("clip", LINES, ids=["piper", "espeak"])
 def test_the_early_final_starts_before_silero_calls_the_end(silero, clip) -> None:
-    lead = silence(0.5)
-    audio = np.concatenate([lead, clip, silence(1.5)])
-    audio = audio + noise(len(audio) / INPUT_SAMPLE_RATE + 0.1, level=0.001)[: len(audio)]  # a room
-    spoken_end = len(lead) + int(speech_end_seconds(clip) * INPUT_SAMPLE_RATE)
+    audio = in_a_room(clip)
+    spoken_end = len(LEAD) + int(speech_end_seconds(clip) * INPUT_SAMPLE_RATE)
     quiet_end = first_quiet_frame_end(silero, audio, spoken_end)
 
     starts, turns = asyncio.run(early_finals_and_turns(silero, audio, fade=True))
@@ -150,11 +157,9 @@ def test_a_soft_last_word_starts_the_early_final_again_where_it_ends(silero, mon
     again, frames before Silero's quiet. (espeak-ng's line gains nothing: Silero calls its soft end
     quiet within two frames.)"""
     clip = softened_end(LINES[0], 0.35)
-    lead = silence(0.5)
-    audio = np.concatenate([lead, clip, silence(1.5)])
-    audio = audio + noise(len(audio) / INPUT_SAMPLE_RATE + 0.1, level=0.001)[: len(audio)]
+    audio = in_a_room(clip)
     loud = np.flatnonzero(np.abs(clip) > SPEECH_FLOOR * SOFT_GAIN)  # the soft word's own floor
-    spoken_end = len(lead) + int(loud[-1]) + 1
+    spoken_end = len(LEAD) + int(loud[-1]) + 1
     quiet_end = first_quiet_frame_end(silero, audio, spoken_end)
 
     starts, turns = asyncio.run(early_finals_and_turns(silero, audio, fade=True))
