@@ -228,8 +228,8 @@ class StudioEngine(AnchorSide):
                 self._drop_speculation()  # the host goes on: what was prepared answers too little
                 line.maybe_start_partial(self._partial_interval, self._publish_partial)
             elif line.faded and not line.recognising and self.settings.speculate_on_fade:
-                # The voice stayed far under the line's level for two frames, or fell further within
-                # a soft last word: maybe its end, ~80 ms before Silero says so. A free recogniser
+                # The voice fell far under the line's level, or further within a soft last word:
+                # maybe its end, ~100 ms before Silero says so. A free recogniser
                 # reads the line now (a busy one would hold up the final).
                 self._speculate(line, early=True)
         if verdict.speculate:

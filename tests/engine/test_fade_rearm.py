@@ -1,8 +1,8 @@
-"""Which frames of a fading run may end the line: the second of the run, then each further fall.
+"""Which frames of a fading run may end the line: the first of the run, then each further fall.
 
-A line's voice far (18 dB) under its speech level is fading. The second such frame in a row may
-be the end; within the run, a frame 8 dB under the loudest since then may be again (a soft last
-word's own end). A loud or unvoiced frame ends the run.
+A line's voice far (18 dB) under its speech level is fading. The first such frame may be the end;
+within the run, a frame 8 dB under the loudest since then may be again (a soft last word's own
+end). A loud or unvoiced frame ends the run.
 """
 
 from __future__ import annotations
@@ -41,21 +41,21 @@ def faded_marks(levels: list[float | None]) -> list[bool]:
     return asyncio.run(run())
 
 
-def test_the_second_fading_frame_and_each_further_fall_may_end_the_line():
+def test_the_first_fading_frame_and_each_further_fall_may_end_the_line():
     levels = [-37, -38, -41, -47, -50, -56, -60]  # all >= 18 dB under -17: one fading run
-    assert faded_marks(levels) == [False, True, False, True, False, True, False]
+    assert faded_marks(levels) == [True, False, False, True, False, True, False]
 
 
 def test_a_fall_counts_from_the_loudest_frame_since_the_last_mark():
     levels = [-40, -40, -36, -43, -45]  # the soft word swells to -36 after the mark: -45 is 9 under it
-    assert faded_marks(levels) == [False, True, False, False, True]
+    assert faded_marks(levels) == [True, False, False, False, True]
 
 
 def test_a_loud_or_unvoiced_frame_ends_the_run():
     levels = [-37, -38, -17, -37, -38, None, -37, -38]
-    assert faded_marks(levels) == [False, True, False, False, True, False, False, True]
+    assert faded_marks(levels) == [True, False, False, True, False, False, True, False]
 
 
 def test_a_steady_soft_tail_marks_once():
     """Soft words that never fall further are the words themselves: one early read, as before."""
-    assert faded_marks([-38] * 10) == [False, True] + [False] * 8
+    assert faded_marks([-38] * 10) == [True] + [False] * 9
