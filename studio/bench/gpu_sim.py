@@ -18,6 +18,8 @@ import contextlib
 import json
 from dataclasses import asdict
 
+import numpy as np
+
 from studio.backends.registry import BackendStack, create_backend
 from studio.bench.fixed_delay import (
     Delays,
@@ -25,10 +27,12 @@ from studio.bench.fixed_delay import (
     FixedDelaySynthesizer,
     FixedDelayTurnDetector,
 )
+from studio.bench.peer_bench import SideTurn, StudioSide
 from studio.bench.prompt_cache import PrefillModel, PromptCachedChat
-from studio.bench.runner import FIXED_REPLY, replay_questions, summarize, synthesize_questions
+from studio.bench.runner import FIXED_REPLY, STAGES, Percentiles, synthesize_questions
 from studio.config import Settings
 from studio.voices.catalog import VoiceCatalog
+from studio.voices.profile import VoiceProfile
 
 GOAL_MS = 700.0
 #: Per-model figures (seconds); see GPU_SOURCES for where each comes from.
@@ -85,10 +89,10 @@ async def run_gpu_sim(settings: Settings, turns: int) -> dict[str, object]:
     try:
         clips = await synthesize_questions(speaker, voice, turns)
         stack = gpu_sim_stack(vad)
-        completed = await replay_questions(settings, stack, voice, clips)
+        turns = await ask_each(settings, stack, voice, clips)
     finally:
         await piper.aclose()
-    latency = summarize(completed)
+    latency = summarize_from_speech_end(turns)
     v2v = latency.get("voice_to_voice")
     median = v2v["median"] if isinstance(v2v, dict) else None
     return {
@@ -102,6 +106,37 @@ async def run_gpu_sim(settings: Settings, turns: int) -> dict[str, object]:
         "goal_ms": GOAL_MS,
         "meets_goal": median is not None and median <= GOAL_MS,
     }
+
+
+async def ask_each(
+    settings: Settings, stack: BackendStack, voice: VoiceProfile, clips: list[np.ndarray]
+) -> list[SideTurn]:
+    """Each question through the show, timed from its last spoken sample on the mic's schedule.
+
+    Not from the engine's own mark (the last frame Silero calls speech, ~100 ms later): a reply
+    begun where the voice fades starts before that mark, and would look faster than it is.
+    """
+    side = StudioSide("gpu-sim", settings, voice, stack)
+    await side.start()
+    try:
+        return [await side.ask(clip) for clip in clips]
+    finally:
+        await side.aclose()
+
+
+def summarize_from_speech_end(turns: list[SideTurn]) -> dict[str, object]:
+    """Median/p95/p99 of each stage, ms from the question's last spoken sample, over the turns
+    answered after the host finished (one that aired sooner has no voice-to-voice to report)."""
+    answered = [t for t in turns if t.voice_to_voice_ms is not None]
+    out: dict[str, object] = {"turns": len(answered)}
+    for stage in STAGES:
+        if stage == "voice_to_voice":
+            values = [v for t in answered if (v := t.voice_to_voice_ms) is not None]
+        else:
+            values = [(t.stages[stage] - t.speech_end) * 1000.0 for t in answered if stage in t.stages]
+        figures = Percentiles.of(values)
+        out[stage] = asdict(figures) if figures is not None else None
+    return out
 
 
 def _prefill_report(chat: PromptCachedChat) -> dict[str, object]:
@@ -120,7 +155,7 @@ def _format(result: dict[str, object]) -> str:
     assert isinstance(prefill, dict)
     lines = [f"simulated GPU stack, model delays (ms): {result['delays_ms']}"]
     lines.append(f"chat first token per request (ms, prompt cache): {prefill['first_token_ms']}")
-    lines.append(f"{latency['turns']} turns, ms from the end of the host's speech (median / p95 / p99)")
+    lines.append(f"{latency['turns']} turns, ms from each question's last spoken sample (median / p95 / p99)")
     for stage, figures in latency.items():
         if isinstance(figures, dict):
             lines.append(
