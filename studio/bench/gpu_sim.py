@@ -89,10 +89,10 @@ async def run_gpu_sim(settings: Settings, turns: int) -> dict[str, object]:
     try:
         clips = await synthesize_questions(speaker, voice, turns)
         stack = gpu_sim_stack(vad)
-        turns = await ask_each(settings, stack, voice, clips)
+        asked = await ask_each(settings, stack, voice, clips)
     finally:
         await piper.aclose()
-    latency = summarize_from_speech_end(turns)
+    latency = summarize_from_speech_end(asked)
     v2v = latency.get("voice_to_voice")
     median = v2v["median"] if isinstance(v2v, dict) else None
     return {

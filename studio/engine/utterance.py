@@ -29,7 +29,7 @@ SPEECH_LEVEL_PERCENTILE = 90.0  # its loud frames: the quiet frames before the o
 MIN_LEVEL_FRAMES = 8  # before this many, no frame counts as fading
 # Fading frames in a row after which the line may be over. One: the recognition begun there is
 # checked against the line's text at the quiet frame, so one begun a frame too soon costs only a
-# re-read; waiting for a second frame cost every line a frame (fixed-delay pass: 346 -> 317 ms).
+# re-read; waiting for a second frame cost every line a frame (fixed-delay pass: 348 -> 317 ms).
 FADED_FRAMES = 1
 # A line often ends on a soft word (sentence-final lowering): the fade then starts inside that word,
 # before its end. Within a fading run, a frame this far under the run's loudest since the last

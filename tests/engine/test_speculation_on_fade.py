@@ -1,8 +1,8 @@
 """The reply begun where the host's voice fades, before the VAD calls the frame quiet.
 
-Silero keeps saying "speech" ~110 ms past the last word; the line's own level falls at once. Two
-frames far under the line's level start the speculative reply there, when the recogniser is free
-(and again where a soft last word's voice falls further).
+Silero keeps saying "speech" ~110 ms past the last word; the line's own level falls at once. The
+first frame far under the line's level starts the speculative reply there, when the recogniser is
+free (and again where a soft last word's voice falls further).
 It airs only if the words of the whole line ask the same: soft words after the fade get a reply of
 their own, and the host going on drops it unheard. The energy VAD makes the fade exact: a tone at
 -17 dBFS is the voice, one at -39 dBFS is still "speech" to it but 22 dB under the line's level.
