@@ -130,11 +130,11 @@ def summarize_from_speech_end(turns: list[SideTurn]) -> dict[str, object]:
     answered = [t for t in turns if t.voice_to_voice_ms is not None]
     out: dict[str, object] = {"turns": len(answered)}
     for stage in STAGES:
-        if stage == "voice_to_voice":
-            values = [v for t in answered if (v := t.voice_to_voice_ms) is not None]
-        else:
-            values = [(t.stages[stage] - t.speech_end) * 1000.0 for t in answered if stage in t.stages]
-        figures = Percentiles.of(values)
+        timed = (
+            t.voice_to_voice_ms if stage == "voice_to_voice" else t.since_speech_end_ms(stage)
+            for t in answered
+        )
+        figures = Percentiles.of([v for v in timed if v is not None])
         out[stage] = asdict(figures) if figures is not None else None
     return out
 

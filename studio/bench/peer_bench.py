@@ -100,6 +100,11 @@ class SideTurn:
         """It started answering before the host had finished the question."""
         return any(t < self.speech_end for t in self.writes)
 
+    def since_speech_end_ms(self, stage: str) -> float | None:
+        """When `stage` came, ms after the host's last spoken sample (None: it never came)."""
+        at = self.stages.get(stage)
+        return None if at is None else (at - self.speech_end) * 1000.0
+
     @property
     def voice_to_voice_ms(self) -> float | None:
         after = [t for t in self.writes if t >= self.speech_end]
@@ -243,8 +248,7 @@ def side_summary(turns: list[SideTurn]) -> dict[str, Any]:
     v2v = [v for t in turns if (v := t.voice_to_voice_ms) is not None]
     stages: dict[str, Any] = {}
     for stage in sorted({s for t in turns for s in t.stages}):
-        values = [(t.stages[stage] - t.speech_end) * 1000.0 for t in turns if stage in t.stages]
-        stages[stage] = percentiles(values)
+        stages[stage] = percentiles([v for t in turns if (v := t.since_speech_end_ms(stage)) is not None])
     return {
         "voice_to_voice": percentiles(v2v),
         "questions": len(turns),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from studio.bench.gpu_sim import GPU_PREFILL, GPU_PUBLISHED, GPU_SOURCES
+from studio.bench.gpu_sim import GPU_PREFILL, GPU_PUBLISHED, GPU_SOURCES, summarize_from_speech_end
+from studio.bench.peer_bench import SideTurn
 from studio.cli import main
 
 
@@ -24,9 +25,6 @@ def test_gpu_sim_replays_spoken_questions_and_reports_against_the_goal(capsys):
 def test_stages_are_timed_from_the_question_s_last_spoken_sample():
     """Not from the engine's own mark (Silero's last speech frame, later): a reply begun at the
     fade would otherwise look faster than it is."""
-    from studio.bench.gpu_sim import summarize_from_speech_end
-    from studio.bench.peer_bench import SideTurn
-
     turns = [
         SideTurn(10.0, [10.6], "q", "a", {"turn_decided": 10.3, "stt_final": 10.35}),
         SideTurn(20.0, [20.5], "q", "a", {"turn_decided": 20.2, "stt_final": 20.25}),
