@@ -71,7 +71,11 @@ class BackendInfo:
 
 
 class TranscriptionSession(Protocol):
-    """One host utterance being recognised while it grows."""
+    """One host utterance being recognised while it grows.
+
+    Optional: `stops_on_cancel = True` where a cancelled recognition frees the recogniser at once
+    (a server request): the engine then cancels a live partial for a final that cannot wait.
+    """
 
     def append(self, audio: np.ndarray) -> None:
         """Add 16 kHz mono float32 samples to the utterance (cheap; no recognition here)."""

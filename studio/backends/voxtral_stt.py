@@ -54,6 +54,8 @@ def wav_bytes(audio: np.ndarray) -> bytes:
 class VoxtralSession:
     """One utterance: audio accumulates; each recognition uploads all of it (cached by length)."""
 
+    stops_on_cancel = True  # a cancelled recognition closes its request: vLLM aborts it at once
+
     def __init__(self, owner: VoxtralSpeechToText, language: str | None) -> None:
         self._owner = owner
         self._language = language

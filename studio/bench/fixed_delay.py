@@ -56,6 +56,8 @@ class EnergyVoiceActivity:
 
 
 class _FixedSession:
+    stops_on_cancel = True  # its delay is a loop timer: a cancelled recognition frees it at once
+
     def __init__(self, owner: FixedDelaySpeechToText) -> None:
         self._owner = owner
         self.samples = 0

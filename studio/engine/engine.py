@@ -227,7 +227,7 @@ class StudioEngine(AnchorSide):
             if not line.fading:
                 self._drop_speculation()  # the host goes on: what was prepared answers too little
                 line.maybe_start_partial(self._partial_interval, self._publish_partial)
-            elif line.faded and not line.recognising and self.settings.speculate_on_fade:
+            elif line.faded and self.settings.speculate_on_fade and line.make_way_for_final():
                 # The voice fell far under the line's level, or further within a soft last word:
                 # maybe its end, ~100 ms before Silero says so. A free recogniser
                 # reads the line now (a busy one would hold up the final).

@@ -167,6 +167,11 @@ class SupervisedSession:
         except Exception as exc:
             self._fail(StageFault("stt", describe_error(exc)))
 
+    @property
+    def stops_on_cancel(self) -> bool:
+        """Whether cancelling a recognition frees the recogniser at once (see `Utterance`)."""
+        return bool(getattr(self._inner, "stops_on_cancel", False))
+
     def _fail(self, fault: StageFault) -> None:
         self._broken = True
         self._health.failed(fault)

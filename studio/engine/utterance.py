@@ -61,6 +61,7 @@ class Utterance:
         self._kept_samples = 0
         self._max_kept_samples = int(MAX_TURN_AUDIO_SECONDS * INPUT_SAMPLE_RATE)
         self._partial_task: asyncio.Task[Transcript] | None = None
+        self._partial_is_live = False  # the running recognition is a live partial, not a final
         self._partial_at_samples = 0
         self._rerun_when_free = False
         self._voiced_levels: deque[float] = deque(maxlen=LEVEL_FRAMES)
@@ -130,6 +131,17 @@ class Utterance:
         """Whether a recognition of this line is running now."""
         return self._partial_task is not None and not self._partial_task.done()
 
+    def make_way_for_final(self) -> bool:
+        """Whether a final can start now, cancelling a live partial where that frees the recogniser.
+
+        A server request (`stops_on_cancel`) ends at once, and its text is about to be outdone; a
+        recognition in a worker thread would keep computing, so a final would only queue behind it.
+        """
+        if self.recognising and self._partial_is_live and getattr(self.session, "stops_on_cancel", False):
+            self._partial_task.cancel()  # type: ignore[union-attr]
+            self._partial_task, self._rerun_when_free = None, False
+        return not self.recognising
+
     def maybe_start_partial(self, interval_samples: int, on_text: Callable[[str], None]) -> None:
         """Start a partial recognition if enough new audio arrived and none is running.
 
@@ -142,6 +154,7 @@ class Utterance:
         if self.samples - self._partial_at_samples < max(1, interval_samples):
             return
         self._partial_at_samples = self.samples
+        self._partial_is_live = interval_samples > 0
         # The host just paused: a recogniser that can (Voxtral) runs its final now and keeps it,
         # so the final after the end of turn costs nothing when no audio came since.
         speculate = getattr(self.session, "speculate", None) if interval_samples == 0 else None

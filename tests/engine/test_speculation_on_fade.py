@@ -144,6 +144,64 @@ def test_a_busy_recogniser_is_not_asked_again_at_the_fade():
     assert speculating_at_quiet
 
 
+class _ServerSession:
+    """A recogniser on a server: a cancelled partial frees it at once (the request is aborted).
+    The first partial is a long one, still running at the fade; later ones answer at once."""
+
+    stops_on_cancel = True
+
+    def __init__(self) -> None:
+        self.samples = 0
+        self.cancelled_partials = 0
+        self.heard: list[int] = []  # the samples each answered recognition heard
+        self._partials = 0
+
+    def append(self, audio: np.ndarray) -> None:
+        self.samples += len(audio)
+
+    async def partial(self) -> Transcript:
+        self._partials += 1
+        if self._partials == 1:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                self.cancelled_partials += 1
+                raise
+        return await self.finalize()
+
+    async def finalize(self) -> Transcript:
+        self.heard.append(self.samples)
+        return Transcript(f"heard {self.samples}", True, "en")
+
+    async def aclose(self) -> None:
+        return None
+
+
+def test_a_live_partial_on_a_server_gives_way_to_the_final_at_the_fade():
+    """Cancelling the partial frees a server recogniser at once: the final starts at the fade."""
+
+    async def scenario():
+        engine, stt, turn, chat, events = make_engine()
+        session = _ServerSession()
+        stt.start_session = lambda language=None: session  # type: ignore[method-assign]
+        await play(engine, tone(0.704), settle=False)  # a partial falls due at 0.5 s and keeps running
+        busy = engine._utterance is not None and engine._utterance.recognising
+        await play(engine, fading(FRAME / INPUT_SAMPLE_RATE), settle=False)  # the first fading frame
+        async with asyncio.timeout(30):
+            await chat.requested.wait()  # before any frame the VAD calls quiet
+        at_fade = list(session.heard)
+        await play(engine, fading(FRAME / INPUT_SAMPLE_RATE), quiet(0.4))
+        async with asyncio.timeout(30):
+            await turn.asked.wait()
+        return busy, session, at_fade, await decided(engine, turn, events)
+
+    busy, session, at_fade, completed = asyncio.run(scenario())
+    spoken = int(0.704 * INPUT_SAMPLE_RATE) // FRAME * FRAME
+    assert busy and session.cancelled_partials == 1
+    assert at_fade == [spoken + FRAME], "the final began at the first fading frame"
+    assert completed.transcript.startswith("heard ")
+
+
 def test_off_it_waits_for_the_quiet_frame():
     async def scenario():
         engine, _stt, turn, chat, events = make_engine(speculate_on_fade=False)

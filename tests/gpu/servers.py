@@ -159,6 +159,9 @@ class TranscriptionApp:
         self.realtime_events: list[str] = []
         self.verbose_supported = True
         self.reported_language: str | None = None  # set: what a detecting model would report unasked
+        self.stream_word_delay_s = 0.0  # a slow model: streamed words this far apart
+        self.stream_started = threading.Event()  # a streamed transcription sent its first word
+        self.stream_aborted = threading.Event()  # ... and its client went away before the end
         self.app = web.Application(client_max_size=30 * 1024 * 1024, middlewares=[api_key_guard(api_key)])
         self.app.add_routes(
             [
@@ -184,13 +187,20 @@ class TranscriptionApp:
         if fields.get("stream") == "true":
             response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
             await response.prepare(request)
-            for i, word in enumerate(text.split()):
-                chunk = {
-                    "object": "transcription.chunk",
-                    "model": self.model,
-                    "choices": [{"delta": {"content": (" " if i else "") + word}}],
-                }
-                await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            try:
+                for i, word in enumerate(text.split()):
+                    chunk = {
+                        "object": "transcription.chunk",
+                        "model": self.model,
+                        "choices": [{"delta": {"content": (" " if i else "") + word}}],
+                    }
+                    if i and self.stream_word_delay_s:
+                        await asyncio.sleep(self.stream_word_delay_s)
+                    await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.stream_started.set()
+            except (ConnectionResetError, asyncio.CancelledError):
+                self.stream_aborted.set()  # vLLM aborts the request when its client goes away
+                raise
             await response.write(b"data: [DONE]\n\n")
             await response.write_eof()
             return response

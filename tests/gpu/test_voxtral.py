@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 
 import numpy as np
@@ -232,3 +233,31 @@ def test_audio_that_arrives_during_the_speculative_final_is_in_the_final(server)
     assert "london" not in speculative.text.lower()
     assert "london" in final.text.lower(), "the words said during the early final were kept"
     assert len(server.transcription.requests) == 2
+
+
+def test_a_cancelled_partial_closes_its_request_and_frees_the_session(server):
+    """What `stops_on_cancel` promises the engine: the server sees the request go, and a final
+    can be asked at once (the engine cancels a live partial where the host's voice fades)."""
+    server.transcription.stream_word_delay_s = 0.5  # a slow model, still streaming when cancelled
+    audio = piper_speech(LINE)
+
+    async def go():
+        stt = _stt(server.url, stt_language="en")
+        session = stt.start_session()
+        try:
+            session.append(audio)
+            live = asyncio.ensure_future(session.partial())
+            await asyncio.to_thread(server.transcription.stream_started.wait, 60)
+            live.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await live
+            aborted = await asyncio.to_thread(server.transcription.stream_aborted.wait, 60)
+            return aborted, await session.finalize()
+        finally:
+            await session.aclose()
+            await stt.aclose()
+
+    assert _stt("http://127.0.0.1:9").start_session().stops_on_cancel  # type: ignore[attr-defined]
+    aborted, final = asyncio.run(go())
+    assert aborted, "the server saw the cancelled partial's request go"
+    assert final.is_final and word_error_rate(LINE, final.text) < 0.2
