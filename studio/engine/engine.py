@@ -227,10 +227,10 @@ class StudioEngine(AnchorSide):
             if not line.fading:
                 self._drop_speculation()  # the host goes on: what was prepared answers too little
                 line.maybe_start_partial(self._partial_interval, self._publish_partial)
-            elif line.faded and self.settings.speculate_on_fade and line.make_way_for_final():
+            elif line.faded and self.settings.speculate_on_fade:
                 # The voice fell far under the line's level, or further within a soft last word:
-                # maybe its end, ~100 ms before Silero says so. A free recogniser
-                # reads the line now (a busy one would hold up the final).
+                # maybe its end, ~100 ms before Silero says so: the recogniser reads the line now
+                # if it is free, or busy with a live partial that gives way (`make_way_for_final`).
                 self._speculate(line, early=True)
         if verdict.speculate:
             line.maybe_start_partial(0, self._publish_partial)  # likely the final text
@@ -344,6 +344,8 @@ class StudioEngine(AnchorSide):
         if not self.settings.speculative_reply or self.mode != "auto":
             return
         if early:
+            if not line.make_way_for_final():
+                return  # a final is running: one more queued behind it would hold up the line's
             line.maybe_start_partial(0, self._publish_partial)  # the line's final, if it ends here
         if self._speculating is not None and not self._speculating.done():
             return  # a preparation under way checks the newest text before it ends

@@ -1,14 +1,14 @@
 """A reply started on the speculative final transcript while the end of turn is still being decided.
 
-When the host pauses, the engine transcribes what it has (the speculative final); when the recogniser
-is free, already at the first frame far under the line's level (or one fallen further within a
-soft last word), ~100 ms before Silero calls a frame quiet (settings.speculate_on_fade), and the
-text at the quiet frame then checks it: the same request keeps it, soft words after the fade start
-a new one. From then on the reply to that text is prepared: the chat model writes and the first
-clause is synthesized, but nothing reaches the program output, the session log or the faces before
-the turn is decided and the request it would make then is the one this reply was started with.
-The host going on first, or a final transcript that differs, drops it unheard, so the line simply
-continues.
+When the host pauses, the engine transcribes what it has (the speculative final); when the
+recogniser is free (or busy with a live partial that a cancel stops at once), already at the first
+frame far under the line's level (or one fallen further within a soft last word), ~100 ms before
+Silero calls a frame quiet (settings.speculate_on_fade), and the text at the quiet frame then checks
+it: the same request keeps it, soft words after the fade start a new one. From then on the reply to
+that text is prepared: the chat model writes and the first clause is synthesized, but nothing
+reaches the program output, the session log or the faces before the turn is decided and the request
+it would make then is the one this reply was started with. The host going on first, or a final
+transcript that differs, drops it unheard, so the line simply continues.
 Threading: engine loop only.
 """
 

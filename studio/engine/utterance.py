@@ -1,6 +1,6 @@
 """One host utterance while it grows: its audio, its live transcription session, its partials.
 
-Threading: engine loop only; recognition itself runs in the STT backend's own worker.
+Threading: engine loop only; recognition itself runs in the STT backend (its worker or server).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ MAX_TURN_AUDIO_SECONDS = 8.0  # what the end-of-turn model looks at
 # one started as the host stops would hold up the final by up to its whole length (~300 ms).
 # Nothing is dropped: the frame is in the line; a due partial just waits for the next loud frame.
 # The first such frame may end the line, though (and, within the run, a further fall of
-# REFADE_DB): there the engine starts the final early, when the recogniser is free
-# (studio.engine.speculation).
+# REFADE_DB): there the engine starts the final early, when the recogniser is free or busy only
+# with a live partial that a cancel stops at once (studio.engine.speculation).
 FADE_DB = 18.0
 LEVEL_FRAMES = 64  # the line's speech level: the 90th percentile of its last ~2 s of voiced frames
 SPEECH_LEVEL_PERCENTILE = 90.0  # its loud frames: the quiet frames before the onset barely move it

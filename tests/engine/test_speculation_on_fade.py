@@ -202,6 +202,24 @@ def test_a_live_partial_on_a_server_gives_way_to_the_final_at_the_fade():
     assert completed.transcript.startswith("heard ")
 
 
+def test_without_speculative_replies_a_live_partial_is_left_to_finish():
+    """Nothing would start in its place, so the fade does not cancel the partial."""
+
+    async def scenario():
+        engine, stt, _turn, _chat, _events = make_engine(speculative_reply=False)
+        session = _ServerSession()
+        stt.start_session = lambda language=None: session  # type: ignore[method-assign]
+        await play(engine, tone(0.704), fading(FADE), settle=False)
+        await asyncio.sleep(0)  # a cancel of the partial, had there been one, lands here
+        running = engine._utterance is not None and engine._utterance.recognising
+        cancelled, heard = session.cancelled_partials, list(session.heard)
+        await engine.aclose()
+        return running, cancelled, heard
+
+    running, cancelled, heard = asyncio.run(scenario())
+    assert running and cancelled == 0 and heard == []
+
+
 def test_off_it_waits_for_the_quiet_frame():
     async def scenario():
         engine, _stt, turn, chat, events = make_engine(speculate_on_fade=False)
