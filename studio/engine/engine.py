@@ -345,7 +345,7 @@ class StudioEngine(AnchorSide):
             return
         if early:
             if not line.make_way_for_final():
-                return  # a final is running: one more queued behind it would hold up the line's
+                return  # a final is running: another queued behind it would only delay the line
             line.maybe_start_partial(0, self._publish_partial)  # the line's final, if it ends here
         if self._speculating is not None and not self._speculating.done():
             return  # a preparation under way checks the newest text before it ends
