@@ -12,9 +12,11 @@ The pairing must not float with the streams' start-up or block timing. It did: t
 piled up (to 250 ms) while the program played before the mic's first samples came, and the
 echo then reached the canceller 17-77 ms BEFORE its reference; AEC3 cannot model that, and
 the device test (tests/audio/test_aec_devices.py) saw 5-15 dB taken off instead of ~59. So a mic
-block waits for its reference (block jitter: about one program block, ~34 ms; at most MAX_WAIT_S,
-longer means the program device stopped: silence stands in, as it played), and a reference more
-than MAX_LEAD_S ahead (the mic lost samples) is dropped back to the mic's point, not kept ahead.
+block waits for its reference until studio.audio.pairing moves the pairing early enough that it
+no longer has to (before the first reply, within the output latency: still causal). It
+waits MAX_WAIT_S at most: longer means the program device stopped, and silence stands in, as it
+played. A reference more than MAX_LEAD_S ahead (the mic lost samples) is dropped back to the
+mic's point, not kept ahead.
 With no echo path at all (headphones) the raw mic goes on instead, after one blended block:
 AEC3 hunting for an echo that never comes only suppresses the host (studio.audio.echo_path).
 Library: pywebrtc-audio (Apache-2.0 binding around WebRTC's audio processing module, BSD-3); the
@@ -33,6 +35,7 @@ import soxr
 from studio.audio.echo_leak import EchoLeakCheck
 from studio.audio.echo_path import EchoPathMeter
 from studio.audio.formats import INPUT_SAMPLE_RATE
+from studio.audio.pairing import ReferencePairing
 from studio.audio.residual_echo import ResidualEchoWatch
 from studio.audio.scope import SampleScope
 
@@ -90,6 +93,10 @@ class EchoCanceller:
         self._mic = np.zeros(0, np.float32)
         self.reference_dropped = 0  # samples dropped because the mic lost some (realigned)
         self.reference_missing = 0  # samples of silence used because the program device stopped
+        # How early the mic pairs with the reference: early enough that it never waits, no earlier
+        # than causal (studio.audio.pairing); the input path keeps its output latency current.
+        self.pairing = ReferencePairing(INPUT_SAMPLE_RATE)
+        self._drop_owed = 0  # reference samples still to drop for a move to a later pairing
         # No echo path (headphones): the raw mic goes on, AEC3's cautious suppression would only
         # dull the host (studio.audio.echo_path); the canceller keeps running beside it.
         self.meter = EchoPathMeter(INPUT_SAMPLE_RATE)
@@ -104,6 +111,8 @@ class EchoCanceller:
         """What the program device was handed since the last call, at 16 kHz."""
         if len(samples):
             self._reference = np.concatenate([self._reference, np.asarray(samples, np.float32)])
+        if self._drop_owed:
+            self._drop_reference(self._drop_owed)
         lead = len(self._reference) - len(self._mic)
         if lead > int(MAX_LEAD_S * INPUT_SAMPLE_RATE):  # the mic lost samples: realign at its point
             self._reference = self._reference[lead:]
@@ -113,6 +122,8 @@ class EchoCanceller:
         """Cancel the echo in `mic` (16 kHz); returns the whole blocks whose reference has come, in
         order (the rest waits for it)."""
         self._mic = np.concatenate([self._mic, np.asarray(mic, np.float32)])
+        if len(mic):
+            self._move_pairing(self.pairing.observe(len(self._reference) - len(self._mic), len(mic)))
         behind = len(self._mic) - len(self._reference)
         if behind > int(MAX_WAIT_S * INPUT_SAMPLE_RATE):  # the program device stopped: it played silence
             self._reference = np.concatenate([self._reference, np.zeros(behind, np.float32)])
@@ -124,6 +135,7 @@ class EchoCanceller:
         near, self._mic = self._mic[:usable], self._mic[usable:]
         far, self._reference = self._reference[:usable], self._reference[usable:]
         cancelled = self._processor.process(np.ascontiguousarray(near), np.ascontiguousarray(far))
+        self.pairing.hear(far)
         was = self.meter.echo_path
         if self.meter.push(near, far) is not was:
             log.info(
@@ -144,6 +156,19 @@ class EchoCanceller:
         self.leak.push(near, cancelled, far)
         return out
 
+    def _move_pairing(self, move: int) -> None:
+        """Pair the mic with reference handed `move` samples earlier (> 0) or later (< 0)."""
+        if move > 0:  # the mic's next samples pair with silence, then with what was queued
+            self._reference = np.concatenate([np.zeros(move, np.float32), self._reference])
+        elif move < 0:
+            self._drop_reference(-move)
+
+    def _drop_reference(self, count: int) -> None:
+        """Drop `count` reference samples from the head; what is not queued yet goes when it comes."""
+        dropped = min(count, len(self._reference))
+        self._reference = self._reference[dropped:]
+        self._drop_owed = count - dropped
+
     def leaking(self) -> bool:
         """The output handed on holds the program's echo now (AEC3 lost it); never for the raw mic."""
         return not self._raw and self.leak.leaking()
@@ -152,6 +177,8 @@ class EchoCanceller:
         """Start again (the mic came back): drop queued audio and the learned echo path."""
         self._reference = np.zeros(0, np.float32)
         self._mic = np.zeros(0, np.float32)
+        self._drop_owed = 0
+        self.pairing.reset()
         self._processor.reset()
         self.meter.reset()
         self.residual.reset()

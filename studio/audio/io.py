@@ -172,6 +172,7 @@ class AudioIO:
         if not self._aligned:  # its first samples (which may come long after "playing"): pair them
             self._reference.skip(back=len(taken))  # with what the program got while they were heard
             self._aligned = True
+        self.canceller.pairing.set_output_latency(self._echo_sink.output_latency_s())
         self.canceller.push_reference(self._reference.take())
         cleaned = self.canceller.process(taken)
         if self.echo_gate is not None:  # the canceller lets the program through: guard at its level
@@ -222,6 +223,8 @@ class AudioIO:
             # reference the canceller had to drop (mic too far behind) or fill with silence (ahead)
             "echo_reference_dropped": self.canceller.reference_dropped if self.canceller else 0,
             "echo_reference_missing": self.canceller.reference_missing if self.canceller else 0,
+            # times the mic's pairing with the reference moved (studio.audio.pairing)
+            "echo_pairing_moves": self.canceller.pairing.moves if self.canceller else 0,
             # whether the program is heard in the mic (None: not known yet; False: headphones, the
             # raw mic goes on)
             "echo_path": self.canceller.meter.echo_path if self.canceller else None,
