@@ -56,7 +56,9 @@ class ReferencePairing:
 
     def hear(self, reference: np.ndarray) -> None:
         """The reference the mic was just paired with: has the program been audible yet?"""
-        if len(reference) and float(np.max(np.abs(reference))) >= SILENT_PEAK:
+        if self._program_heard or not len(reference):  # settled until reset: no peak per block
+            return
+        if float(np.max(np.abs(reference))) >= SILENT_PEAK:
             self._program_heard = True
 
     def observe(self, lead: int, mic_samples: int) -> int:
