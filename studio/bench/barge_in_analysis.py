@@ -25,6 +25,10 @@ SILENT_DBFS = -50.0
 SILENT_HOLD_S = 0.1
 LOOKBACK_S = 0.1  # the line's event is stamped a little after the flush that silenced the anchor
 ACTIVE_DBFS = -45.0
+# An onset's time is the mixer's estimate of when its first sample reached the mic; the show can
+# hold on the frame that carries it a few ms before that stamp (seen: a hold stamped 1 ms early
+# on a frame already holding the host's voice). A hold this close before an onset is the onset's.
+ONSET_SLACK_S = 0.032
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +92,9 @@ def analyse(log: RunLog) -> dict:
         line_start = log.line_starts[starts[0]]
         detected.append(1000.0 * (line_start - at))
         began = max(onset, _sample_at(log, line_start) - int(LOOKBACK_S * RATE))
-        held = [h for h in log.holds if at <= h <= line_start]
+        held = [h for h in log.holds if at - ONSET_SLACK_S <= h <= line_start]
         if held:  # the hold is stamped as it is asked for: no silence can come before it
-            held_after.append(1000.0 * (held[0] - at))
+            held_after.append(max(0.0, 1000.0 * (held[0] - at)))
             began = min(began, max(onset, _sample_at(log, held[0])))
         silent = _silence_after(levels, began // WINDOW)
         if silent is not None:
@@ -104,7 +108,10 @@ def analyse(log: RunLog) -> dict:
     false_holds = sum(
         1
         for h in log.holds
-        if not any(at <= h <= at + max(HIT_WINDOW_S, seconds + AFTER_CLIP_S) for _, at, seconds in log.onsets)
+        if not any(
+            at - ONSET_SLACK_S <= h <= at + max(HIT_WINDOW_S, seconds + AFTER_CLIP_S)
+            for _, at, seconds in log.onsets
+        )
     )
     anchor_s = float(np.count_nonzero(levels > ACTIVE_DBFS)) / 100
     return {

@@ -86,6 +86,24 @@ def test_a_hold_is_when_the_show_reacted_and_a_hold_outside_every_clip_is_false(
     assert late_hold["onset_to_silence_ms"] == [200.0], "no silence counted before the hold was asked for"
 
 
+def test_a_hold_stamped_just_before_the_onset_is_the_onsets_but_one_a_frame_earlier_is_not() -> None:
+    import numpy as np
+
+    from studio.bench.barge_in_analysis import ONSET_SLACK_S, RATE, RunLog, analyse
+
+    monitor = np.full(10 * RATE, 0.1, np.float32)
+    monitor[int(2.07 * RATE) : int(4.0 * RATE)] = 0.0  # held on the onset's frame, quiet 70 ms on
+    clock = [(i * RATE, 100.0 + i) for i in range(11)]
+    onsets = [(2 * RATE, 102.0, 1.0)]
+    early = analyse(RunLog(monitor, onsets, clock, [102.3], holds=[101.999]))
+    assert early["onset_to_silence_ms"] == [70.0], "not from the line's start 300 ms on"
+    assert (early["onset_to_hold_ms"], early["false_holds"]) == ([0.0], 0)
+
+    before = analyse(RunLog(monitor, onsets, clock, [102.3], holds=[102.0 - ONSET_SLACK_S - 0.01]))
+    assert before["false_holds"] == 1
+    assert before["onset_to_silence_ms"] == [200.0], "measured from the line's start less the lookback"
+
+
 def test_a_quiet_run_counts_its_false_lines_and_holds_over_both_runs_speech() -> None:
     from studio.bench.barge_in_bench import _with_quiet
 
